@@ -14,19 +14,6 @@ from collections.abc import Callable
 from dataflow.errors import UserError
 from dataflow.lake import LakeError, lake_uri
 
-COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {}
-
-
-def command(name: str, help_text: str):
-    """Register a subcommand: the decorated function adds its arguments; ``run`` does the work."""
-
-    def wrap(fn):
-        COMMANDS[name] = (help_text, fn, fn.run)  # type: ignore[attr-defined]
-        return fn
-
-    return wrap
-
-
 def _lake_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--lake",
@@ -36,7 +23,7 @@ def _lake_arg(p: argparse.ArgumentParser) -> None:
 
 
 # ---- generate -------------------------------------------------------------------------------------
-def _generate_args(p: argparse.ArgumentParser) -> None:
+def add_generate(p: argparse.ArgumentParser) -> None:
     from dataflow.generate import DEFAULT_CUSTOMERS
 
     _lake_arg(p)
@@ -46,7 +33,7 @@ def _generate_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--consumption-format", choices=["parquet", "csv"], default="parquet")
 
 
-def _generate_run(a: argparse.Namespace) -> int:
+def run_generate(a: argparse.Namespace) -> int:
     from dataflow.generate import generate
 
     summary = generate(lake_uri(a.lake), customers=a.customers, seed=a.seed,
@@ -55,16 +42,8 @@ def _generate_run(a: argparse.Namespace) -> int:
     return 0
 
 
-_generate_args.run = _generate_run  # type: ignore[attr-defined]
-command("generate", "write a synthetic raw/ folder (and truth/) in the raw contract's layout")(_generate_args)
-
-
 # ---- profile --------------------------------------------------------------------------------------
-def _profile_args(p: argparse.ArgumentParser) -> None:
-    _lake_arg(p)
-
-
-def _profile_run(a: argparse.Namespace) -> int:
+def run_profile(a: argparse.Namespace) -> int:
     from dataflow.profile import profile
 
     report = profile(lake_uri(a.lake), progress=print)
@@ -72,8 +51,56 @@ def _profile_run(a: argparse.Namespace) -> int:
     return 0 if report.passed else 1
 
 
-_profile_args.run = _profile_run  # type: ignore[attr-defined]
-command("profile", "compare a raw/ folder's statistics with the real extracts' reference values")(_profile_args)
+# ---- run ------------------------------------------------------------------------------------------
+def add_run(p: argparse.ArgumentParser) -> None:
+    _lake_arg(p)
+    p.add_argument("--force", action="store_true", help="recompute even if this run was already published")
+    p.add_argument("--scoring-date", default=None, help="as-of date to score (default: day after the latest reading)")
+
+
+def run_run(a: argparse.Namespace) -> int:
+    from datetime import date
+
+    from dataflow.config import PipelineConfig
+    from dataflow.pipeline import run_pipeline
+
+    config = PipelineConfig(scoring_date=date.fromisoformat(a.scoring_date) if a.scoring_date else None)
+    result = run_pipeline(lake_uri(a.lake), config, force=a.force, progress=print)
+    print(result.describe())
+    return 0 if result.status in ("published", "skipped") else 1
+
+
+# ---- dag / lineage --------------------------------------------------------------------------------
+def add_dag(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--out", default="dag.png", help="image file to write (.png, .svg or .pdf)")
+
+
+def run_dag(a: argparse.Namespace) -> int:
+    from dataflow.lineage import render_dag
+
+    path = render_dag(a.out)
+    print(f"DAG written to {path}")
+    return 0
+
+
+def add_lineage(p: argparse.ArgumentParser) -> None:
+    p.add_argument("name", help="a node (e.g. gold_features) or a raw file (e.g. price_history.csv)")
+
+
+def run_lineage(a: argparse.Namespace) -> int:
+    from dataflow.lineage import lineage
+
+    print(lineage(a.name).describe())
+    return 0
+
+
+COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {
+    "generate": ("write a synthetic raw/ folder (and truth/) in the raw contract's layout", add_generate, run_generate),
+    "profile": ("compare a raw/ folder's statistics with the real extracts' reference values", _lake_arg, run_profile),
+    "run": ("run the pipeline on <lake>/raw/ and publish the outputs under <lake>/runs/", add_run, run_run),
+    "dag": ("render the pipeline DAG as an image (needs graphviz)", add_dag, run_dag),
+    "lineage": ("show what a node or raw file feeds and depends on", add_lineage, run_lineage),
+}
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,123 @@
+"""`just bench`: time each stage at full scale and record peak memory, into a JSON file.
+
+Each stage runs as its own ``spanishgas`` process; a sampler follows the whole process tree's RSS, so
+worker processes count. Stage timings inside a run come from the run's manifest.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import psutil
+
+from dataflow.lake import Lake
+from dataflow.runs import current_run_id, read_manifest
+
+
+def _tree_rss(proc: psutil.Process) -> int:
+    total = 0
+    for p in [proc, *proc.children(recursive=True)]:
+        try:
+            total += p.memory_info().rss
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            pass
+    return total
+
+
+def measure(cmd: list[str], env: dict | None = None) -> dict:
+    """Run a command; return wall seconds, peak RSS of its process tree (MB) and exit code."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    ps = psutil.Process(proc.pid)
+    peak = 0
+    stop = threading.Event()
+
+    def sample():
+        nonlocal peak
+        while not stop.is_set():
+            try:
+                peak = max(peak, _tree_rss(ps))
+            except psutil.NoSuchProcess:
+                return
+            time.sleep(0.05)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    output = proc.stdout.read() if proc.stdout else ""
+    code = proc.wait()
+    stop.set()
+    sampler.join()
+    return {"seconds": round(time.perf_counter() - t0, 2), "peak_rss_mb": round(peak / 2**20, 1),
+            "exit_code": code, "tail": output.strip().splitlines()[-12:]}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--lake", default="data/bench-lake")
+    ap.add_argument("--customers", type=int, default=20_099)
+    ap.add_argument("--out", default="bench/results.json")
+    ap.add_argument("--skip-generate", action="store_true", help="reuse the lake's raw/ if present")
+    a = ap.parse_args(argv)
+
+    exe = [sys.executable, "-m", "dataflow.cli"]
+    env = {**os.environ, "SPANISHGAS_CACHE": str(Path(a.lake).with_name(Path(a.lake).name + "-cache"))}
+    results: dict = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                                 "platform": platform.platform()}, "customers": a.customers, "stages": {}}
+    stages = results["stages"]
+
+    def stage(name: str, cmd: list[str]) -> dict:
+        print(f"bench: {name} …", flush=True)
+        res = measure(cmd, env)
+        stages[name] = res
+        print(f"bench: {name}: {res['seconds']}s, peak {res['peak_rss_mb']} MB, exit {res['exit_code']}", flush=True)
+        if res["exit_code"] != 0:
+            print("\n".join(res["tail"]), file=sys.stderr)
+        return res
+
+    if not (a.skip_generate and Lake.open(a.lake).exists("raw/churn_label.csv")):
+        shutil.rmtree(a.lake, ignore_errors=True)
+        stage("generate", [*exe, "generate", "--lake", a.lake, "--customers", str(a.customers)])
+        raw = Path(a.lake) / "raw"
+        results["raw_sizes_mb"] = {p.name: round(p.stat().st_size / 2**20, 1) for p in sorted(raw.iterdir())}
+    shutil.rmtree(env["SPANISHGAS_CACHE"], ignore_errors=True)
+    for p in Path(a.lake).glob("runs"):
+        shutil.rmtree(p)
+    (Path(a.lake) / "CURRENT").unlink(missing_ok=True)
+    first = stage("run_cold", [*exe, "run", "--lake", a.lake])
+    if first["exit_code"] == 0:
+        lake = Lake.open(a.lake)
+        manifest = read_manifest(lake, current_run_id(lake)) or {}
+        results["run_cold_stage_seconds"] = manifest.get("timings", {})
+        node_t = manifest.get("node_timings", {})
+        results["hourly_to_customer_month_seconds"] = round(node_t.get("bronze_customer_month", float("nan")), 2)
+        results["raw_to_gold_seconds"] = round(sum(manifest.get("timings", {}).get(k, 0.0)
+                                                   for k in ("raw", "bronze", "silver", "gold")), 2)
+        stage("run_unchanged_noop", [*exe, "run", "--lake", a.lake])
+        stage("run_unchanged_forced_cached", [*exe, "run", "--lake", a.lake, "--force"])
+        if "experiments" in _subcommands():
+            stage("experiments", [*exe, "experiments", "--lake", a.lake])
+    out = Path(a.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2))
+    print(json.dumps({k: v for k, v in results.items() if k != "stages"}, indent=2))
+    print(f"bench: written {out}")
+    return 0 if all(s["exit_code"] == 0 for s in stages.values()) else 1
+
+
+def _subcommands() -> set[str]:
+    from dataflow.cli import COMMANDS
+
+    return set(COMMANDS)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,147 @@
+"""The one place that wires Hamilton: which modules form the DAG, its inputs, caching and progress.
+
+Everything else (CLI, notebooks, dashboard lineage, tests) asks this module for a driver.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from hamilton import driver
+from hamilton.lifecycle import api as lifecycle
+
+from dataflow.config import ENV_CACHE, PipelineConfig, env
+
+
+def etl_modules() -> list[ModuleType]:
+    """Raw → bronze → silver → gold: the modules of the ETL part of the DAG, in layer order."""
+    from dataflow.bronze import consumption, customer as bronze_customer
+    from dataflow.gold import (
+        features,
+        snapshots,
+        tier_behavioral,
+        tier_compound,
+        tier_lifecycle,
+        tier_market_core,
+        tier_market_risk,
+        tier_sentiment,
+        tier_strings,
+    )
+    from dataflow.raw import MODULES as RAW_MODULES
+    from dataflow.silver import customer as silver_customer
+    from dataflow.silver import customer_month, interactions
+
+    return [
+        *RAW_MODULES,
+        consumption,
+        bronze_customer,
+        silver_customer,
+        interactions,
+        customer_month,
+        snapshots,
+        tier_lifecycle,
+        tier_market_core,
+        tier_market_risk,
+        tier_behavioral,
+        tier_sentiment,
+        tier_compound,
+        tier_strings,
+        features,
+    ]
+
+
+def all_modules() -> list[ModuleType]:
+    """The whole DAG: ETL plus modeling, scoring and monitoring when those modules are installed."""
+    return etl_modules() + model_modules()
+
+
+def model_modules() -> list[ModuleType]:
+    try:
+        from dataflow.model import MODULES as MODEL_MODULES
+    except ImportError:
+        return []
+    return list(MODEL_MODULES)
+
+
+def layer_of(node_name: str) -> str:
+    """The medallion layer a node belongs to, from its name (used for stage timings and progress)."""
+    for prefix, layer in (
+        ("quarantine_", "raw"),
+        ("raw_", "raw"),
+        ("consumption_", "bronze"),
+        ("bronze_", "bronze"),
+        ("latest_reading", "bronze"),
+        ("silver_", "silver"),
+        ("snapshots", "gold"),
+        ("scoring_date", "gold"),
+        ("gold_", "gold"),
+    ):
+        if node_name.startswith(prefix):
+            return layer
+    return "model"
+
+
+def inputs_for(lake_uri: str, config: PipelineConfig | None = None) -> dict[str, Any]:
+    """The DAG's external inputs for one run."""
+    config = config or PipelineConfig()
+    return {
+        "lake_uri": lake_uri,
+        "legacy_label_as_of": config.legacy_label_as_of,
+        "legacy_label_horizon_days": int(config.legacy_label_horizon_days),
+        "scoring_date_override": config.scoring_date.isoformat() if isinstance(config.scoring_date, date) else "",
+        "sentiment_backend": config.sentiment_backend,
+    }
+
+
+def cache_dir() -> Path:
+    """Where Hamilton keeps cached node results (``$SPANISHGAS_CACHE/hamilton``, default ``data/cache``)."""
+    return Path(env(ENV_CACHE, "data/cache")) / "hamilton"
+
+
+class Progress(lifecycle.NodeExecutionHook):
+    """Prints one line per finished node and keeps per-node wall times (seconds)."""
+
+    def __init__(self, emit: Callable[[str], None] | None = print):
+        self.emit = emit
+        self.started: dict[str, float] = {}
+        self.timings: dict[str, float] = {}
+
+    def run_before_node_execution(self, *, node_name: str, **kwargs: Any) -> None:
+        self.started[node_name] = time.perf_counter()
+
+    def run_after_node_execution(self, *, node_name: str, success: bool, **kwargs: Any) -> None:
+        elapsed = time.perf_counter() - self.started.pop(node_name, time.perf_counter())
+        self.timings[node_name] = elapsed
+        if self.emit and (elapsed >= 0.05 or not success):
+            mark = "ok" if success else "FAILED"
+            self.emit(f"  [{layer_of(node_name):6}] {node_name:<38} {elapsed:7.2f}s {mark}")
+
+    def stage_timings(self) -> dict[str, float]:
+        """Seconds per layer (sum of node times; nodes run one at a time)."""
+        out: dict[str, float] = {}
+        for name, secs in self.timings.items():
+            out[layer_of(name)] = round(out.get(layer_of(name), 0.0) + secs, 3)
+        return out
+
+
+def build(
+    modules: list[ModuleType] | None = None,
+    *,
+    cache: bool = True,
+    progress: Progress | None = None,
+    recompute: list[str] | None = None,
+) -> driver.Driver:
+    """A Hamilton driver over the given modules (default: the whole DAG) with caching and progress."""
+    builder = driver.Builder().with_modules(*(modules or all_modules()))
+    if progress is not None:
+        builder = builder.with_adapters(progress)
+    if cache:
+        # The inventory hashes the raw files, so it must run every time; everything else is cached
+        # by code version + upstream data version, so an unchanged re-run recomputes nothing.
+        builder = builder.with_cache(path=str(cache_dir()), recompute=["raw_inventory", *(recompute or [])])
+    return builder.build()

@@ -1,0 +1,253 @@
+"""`spanishgas run`: one run of the DAG from raw/ to published outputs, with history, gates and alerts.
+
+Write, audit, publish: every output goes under ``runs/<run_id>/``, the quality gates are checked, and only
+then does ``CURRENT`` move. The run id comes from the inputs, code and config, so a repeat is a no-op.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+
+from dataflow import driver as dag
+from dataflow.config import PipelineConfig
+from dataflow.errors import QualityGateError, UserError
+from dataflow.lake import Lake, lake_uri as resolve_lake
+from dataflow.runs import (
+    code_version,
+    manifest_key,
+    output_key,
+    publish,
+    quarantine_key,
+    read_manifest,
+    run_id_for,
+    utc_now,
+)
+
+# node → lake folder of the run, for every table a run publishes
+ETL_OUTPUTS: dict[str, str] = {
+    "bronze_customer": "bronze",
+    "bronze_customer_month": "bronze",
+    "silver_customer": "silver",
+    "silver_customer_month": "silver",
+    "silver_interactions": "silver",
+    "snapshots": "gold",
+    "gold_features": "gold",
+}
+QUARANTINE_NODES: dict[str, str] = {
+    "quarantine_customer_attributes": "customer_attributes",
+    "quarantine_customer_contracts": "customer_contracts",
+    "quarantine_price_history": "price_history",
+    "quarantine_costs_by_province_month": "costs_by_province_month",
+    "quarantine_customer_interactions": "customer_interactions",
+    "quarantine_churn_label": "churn_label",
+    "quarantine_consumption": "consumption",
+}
+RECONCILIATION_NODES = ["raw_reconciliation", "consumption_reconciliation"]
+
+
+@dataclass
+class RunResult:
+    """What one invocation of the pipeline did."""
+
+    run_id: str
+    status: str  # published | skipped | failed
+    message: str = ""
+    timings: dict[str, float] = field(default_factory=dict)
+    rows: dict[str, int] = field(default_factory=dict)
+    quarantined: dict[str, int] = field(default_factory=dict)
+    summary: list[str] = field(default_factory=list)
+
+    def describe(self) -> str:
+        lines = [f"run {self.run_id}: {self.status}" + (f" — {self.message}" if self.message else "")]
+        if self.rows:
+            lines.append("rows: " + ", ".join(f"{k}={v:,}" for k, v in self.rows.items()))
+        if self.quarantined:
+            q = {k: v for k, v in self.quarantined.items() if v}
+            lines.append("quarantined: " + (", ".join(f"{k}={v:,}" for k, v in q.items()) if q else "none"))
+        if self.timings:
+            lines.append("timings (s): " + ", ".join(f"{k}={v:.1f}" for k, v in self.timings.items()))
+        lines.extend(self.summary)
+        return "\n".join(lines)
+
+
+def _extra_outputs() -> dict[str, str]:
+    """Outputs of the modeling/scoring/monitoring modules, when installed (node → run folder)."""
+    try:
+        from dataflow.model import OUTPUTS
+    except ImportError:
+        return {}
+    return dict(OUTPUTS)
+
+
+def _history(lake: Lake):
+    from dataflow.aws.run_history import run_history_from_env
+
+    return run_history_from_env(lake)
+
+
+def _alerter():
+    from dataflow.aws.alerts import alerter_from_env
+
+    return alerter_from_env()
+
+
+def _quality_report(results: dict[str, Any]) -> pl.DataFrame:
+    from dataflow.monitor.checks import ALL_CHECKS
+    from dataflow.monitor.quality import run_checks
+
+    tables = {k: v for k, v in results.items() if isinstance(v, pl.DataFrame)}
+    return run_checks(tables, ALL_CHECKS)
+
+
+def run_pipeline(
+    lake_uri: str | None = None,
+    config: PipelineConfig | None = None,
+    *,
+    force: bool = False,
+    progress: Callable[[str], None] | None = print,
+) -> RunResult:
+    """Run raw → published outputs once for the lake's current raw/ files."""
+    from dataflow.raw.inventory import raw_inventory
+
+    config = config or PipelineConfig()
+    uri = resolve_lake(lake_uri)
+    lake = Lake.open(uri)
+    emit = progress or (lambda _msg: None)
+    t0 = time.perf_counter()
+    emit(f"reading inventory of {lake.uri_of('raw/')} …")
+    inventory = raw_inventory(uri)
+    inputs_meta = [
+        {"key": f.key, "size": f.size, "sha256": f.sha256}
+        for f in [*inventory.files.values(), *inventory.consumption]
+    ]
+    run_id = run_id_for([m["sha256"] for m in inputs_meta], code_version(), config.as_dict())
+    history = _history(lake)
+    claim = history.claim(run_id, ",".join(sorted(m["sha256"] for m in inputs_meta)))
+    if claim != "claimed" and not force:
+        why = "already published for these inputs, code and config" if claim == "already_succeeded" else \
+            "another worker is running it"
+        emit(f"run {run_id}: nothing to do ({why}); use --force to recompute")
+        return RunResult(run_id, "skipped", why)
+
+    prog = dag.Progress(emit)
+    started_at = utc_now()
+    manifest: dict[str, Any] = {
+        "run_id": run_id, "status": "running", "started_at": started_at, "lake": uri,
+        "code_version": code_version(), "config": config.as_dict(), "inputs": inputs_meta,
+    }
+    alerter = _alerter()
+    try:
+        outputs = {**ETL_OUTPUTS, **_extra_outputs()}
+        final_vars = [*outputs, *QUARANTINE_NODES, *RECONCILIATION_NODES]
+        emit(f"run {run_id}: computing {len(final_vars)} outputs")
+        dr = dag.build(progress=prog)
+        results = dr.execute(final_vars, inputs=dag.inputs_for(uri, config), overrides={"raw_inventory": inventory})
+
+        t_write = time.perf_counter()
+        rows = _write_outputs(lake, run_id, results, outputs)
+        quarantined = _write_quarantine(lake, run_id, results)
+        reconciliation = pl.concat([results[n] for n in RECONCILIATION_NODES], how="diagonal_relaxed")
+        _attach_rows(manifest, reconciliation)
+        report = _quality_report(results)
+        lake.write_parquet(f"runs/{run_id}/monitoring/quality.parquet", report)
+        timings = {**prog.stage_timings(), "write": round(time.perf_counter() - t_write, 3)}
+        manifest.update(
+            reconciliation=reconciliation.to_dicts(), outputs={k: rows[k] for k in rows},
+            quarantined=quarantined, timings=timings, node_timings=prog.timings,
+            quality=_quality_summary(report),
+        )
+        failures = manifest["quality"]["gate_failures"]
+        if failures:
+            raise QualityGateError("quality gate failed, run not published: " + "; ".join(failures))
+        timings["total"] = round(time.perf_counter() - t0, 3)
+        manifest.update(status="published", finished_at=utc_now(), timings=timings)
+        lake.write_json(manifest_key(run_id), manifest)
+        publish(lake, run_id)
+        history.mark_succeeded(run_id, timings=timings, rows=rows, published=True)
+        alerter.metrics({"RunDurationSeconds": timings["total"], "RowsProcessed": float(sum(rows.values())),
+                         "RowsQuarantined": float(sum(quarantined.values())), "RunFailed": 0.0})
+        result = RunResult(run_id, "published", timings=timings, rows=rows, quarantined=quarantined)
+        result.summary = _business_summary(results)
+        emit(f"run {run_id}: published in {timings['total']:.1f}s")
+        return result
+    except Exception as exc:
+        _record_failure(lake, history, alerter, manifest, run_id, exc)
+        if isinstance(exc, UserError):
+            raise
+        raise UserError(f"run {run_id} failed: {type(exc).__name__}: {exc}") from exc
+
+
+def _write_outputs(lake: Lake, run_id: str, results: dict, outputs: dict[str, str]) -> dict[str, int]:
+    rows = {}
+    for name, folder in outputs.items():
+        value = results[name]
+        if isinstance(value, pl.DataFrame):
+            lake.write_parquet(output_key(run_id, folder, name), value)
+            rows[name] = value.height
+        elif hasattr(value, "write_to"):
+            value.write_to(lake, f"runs/{run_id}/{folder}/")
+    return rows
+
+
+def _write_quarantine(lake: Lake, run_id: str, results: dict) -> dict[str, int]:
+    counts = {}
+    for node, dataset in QUARANTINE_NODES.items():
+        frame: pl.DataFrame = results[node]
+        counts[dataset] = frame.height
+        if frame.height:
+            lake.write_parquet(quarantine_key(run_id, dataset), frame)
+    return counts
+
+
+def _attach_rows(manifest: dict, reconciliation: pl.DataFrame) -> None:
+    """Add each input file's row count (from the reconciliation) to the manifest's inputs."""
+    by_dataset = {r["dataset"]: r["rows_in"] for r in reconciliation.to_dicts()}
+    for item in manifest["inputs"]:
+        name = item["key"].removeprefix("raw/").split(".")[0]
+        item["rows"] = by_dataset.get(name, by_dataset.get("consumption") if name.startswith("consumption") else None)
+
+
+def _quality_summary(report: pl.DataFrame) -> dict:
+    from dataflow.monitor.quality import gate_failures
+
+    failed = report.filter(pl.col("status") == "fail")
+    return {
+        "checks": report.height,
+        "failed": failed.height,
+        "gate_failures": gate_failures(report),
+        "warnings": failed.filter(pl.col("severity") == "warn")["check"].to_list(),
+    }
+
+
+def _business_summary(results: dict) -> list[str]:
+    try:
+        from dataflow.model import summary_lines
+    except ImportError:
+        return []
+    return summary_lines(results)
+
+
+def _record_failure(lake: Lake, history, alerter, manifest: dict, run_id: str, exc: Exception) -> None:
+    """Best effort: the failure is written to the manifest and history and alerted; CURRENT is untouched."""
+    gate = isinstance(exc, QualityGateError)
+    manifest.update(status="failed_quality_gate" if gate else "failed", finished_at=utc_now(), error=str(exc))
+    for action in (
+        lambda: lake.write_json(manifest_key(run_id), manifest),
+        lambda: history.mark_failed(run_id, error=str(exc)),
+        lambda: alerter.alert(
+            f"SpanishGas run {run_id} {'failed a quality gate' if gate else 'failed'}", str(exc),
+            severity="error", details={"run_id": run_id, "lake": manifest.get("lake")}),
+        lambda: alerter.metrics({"RunFailed": 1.0, "GateFailed": 1.0 if gate else 0.0}),
+    ):
+        try:
+            action()
+        except Exception:  # noqa: BLE001 - recording a failure must never hide the original error
+            pass
+
+
+__all__ = ["RunResult", "run_pipeline", "read_manifest"]
