@@ -7,12 +7,16 @@ Every subcommand that touches data takes ``--lake DIR|s3://bucket/prefix`` (defa
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import traceback
 from collections.abc import Callable
 
+from hamilton.data_quality.base import DataValidationError
+
 from dataflow.errors import UserError
 from dataflow.lake import LakeError, lake_uri
+
 
 def _lake_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument(
@@ -94,12 +98,66 @@ def run_lineage(a: argparse.Namespace) -> int:
     return 0
 
 
+# ---- dashboard ------------------------------------------------------------------------------------
+def add_dashboard(p: argparse.ArgumentParser) -> None:
+    _lake_arg(p)
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0 inside a container)")
+    p.add_argument("--port", type=int, default=8501, help="port to listen on (default 8501)")
+
+
+def run_dashboard(a: argparse.Namespace) -> int:
+    import os
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py"
+    if not script.is_file():
+        raise UserError(f"the dashboard is not installed next to the package (expected {script})")
+    env = {**os.environ, "SPANISHGAS_LAKE": lake_uri(a.lake)}
+    cmd = [sys.executable, "-m", "streamlit", "run", str(script), "--server.address", a.host,
+           "--server.port", str(a.port), "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    print(f"dashboard on http://{a.host}:{a.port} for lake {env['SPANISHGAS_LAKE']} (Ctrl+C stops it)", flush=True)
+    os.execve(sys.executable, cmd, env)  # the server replaces this process: signals reach it directly
+    return 0
+
+
+# ---- experiments / evaluate-truth (modeling) ------------------------------------------------------
+def add_experiments(p: argparse.ArgumentParser) -> None:
+    _lake_arg(p)
+    p.add_argument("--max-train-rows", type=int, default=None,
+                   help="cap on training rows per fit (default 120,000; 0 = all)")
+
+
+def run_experiments(a: argparse.Namespace) -> int:
+    from dataflow.model.jobs import format_table
+    from dataflow.model.jobs import run_experiments as ladder
+
+    overrides = {} if a.max_train_rows is None else {"experiment_max_train_rows": a.max_train_rows}
+    print("running experiments E0–E8 × logistic / random forest / XGBoost …")
+    run_id, table, seconds = ladder(lake_uri(a.lake), overrides)
+    print(format_table(table))
+    print(f"experiments of run {run_id}: {table.height} fits in {seconds:.0f}s → "
+          f"runs/{run_id}/model/experiments.parquet and registry/experiments.parquet")
+    return 0
+
+
+def run_evaluate_truth(a: argparse.Namespace) -> int:
+    from dataflow.truth import evaluate_truth
+
+    print(evaluate_truth(lake_uri(a.lake)).describe())
+    return 0
+
+
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {
     "generate": ("write a synthetic raw/ folder (and truth/) in the raw contract's layout", add_generate, run_generate),
     "profile": ("compare a raw/ folder's statistics with the real extracts' reference values", _lake_arg, run_profile),
     "run": ("run the pipeline on <lake>/raw/ and publish the outputs under <lake>/runs/", add_run, run_run),
     "dag": ("render the pipeline DAG as an image (needs graphviz)", add_dag, run_dag),
     "lineage": ("show what a node or raw file feeds and depends on", add_lineage, run_lineage),
+    "dashboard": ("serve the Streamlit dashboard over the lake's published run", add_dashboard, run_dashboard),
+    "experiments": ("compare experiments E0–E8 × 3 model families on the current run's data", add_experiments,
+                    run_experiments),
+    "evaluate-truth": ("score the current run against the generator's truth/ (generated data only)", _lake_arg,
+                       run_evaluate_truth),
 }
 
 
@@ -119,9 +177,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     run = COMMANDS[args.command][2]
+    if not args.debug:
+        # Hamilton logs every node failure with a traceback; our messages already say what went wrong
+        logging.getLogger("hamilton").setLevel(logging.CRITICAL)
     try:
         return run(args)
-    except (UserError, LakeError) as exc:
+    except (UserError, LakeError, DataValidationError) as exc:
         if args.debug:
             traceback.print_exc()
         print(f"spanishgas {args.command}: {exc}", file=sys.stderr)

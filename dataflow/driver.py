@@ -20,7 +20,8 @@ from dataflow.config import ENV_CACHE, PipelineConfig, env
 
 def etl_modules() -> list[ModuleType]:
     """Raw → bronze → silver → gold: the modules of the ETL part of the DAG, in layer order."""
-    from dataflow.bronze import consumption, customer as bronze_customer
+    from dataflow.bronze import consumption
+    from dataflow.bronze import customer as bronze_customer
     from dataflow.gold import (
         features,
         snapshots,

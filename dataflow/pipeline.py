@@ -16,7 +16,8 @@ import polars as pl
 from dataflow import driver as dag
 from dataflow.config import PipelineConfig
 from dataflow.errors import QualityGateError, UserError
-from dataflow.lake import Lake, lake_uri as resolve_lake
+from dataflow.lake import Lake
+from dataflow.lake import lake_uri as resolve_lake
 from dataflow.runs import (
     code_version,
     manifest_key,
@@ -48,6 +49,9 @@ QUARANTINE_NODES: dict[str, str] = {
     "quarantine_consumption": "consumption",
 }
 RECONCILIATION_NODES = ["raw_reconciliation", "consumption_reconciliation"]
+# tables the quality checks read that are not published outputs
+QUALITY_INPUTS = ["raw_customer_attributes", "raw_customer_contracts", "raw_price_history",
+                  "raw_costs_by_province_month", "raw_customer_interactions", "raw_churn_label"]
 
 
 @dataclass
@@ -97,11 +101,11 @@ def _alerter():
 
 
 def _quality_report(results: dict[str, Any]) -> pl.DataFrame:
-    from dataflow.monitor.checks import ALL_CHECKS
+    from dataflow.monitor.checks import CHECKS_BY_LAYER
     from dataflow.monitor.quality import run_checks
 
     tables = {k: v for k, v in results.items() if isinstance(v, pl.DataFrame)}
-    return run_checks(tables, ALL_CHECKS)
+    return run_checks(tables, [c for checks in CHECKS_BY_LAYER.values() for c in checks])
 
 
 def run_pipeline(
@@ -143,7 +147,7 @@ def run_pipeline(
     alerter = _alerter()
     try:
         outputs = {**ETL_OUTPUTS, **_extra_outputs()}
-        final_vars = [*outputs, *QUARANTINE_NODES, *RECONCILIATION_NODES]
+        final_vars = [*outputs, *QUARANTINE_NODES, *RECONCILIATION_NODES, *QUALITY_INPUTS, "raw_column_notes"]
         emit(f"run {run_id}: computing {len(final_vars)} outputs")
         dr = dag.build(progress=prog)
         results = dr.execute(final_vars, inputs=dag.inputs_for(uri, config), overrides={"raw_inventory": inventory})
@@ -159,7 +163,7 @@ def run_pipeline(
         manifest.update(
             reconciliation=reconciliation.to_dicts(), outputs={k: rows[k] for k in rows},
             quarantined=quarantined, timings=timings, node_timings=prog.timings,
-            quality=_quality_summary(report),
+            quality=_quality_summary(report), value_notes=results["raw_column_notes"].to_dicts(),
         )
         failures = manifest["quality"]["gate_failures"]
         if failures:
