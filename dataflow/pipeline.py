@@ -19,6 +19,7 @@ from dataflow.errors import QualityGateError, UserError
 from dataflow.lake import Lake
 from dataflow.lake import lake_uri as resolve_lake
 from dataflow.runs import (
+    CHAMPION_KEY,
     code_version,
     manifest_key,
     output_key,
@@ -172,18 +173,45 @@ def run_pipeline(
         manifest.update(status="published", finished_at=utc_now(), timings=timings)
         lake.write_json(manifest_key(run_id), manifest)
         publish(lake, run_id)
-        history.mark_succeeded(run_id, timings=timings, rows=rows, published=True)
-        alerter.metrics({"RunDurationSeconds": timings["total"], "RowsProcessed": float(sum(rows.values())),
-                         "RowsQuarantined": float(sum(quarantined.values())), "RunFailed": 0.0})
-        result = RunResult(run_id, "published", timings=timings, rows=rows, quarantined=quarantined)
-        result.summary = _business_summary(results)
-        emit(f"run {run_id}: published in {timings['total']:.1f}s")
-        return result
     except Exception as exc:
         _record_failure(lake, history, alerter, manifest, run_id, exc)
         if isinstance(exc, UserError):
             raise
         raise UserError(f"run {run_id} failed: {type(exc).__name__}: {exc}") from exc
+    # published: what follows is bookkeeping; its failure must not un-publish a complete run
+    _after_publish(lake, history, alerter, run_id, results, timings, rows, quarantined, emit)
+    result = RunResult(run_id, "published", timings=timings, rows=rows, quarantined=quarantined)
+    result.summary = _business_summary(results)
+    emit(f"run {run_id}: published in {timings['total']:.1f}s")
+    return result
+
+
+def _after_publish(lake, history, alerter, run_id, results, timings, rows, quarantined, emit) -> None:
+    """Champion registry, run history and metrics after CURRENT moved (best effort, each step logged)."""
+    decision = results.get("promotion_decision")
+    steps = []
+    if decision is not None and getattr(decision, "promoted", False):
+        steps.append(("champion registry", lambda: lake.write_json(CHAMPION_KEY, decision.registry_record())))
+    steps += [
+        ("run history", lambda: history.mark_succeeded(run_id, timings=timings, rows=rows, published=True)),
+        ("metrics", lambda: alerter.metrics({
+            "RunDurationSeconds": timings["total"], "RowsProcessed": float(sum(rows.values())),
+            "RowsQuarantined": float(sum(quarantined.values())), "RunFailed": 0.0})),
+    ]
+    for what, action in steps:
+        try:
+            action()
+        except Exception as exc:  # noqa: BLE001 - the run is published; report, don't fail
+            emit(f"warning: run {run_id} is published but updating the {what} failed: {exc}")
+            _quietly(lambda what=what, exc=exc: alerter.alert(
+                f"SpanishGas run {run_id}: {what} update failed", str(exc), severity="warning"))
+
+
+def _quietly(action) -> None:
+    try:
+        action()
+    except Exception:  # noqa: BLE001
+        pass
 
 
 def _write_outputs(lake: Lake, run_id: str, results: dict, outputs: dict[str, str]) -> dict[str, int]:
@@ -248,10 +276,7 @@ def _record_failure(lake: Lake, history, alerter, manifest: dict, run_id: str, e
             severity="error", details={"run_id": run_id, "lake": manifest.get("lake")}),
         lambda: alerter.metrics({"RunFailed": 1.0, "GateFailed": 1.0 if gate else 0.0}),
     ):
-        try:
-            action()
-        except Exception:  # noqa: BLE001 - recording a failure must never hide the original error
-            pass
+        _quietly(action)
 
 
 __all__ = ["RunResult", "run_pipeline", "read_manifest"]

@@ -53,19 +53,28 @@ def renewal_as_of(next_renewal: pl.Expr, as_of: pl.Expr = AS_OF) -> pl.Expr:
     )
 
 
-def window_start(as_of: pl.Expr = AS_OF, months: int = WINDOW_MONTHS) -> pl.Expr:
-    """First month (1st of month) of the ``months`` complete months before ``as_of``."""
-    return as_of.dt.truncate("1mo").dt.offset_by(f"-{months}mo")
+def month_index(date: pl.Expr) -> pl.Expr:
+    """Months since year 0 (year × 12 + month − 1): integer month arithmetic without calendar calls."""
+    return date.dt.year().cast(pl.Int32) * 12 + date.dt.month().cast(pl.Int32) - 1
 
 
-def in_month_window(month: pl.Expr, months: int = WINDOW_MONTHS, as_of: pl.Expr = AS_OF) -> pl.Expr:
-    """True for a month that is complete before ``as_of`` and among the last ``months`` such months."""
-    return (month.dt.offset_by("1mo") <= as_of) & (month >= window_start(as_of, months))
+def month_window(
+    keys: pl.LazyFrame, monthly: pl.LazyFrame, months: int = WINDOW_MONTHS, on: str = "customer_id"
+) -> pl.LazyFrame:
+    """Per-customer monthly rows (``month`` on the 1st) joined to each snapshot, cut to its window.
 
-
-def month_window(keys: pl.LazyFrame, monthly: pl.LazyFrame, months: int = WINDOW_MONTHS) -> pl.LazyFrame:
-    """Per-customer monthly rows joined to each snapshot and cut to that snapshot's window."""
-    return keys.join(monthly, on="customer_id", how="inner").filter(in_month_window(pl.col("month"), months))
+    A month is complete before ``d`` when ``month + 1 month <= d``, i.e. ``month`` is before ``d``'s own
+    month; the window keeps the ``months`` latest such months. Adds ``months_back`` (1 = the last
+    complete month). Row order is not meaningful: use ``min_by``/``max_by("month")`` for first/last.
+    """
+    anchored = keys.with_columns(_as_of_idx=month_index(AS_OF))
+    indexed = monthly.with_columns(_month_idx=month_index(pl.col("month")))
+    return (
+        anchored.join(indexed, on=on, how="inner")
+        .with_columns(months_back=pl.col("_as_of_idx") - pl.col("_month_idx"))
+        .filter(pl.col("months_back").is_between(1, months))
+        .drop("_as_of_idx", "_month_idx")
+    )
 
 
 def tier1_price_stats(keys: pl.LazyFrame, raw_price_history: pl.DataFrame) -> pl.LazyFrame:
@@ -75,21 +84,31 @@ def tier1_price_stats(keys: pl.LazyFrame, raw_price_history: pl.DataFrame) -> pl
     number of points, sample std and the number of month-to-month changes larger than 0.001 €/kWh.
     """
     price = pl.col("variable_price_tier1_eur_kwh")
-    series = (
-        month_window(
-            keys,
-            raw_price_history.lazy()
-            .select("customer_id", "month", "variable_price_tier1_eur_kwh")
-            .filter(price.is_not_null()),
+    # a change is flagged on the observation that differs from the customer's previous observation;
+    # the window's first point is compared with a month outside the window, so its flag is taken off
+    observed = (
+        raw_price_history.lazy()
+        .select("customer_id", "month", "variable_price_tier1_eur_kwh")
+        .filter(price.is_not_null())
+        .sort("customer_id", "month")
+        .with_columns(
+            _changed=(
+                (pl.col("customer_id") == pl.col("customer_id").shift(1))
+                & ((price - price.shift(1)).abs() > 0.001)
+            ).fill_null(False)
         )
-        .sort([*KEY, "month"])
     )
-    return series.group_by(KEY).agg(
-        price_first=price.first(),
-        price_last=price.last(),
-        price_points=price.len(),
-        price_std=price.std(),
-        price_changes=(price.diff().abs() > 0.001).sum(),
+    changed = pl.col("_changed").cast(pl.Int32)
+    return (
+        month_window(keys, observed)
+        .group_by(KEY)
+        .agg(
+            price_first=price.min_by("month"),
+            price_last=price.max_by("month"),
+            price_points=price.len(),
+            price_std=price.std(),
+            price_changes=changed.sum() - changed.min_by("month"),
+        )
     )
 
 
@@ -110,11 +129,11 @@ def province_cost_stats(
         "gas_var_cost_eur_m3",
     )
     elec = pl.col("elec_var_cost_eur_kwh")
-    first, last = elec.drop_nulls().first(), elec.drop_nulls().last()
+    known = elec.is_not_null()
+    first = elec.filter(known).min_by(pl.col("month").filter(known))
+    last = elec.filter(known).max_by(pl.col("month").filter(known))
     stats = (
-        dates.join(costs, on="province_code", how="inner")
-        .filter(in_month_window(pl.col("month")))
-        .sort(["province_code", "as_of_date", "month"])
+        month_window(dates, costs, on="province_code")
         .group_by(["province_code", "as_of_date"])
         .agg(
             province_avg_elec_cost_12m=elec.mean(),
@@ -134,27 +153,29 @@ def latest_interaction(keys: pl.LazyFrame, silver_interactions: pl.DataFrame) ->
     then to the summary text, so the choice is deterministic. Columns: last_interaction_date,
     latest_intent, latest_sentiment_label, latest_sentiment_compound.
     """
-    severity = pl.col("customer_intent").replace_strict(INTENT_SEVERITY, default=0, return_dtype=pl.Int8)
-    events = (
-        keys.join(
-            silver_interactions.lazy().select(
-                "customer_id",
-                "date",
-                "interaction_summary",
-                "customer_intent",
-                "sentiment_label",
-                "sentiment_compound",
-            ),
-            on="customer_id",
-            how="inner",
-        )
-        .filter(pl.col("date") < AS_OF)
-        .with_columns(_severity=severity)
-        .sort([*KEY, "date", "_severity", "interaction_summary"], nulls_last=False)
+    severity = (
+        pl.col("customer_intent")
+        .replace_strict(INTENT_SEVERITY, default=0, return_dtype=pl.Int8)
+        .fill_null(0)
     )
+    ordered = (
+        silver_interactions.lazy()
+        .select(
+            "customer_id",
+            "date",
+            "interaction_summary",
+            "customer_intent",
+            "sentiment_label",
+            "sentiment_compound",
+        )
+        .with_columns(_severity=severity, _text=pl.col("interaction_summary").fill_null(""))
+        .sort("customer_id", "date", "_severity", "_text")
+        .with_row_index("_rank")  # later date, then more severe, then text: higher rank
+    )
+    events = keys.join(ordered, on="customer_id", how="inner").filter(pl.col("date") < AS_OF)
     return events.group_by(KEY).agg(
-        last_interaction_date=pl.col("date").last(),
-        latest_intent=pl.col("customer_intent").last(),
-        latest_sentiment_label=pl.col("sentiment_label").last(),
-        latest_sentiment_compound=pl.col("sentiment_compound").last(),
+        last_interaction_date=pl.col("date").max_by("_rank"),
+        latest_intent=pl.col("customer_intent").max_by("_rank"),
+        latest_sentiment_label=pl.col("sentiment_label").max_by("_rank"),
+        latest_sentiment_compound=pl.col("sentiment_compound").max_by("_rank"),
     )
