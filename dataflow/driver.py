@@ -8,14 +8,20 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import date
-from pathlib import Path
+from pathlib import Path, PurePath
 from types import ModuleType
 from typing import Any
 
 from hamilton import driver
+from hamilton.caching import fingerprinting
 from hamilton.lifecycle import api as lifecycle
 
 from dataflow.config import ENV_CACHE, PipelineConfig, env
+
+
+# Hamilton cannot fingerprint pathlib paths by default, which would make every node downstream of the raw
+# inventory uncacheable; a path is identified by its text (the file content is covered by its sha256).
+fingerprinting.hash_value.register(PurePath)(fingerprinting.hash_repr)
 
 
 def etl_modules() -> list[ModuleType]:
@@ -146,3 +152,14 @@ def build(
         # by code version + upstream data version, so an unchanged re-run recomputes nothing.
         builder = builder.with_cache(path=str(cache_dir()), recompute=["raw_inventory", *(recompute or [])])
     return builder.build()
+
+
+def executed_nodes(dr: driver.Driver) -> list[str]:
+    """Nodes the last execution actually computed (the rest came from Hamilton's cache), sorted."""
+    if dr.cache is None:
+        return []
+    from hamilton.caching.adapter import CachingEventType
+
+    logs = dr.cache.logs(run_id=dr.cache.last_run_id, level="info")
+    return sorted(str(name) for name, events in logs.items()
+                  if any(e.event_type == CachingEventType.EXECUTE_NODE for e in events))

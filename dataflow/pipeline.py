@@ -65,6 +65,7 @@ class RunResult:
     timings: dict[str, float] = field(default_factory=dict)
     rows: dict[str, int] = field(default_factory=dict)
     quarantined: dict[str, int] = field(default_factory=dict)
+    recomputed: list[str] = field(default_factory=list)  # nodes executed (not served from Hamilton's cache)
     summary: list[str] = field(default_factory=list)
 
     def describe(self) -> str:
@@ -152,6 +153,8 @@ def run_pipeline(
         emit(f"run {run_id}: computing {len(final_vars)} outputs")
         dr = dag.build(progress=prog)
         results = dr.execute(final_vars, inputs=dag.inputs_for(uri, config), overrides={"raw_inventory": inventory})
+        recomputed = dag.executed_nodes(dr)
+        emit(f"run {run_id}: {len(recomputed)} nodes computed, the rest served from the cache")
 
         t_write = time.perf_counter()
         rows = _write_outputs(lake, run_id, results, outputs)
@@ -165,6 +168,7 @@ def run_pipeline(
             reconciliation=reconciliation.to_dicts(), outputs={k: rows[k] for k in rows},
             quarantined=quarantined, timings=timings, node_timings=prog.timings,
             quality=_quality_summary(report), value_notes=results["raw_column_notes"].to_dicts(),
+            recomputed=recomputed,
         )
         failures = manifest["quality"]["gate_failures"]
         if failures:
@@ -180,7 +184,8 @@ def run_pipeline(
         raise UserError(f"run {run_id} failed: {type(exc).__name__}: {exc}") from exc
     # published: what follows is bookkeeping; its failure must not un-publish a complete run
     _after_publish(lake, history, alerter, run_id, results, timings, rows, quarantined, emit)
-    result = RunResult(run_id, "published", timings=timings, rows=rows, quarantined=quarantined)
+    result = RunResult(run_id, "published", timings=timings, rows=rows, quarantined=quarantined,
+                       recomputed=recomputed)
     result.summary = _business_summary(results)
     emit(f"run {run_id}: published in {timings['total']:.1f}s")
     return result
