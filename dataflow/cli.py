@@ -60,18 +60,45 @@ def add_run(p: argparse.ArgumentParser) -> None:
     _lake_arg(p)
     p.add_argument("--force", action="store_true", help="recompute even if this run was already published")
     p.add_argument("--scoring-date", default=None, help="as-of date to score (default: day after the latest reading)")
+    p.add_argument("--experiment", default="E5", help="feature set of the champion (E0–E8, default E5)")
+    p.add_argument("--model-setting", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a model setting, e.g. min_pr_auc=0.6 or target_recall=0.8 (repeatable)")
 
 
 def run_run(a: argparse.Namespace) -> int:
-    from datetime import date
-
     from dataflow.config import PipelineConfig
     from dataflow.pipeline import run_pipeline
 
-    config = PipelineConfig(scoring_date=date.fromisoformat(a.scoring_date) if a.scoring_date else None)
+    config = PipelineConfig(scoring_date=_iso_date(a.scoring_date, "--scoring-date") if a.scoring_date else None,
+                            champion_experiment=a.experiment, model_overrides=_settings(a.model_setting))
     result = run_pipeline(lake_uri(a.lake), config, force=a.force, progress=print)
     print(result.describe())
     return 0 if result.status in ("published", "skipped") else 1
+
+
+def _iso_date(text: str, flag: str):
+    from datetime import date
+
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise UserError(f"{flag} expects a date like 2025-01-01, got {text!r}") from None
+
+
+def _settings(pairs: list[str]) -> dict:
+    """KEY=VALUE strings → dict, values parsed as JSON when possible (numbers, booleans), else text."""
+    import json
+
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise UserError(f"--model-setting expects KEY=VALUE, got {pair!r}")
+        try:
+            out[key.strip()] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key.strip()] = value
+    return out
 
 
 # ---- dag / lineage --------------------------------------------------------------------------------
@@ -114,7 +141,7 @@ def run_dashboard(a: argparse.Namespace) -> int:
         raise UserError(f"the dashboard is not installed next to the package (expected {script})")
     env = {**os.environ, "SPANISHGAS_LAKE": lake_uri(a.lake)}
     cmd = [sys.executable, "-m", "streamlit", "run", str(script), "--server.address", a.host,
-           "--server.port", str(a.port), "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+           "--server.port", str(a.port), "--server.headless", "true", "--browser.gatherUsageStats", "false", "--client.toolbarMode", "viewer"]
     print(f"dashboard on http://{a.host}:{a.port} for lake {env['SPANISHGAS_LAKE']} (Ctrl+C stops it)", flush=True)
     os.execve(sys.executable, cmd, env)  # the server replaces this process: signals reach it directly
     return 0

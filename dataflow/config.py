@@ -57,7 +57,8 @@ class PipelineConfig:
     sentiment_backend: str = "vader"  # or "transformer:<local model dir>"
     champion_experiment: str = "E5"
     champion_model: str = "xgboost"
-    extra: dict = field(default_factory=dict)
+    model_overrides: dict = field(default_factory=dict)  # any ModelConfig field, e.g. {"min_pr_auc": 0.6}
+    extra: dict = field(default_factory=dict)  # free-form, recorded in the manifest and the run id
 
     def as_dict(self) -> dict:
         d = asdict(self)

@@ -18,7 +18,6 @@ from hamilton.lifecycle import api as lifecycle
 
 from dataflow.config import ENV_CACHE, PipelineConfig, env
 
-
 # Hamilton cannot fingerprint pathlib paths by default, which would make every node downstream of the raw
 # inventory uncacheable; a path is identified by its text (the file content is covered by its sha256).
 fingerprinting.hash_value.register(PurePath)(fingerprinting.hash_repr)
@@ -77,6 +76,10 @@ def model_modules() -> list[ModuleType]:
 
 def layer_of(node_name: str) -> str:
     """The medallion layer a node belongs to, from its name (used for stage timings and progress)."""
+    for suffix in ("_pandera_schema", "_raw"):
+        node_name = node_name.removesuffix(suffix)
+    if node_name.endswith("_screening") or node_name.startswith("audit_"):
+        return "raw"
     for prefix, layer in (
         ("quarantine_", "raw"),
         ("raw_", "raw"),
@@ -102,6 +105,9 @@ def inputs_for(lake_uri: str, config: PipelineConfig | None = None) -> dict[str,
         "legacy_label_horizon_days": int(config.legacy_label_horizon_days),
         "scoring_date_override": config.scoring_date.isoformat() if isinstance(config.scoring_date, date) else "",
         "sentiment_backend": config.sentiment_backend,
+        "champion_experiment": config.champion_experiment,
+        "champion_model": config.champion_model,
+        "model_overrides": dict(config.model_overrides),
     }
 
 
