@@ -96,6 +96,16 @@ def _history(lake: Lake):
     return run_history_from_env(lake)
 
 
+class _NoHistory:
+    """Stands in for the run history when a forced repeat must not rewrite a succeeded run's record."""
+
+    def mark_succeeded(self, *args, **kwargs) -> None:
+        pass
+
+    def mark_failed(self, *args, **kwargs) -> None:
+        pass
+
+
 def _alerter():
     from dataflow.aws.alerts import alerter_from_env
 
@@ -134,11 +144,13 @@ def run_pipeline(
     run_id = run_id_for([m["sha256"] for m in inputs_meta], code_version(), config.as_dict())
     history = _history(lake)
     claim = history.claim(run_id, ",".join(sorted(m["sha256"] for m in inputs_meta)))
-    if claim != "claimed" and not force:
-        why = "already published for these inputs, code and config" if claim == "already_succeeded" else \
-            "another worker is running it"
-        emit(f"run {run_id}: nothing to do ({why}); use --force to recompute")
+    if claim == "in_progress" or (claim == "already_succeeded" and not force):
+        why = "already published for these inputs, code and config; use --force to recompute" \
+            if claim == "already_succeeded" else "another worker is running it right now"
+        emit(f"run {run_id}: nothing to do ({why})")
         return RunResult(run_id, "skipped", why)
+    if claim != "claimed":  # a forced repeat of a succeeded run: its history record stays as it is
+        history = _NoHistory()
 
     prog = dag.Progress(emit)
     started_at = utc_now()
@@ -178,6 +190,7 @@ def run_pipeline(
         lake.write_json(manifest_key(run_id), manifest)
         publish(lake, run_id)
     except Exception as exc:
+        manifest.setdefault("node_timings", prog.timings)
         _record_failure(lake, history, alerter, manifest, run_id, exc)
         if isinstance(exc, UserError):
             raise
