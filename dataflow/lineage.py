@@ -67,7 +67,8 @@ def render_dag(out: str | Path) -> Path:
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     dr = dag.build(cache=False)
-    fmt = out.suffix.lstrip(".") or "png"
-    dr.display_all_functions(str(out.with_suffix("")), render_kwargs={"format": fmt, "cleanup": True},
-                             graphviz_kwargs={"graph_attr": {"rankdir": "LR"}})
+    if not out.suffix:
+        out = out.with_suffix(".png")
+    # Hamilton infers the format from the suffix and writes exactly this file
+    dr.display_all_functions(str(out), graphviz_kwargs={"graph_attr": {"rankdir": "LR"}})
     return out
