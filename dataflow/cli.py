@@ -126,9 +126,17 @@ def run_lineage(a: argparse.Namespace) -> int:
 
 
 # ---- dashboard ------------------------------------------------------------------------------------
+def _in_container() -> bool:
+    import os
+    from pathlib import Path
+
+    return Path("/.dockerenv").exists() or "ECS_CONTAINER_METADATA_URI_V4" in os.environ
+
+
 def add_dashboard(p: argparse.ArgumentParser) -> None:
     _lake_arg(p)
-    p.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0 inside a container)")
+    p.add_argument("--host", default=None,
+                   help="address to listen on (default 127.0.0.1; 0.0.0.0 inside a container)")
     p.add_argument("--port", type=int, default=8501, help="port to listen on (default 8501)")
 
 
@@ -136,13 +144,18 @@ def run_dashboard(a: argparse.Namespace) -> int:
     import os
     from pathlib import Path
 
-    script = Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py"
-    if not script.is_file():
-        raise UserError(f"the dashboard is not installed next to the package (expected {script})")
+    candidates = [Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py",  # a source checkout
+                  Path.cwd() / "app" / "streamlit_app.py"]  # the container image (WORKDIR /app)
+    script = next((c for c in candidates if c.is_file()), None)
+    if script is None:
+        raise UserError("the dashboard (app/streamlit_app.py) was not found next to the package or in the "
+                        "current folder: run it from the repository root")
+    host = a.host or ("0.0.0.0" if _in_container() else "127.0.0.1")
     env = {**os.environ, "SPANISHGAS_LAKE": lake_uri(a.lake)}
-    cmd = [sys.executable, "-m", "streamlit", "run", str(script), "--server.address", a.host,
-           "--server.port", str(a.port), "--server.headless", "true", "--browser.gatherUsageStats", "false", "--client.toolbarMode", "viewer"]
-    print(f"dashboard on http://{a.host}:{a.port} for lake {env['SPANISHGAS_LAKE']} (Ctrl+C stops it)", flush=True)
+    cmd = [sys.executable, "-m", "streamlit", "run", str(script), "--server.address", host,
+           "--server.port", str(a.port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
+           "--client.toolbarMode", "viewer"]
+    print(f"dashboard on http://{host}:{a.port} for lake {env['SPANISHGAS_LAKE']} (Ctrl+C stops it)", flush=True)
     os.execve(sys.executable, cmd, env)  # the server replaces this process: signals reach it directly
     return 0
 

@@ -164,7 +164,8 @@ def run_pipeline(
         final_vars = [*outputs, *QUARANTINE_NODES, *RECONCILIATION_NODES, *QUALITY_INPUTS, "raw_column_notes"]
         emit(f"run {run_id}: computing {len(final_vars)} outputs")
         dr = dag.build(progress=prog)
-        results = dr.execute(final_vars, inputs=dag.inputs_for(uri, config), overrides={"raw_inventory": inventory})
+        inputs = {**dag.inputs_for(uri, config), "run_id": run_id}
+        results = dr.execute(final_vars, inputs=inputs, overrides={"raw_inventory": inventory})
         recomputed = dag.executed_nodes(dr)
         emit(f"run {run_id}: {len(recomputed)} nodes computed, the rest served from the cache")
 

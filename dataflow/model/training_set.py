@@ -1,0 +1,184 @@
+"""Training sets: labelled snapshots split by time into train / calibration / test, and the scoring rows.
+
+Split rule (DESIGN §6): the latest labelled as-of date is the test snapshot; a snapshot whose label window
+[as_of, as_of + horizon) reaches a later hold-out's as-of date is purged, so no churn event is shared
+between train, calibration and test. One labelled snapshot only: random stratified split.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+
+import numpy as np
+import polars as pl
+
+from dataflow.errors import UserError
+from dataflow.model.settings import ModelConfig
+
+LABEL = "churned_within_horizon"
+
+
+@dataclass(frozen=True)
+class TrainingSplit:
+    """Train, calibration (validation) and test rows of the labelled snapshots, and how they were chosen."""
+
+    train: pl.DataFrame
+    validation: pl.DataFrame
+    test: pl.DataFrame
+    plan: dict = field(default_factory=dict)
+
+    def y(self, part: str) -> np.ndarray:
+        """The 0/1 labels of one part ("train", "validation" or "test")."""
+        return getattr(self, part)[LABEL].cast(pl.Int8).to_numpy()
+
+
+def _window_end(frame: pl.DataFrame) -> dict[dt.date, dt.date]:
+    """For each as-of date, the day after its label window ends (as_of + longest horizon on that date)."""
+    ends = frame.group_by("as_of_date").agg(pl.col("horizon_days").max())
+    return {
+        row["as_of_date"]: row["as_of_date"] + dt.timedelta(days=int(row["horizon_days"])) for row in ends.to_dicts()
+    }
+
+
+def _plan_time_split(
+    dates: list[dt.date], window_end: dict[dt.date, dt.date], embargo_days: int, calibration_snapshots: int,
+    holdout: str = "dates",
+) -> dict:
+    """Choose train / calibration / test as-of dates (see module docstring); ``embargo_days`` -1 = horizon.
+
+    ``holdout="customers"``: snapshots whose window reaches the calibration date stay in training, but only
+    for customers outside a fixed calibration group, and only that group's rows calibrate."""
+    dates = sorted(dates)
+    test_date = dates[-1]
+    dev = [d for d in dates[:-1] if window_end[d] <= test_date]
+    purged_for_test = [d for d in dates[:-1] if d not in dev]
+    if len(dev) < 2:
+        return {}
+    calibration = dev[-max(1, min(calibration_snapshots, len(dev) - 1)) :]
+    first_cal = calibration[0]
+    candidates = [d for d in dev if d < first_cal]
+
+    def reaches(d: dt.date, embargo: int) -> bool:
+        horizon_end = window_end[d] if embargo < 0 else d + dt.timedelta(days=embargo)
+        return horizon_end > first_cal
+
+    train = [d for d in candidates if not reaches(d, embargo_days)]
+    effective = embargo_days
+    shared = [d for d in candidates if d not in train]
+    if holdout == "customers" and shared:  # keep them, split by customer instead of dropping
+        return {
+            "method": "time", "calibration_holdout": "customers", "train_dates": candidates,
+            "customer_split_dates": shared, "validation_dates": calibration, "test_date": test_date,
+            "purged_before_test": purged_for_test, "purged_before_validation": [],
+            "embargo_days": "horizon" if embargo_days < 0 else embargo_days,
+        }
+    if not train:  # too few snapshots for the embargo: fall back to adjacency, said in the plan
+        train, effective = candidates, 0
+    return {
+        "method": "time",
+        "calibration_holdout": "dates",
+        "train_dates": train,
+        "validation_dates": calibration,
+        "test_date": test_date,
+        "purged_before_test": purged_for_test,
+        "purged_before_validation": [d for d in candidates if d not in train],
+        "embargo_days": "horizon" if effective < 0 else effective,
+        "embargo_requested": "horizon" if embargo_days < 0 else embargo_days,
+    }
+
+
+def _in_calibration_group(frame: pl.DataFrame, share: float) -> pl.Series:
+    """True for rows whose customer belongs to the fixed calibration group (sha256 of the id < share)."""
+    ids = frame.select(pl.col("customer_id").unique())
+    draw = ids.with_columns(
+        _g=pl.col("customer_id").map_elements(
+            lambda c: int.from_bytes(hashlib.sha256(f"calibration:{c}".encode()).digest()[:8], "big") / 2**64,
+            return_dtype=pl.Float64,
+        ) < share
+    )
+    return frame.select("customer_id").join(draw, on="customer_id", how="left", maintain_order="left")["_g"]
+
+
+def _random_split(frame: pl.DataFrame, fractions: tuple[float, float], seed: int) -> tuple[pl.DataFrame, ...]:
+    """Stratified random split of one snapshot into train / validation / test (shares of each class)."""
+    rng = np.random.default_rng(seed)
+    part = np.empty(frame.height, dtype=np.int8)
+    y = frame[LABEL].to_numpy()
+    for cls in (0, 1):
+        idx = np.flatnonzero(y == cls)
+        rng.shuffle(idx)
+        n_val, n_test = (int(round(f * idx.size)) for f in fractions)
+        part[idx[:n_test]] = 2
+        part[idx[n_test : n_test + n_val]] = 1
+        part[idx[n_test + n_val :]] = 0
+    s = pl.Series("_part", part)
+    return tuple(frame.filter(s == k) for k in (0, 1, 2))
+
+
+def labelled_snapshots(gold_features: pl.DataFrame) -> pl.DataFrame:
+    """Gold rows with a known outcome (not the scoring snapshot): what models learn and are tested on."""
+    return gold_features.filter(~pl.col("is_scoring").fill_null(False) & pl.col(LABEL).is_not_null())
+
+
+def scoring_features(gold_features: pl.DataFrame) -> pl.DataFrame:
+    """Gold rows of the scoring snapshot: every customer active on the scoring date, to be scored."""
+    rows = gold_features.filter(pl.col("is_scoring").fill_null(False))
+    if rows.is_empty():
+        raise UserError("gold_features has no scoring snapshot (is_scoring rows): nothing to score")
+    return rows
+
+
+def training_split(labelled_snapshots: pl.DataFrame, model_config: ModelConfig) -> TrainingSplit:
+    """Honest split of the labelled snapshots: earlier dates train, later calibrate, the latest tests."""
+    frame = labelled_snapshots.with_columns(pl.col(LABEL).cast(pl.Int8))
+    if frame.is_empty():
+        raise UserError("no labelled snapshot in gold_features: the label file gave no usable row, cannot train")
+    if frame[LABEL].n_unique() < 2:
+        raise UserError("the labelled snapshots contain only one class (all churned or none): cannot train")
+    dates = frame["as_of_date"].unique().sort().to_list()
+    plan = {}
+    if len(dates) > 1:
+        plan = _plan_time_split(
+            dates, _window_end(frame), model_config.calibration_embargo_days, model_config.calibration_snapshots,
+            model_config.calibration_holdout,
+        )
+    if plan:
+        by = pl.col("as_of_date")
+        test = frame.filter(by == plan["test_date"])
+        if plan["calibration_holdout"] == "customers":
+            group = _in_calibration_group(frame, model_config.calibration_customer_share)
+            split_dates = by.is_in(plan["customer_split_dates"])
+            train = frame.filter(by.is_in(plan["train_dates"]) & ~(split_dates & group))
+            validation = frame.filter(by.is_in(plan["validation_dates"]) & group)
+            plan["calibration_customer_share"] = model_config.calibration_customer_share
+        else:
+            train = frame.filter(by.is_in(plan["train_dates"]))
+            validation = frame.filter(by.is_in(plan["validation_dates"]))
+    else:
+        latest = dates[-1]
+        reason = "single labelled snapshot" if len(dates) == 1 else "too few snapshots outside the label horizon"
+        train, validation, test = _random_split(
+            frame.filter(pl.col("as_of_date") == latest), model_config.single_snapshot_fractions, model_config.seed
+        )
+        plan = {"method": "random_stratified", "reason": reason, "snapshot": latest, "dates_unused": dates[:-1]}
+    for name, part in (("train", train), ("validation", validation), ("test", test)):
+        if part.is_empty() or part[LABEL].n_unique() < 2:
+            raise UserError(f"the {name} part of the split has no churner or no non-churner: cannot train honestly")
+    plan.update({f"n_{k}": v.height for k, v in (("train", train), ("validation", validation), ("test", test))})
+    plan.update({f"churn_rate_{k}": float(v[LABEL].mean()) for k, v in (("train", train), ("test", test))})
+    return TrainingSplit(train, validation, test, _jsonable(plan))
+
+
+def _jsonable(plan: dict) -> dict:
+    """Dates as ISO strings so the plan can go into model metadata as is."""
+
+    def conv(v):
+        if isinstance(v, dt.date):
+            return v.isoformat()
+        if isinstance(v, list):
+            return [conv(x) for x in v]
+        return v
+
+    return {k: conv(v) for k, v in plan.items()}

@@ -1,0 +1,81 @@
+"""evaluate-truth: our scores against the generator's true probabilities, and clear messages otherwise."""
+
+import datetime as dt
+import json
+
+import numpy as np
+import polars as pl
+import pytest
+
+from dataflow.errors import UserError
+from dataflow.lake import Lake
+from dataflow.model.metrics import risk_tier
+from dataflow.truth import evaluate_truth
+
+AS_OF = dt.date(2025, 1, 1)
+
+
+def _lake(tmp_path, proba, true_proba, outcome, margin):
+    lake = Lake.open(str(tmp_path))
+    n = len(proba)
+    ids = [f"C{i:05d}" for i in range(n)]
+    scores = pl.DataFrame({"customer_id": ids, "as_of_date": [AS_OF] * n, "churn_proba": proba,
+                           "avg_monthly_margin_12m": margin}).with_columns(
+        risk_tier=risk_tier(pl.col("churn_proba"), (0.4, 0.6, 0.8)),
+        expected_monthly_loss=pl.col("churn_proba") * pl.col("avg_monthly_margin_12m").clip(lower_bound=0),
+        segment=pl.lit("Residential"), reason_text_1=pl.lit("x"), reason_text_2=pl.lit(None, pl.String),
+        reason_text_3=pl.lit(None, pl.String))
+    lake.write_parquet("runs/run-t/scored/scores.parquet", scores)
+    lake.write_text("CURRENT", json.dumps({"run_id": "run-t"}))
+    truth = pl.DataFrame({"customer_id": ids, "as_of_date": [AS_OF] * n, "horizon_days": [90] * n,
+                          "true_proba": true_proba, "churned_within_horizon": outcome,
+                          "churn_effective_date": [None] * n}, schema_overrides={"churn_effective_date": pl.Date})
+    lake.write_text("truth/scoring_snapshot.csv", truth.write_csv())
+    return lake
+
+
+def _world(n=5000, seed=0):
+    rng = np.random.default_rng(seed)
+    q = 1 / (1 + np.exp(-rng.normal(-2.4, 1.6, n)))
+    y = (rng.random(n) < q).astype(int)
+    margin = rng.normal(8, 12, n)
+    return q, y, margin
+
+
+def test_perfect_scores_match_the_oracle(tmp_path):
+    q, y, margin = _world()
+    _lake(tmp_path, q, q, y, margin)
+    f = evaluate_truth(str(tmp_path)).figures
+    assert f["pr_auc_ratio"] == pytest.approx(1.0) and f["ece_vs_true_proba"] == pytest.approx(0.0)
+    assert f["policy"]["ev_ratio"] == pytest.approx(1.0) and f["customers"] == 5000
+    assert f["oracle"]["ece"] < 0.03  # the oracle is calibrated by construction
+
+
+def test_noisy_scores_lose_ranking_and_value(tmp_path):
+    q, y, margin = _world(seed=1)
+    rng = np.random.default_rng(2)
+    noisy = 1 / (1 + np.exp(-(np.log(q / (1 - q)) + rng.normal(0, 1.5, q.size))))
+    report = evaluate_truth(str(_lake(tmp_path, noisy, q, y, margin).uri))
+    f = report.figures
+    assert f["pr_auc_ratio"] < 0.95 and f["model"]["roc_auc"] < f["oracle"]["roc_auc"]
+    assert f["policy"]["model_ev"] < f["policy"]["oracle_ev"]
+    assert "model/oracle" in report.describe()
+
+
+def test_expected_value_by_hand(tmp_path):
+    # one Critical customer worth €10/month, true p 0.5: cost 0.25·10·12 = 30, value 0.4·0.5·10·12 = 48
+    _lake(tmp_path, [0.9, 0.1], [0.5, 0.1], [1, 0], [10.0, 10.0])
+    f = evaluate_truth(str(tmp_path)).figures["policy"]
+    ours = 0.4 * 0.5 * 120 - 30
+    assert f["model_offers"] == 1 and f["model_ev"] == pytest.approx(ours)
+    assert f["model_realised"] == pytest.approx(0.4 * 1 * 120 - 30)
+    assert f["oracle_offers"] == 1  # true p 0.5 is Medium: small offer, cost 0.05·10·12 = 6
+    assert f["oracle_ev"] == pytest.approx(0.2 * 0.5 * 120 - 6)
+
+
+def test_clear_message_without_truth_or_run(tmp_path):
+    with pytest.raises(UserError, match="truth/scoring_snapshot.csv not found.*spanishgas generate"):
+        evaluate_truth(str(tmp_path))
+    Lake.open(str(tmp_path)).write_text("truth/scoring_snapshot.csv", "customer_id\n")
+    with pytest.raises(UserError, match="no published run"):
+        evaluate_truth(str(tmp_path))
