@@ -106,10 +106,10 @@ class _NoHistory:
         pass
 
 
-def _alerter():
+def _alerter(uri: str):
     from dataflow.aws.alerts import alerter_from_env
 
-    return alerter_from_env()
+    return alerter_from_env(uri)
 
 
 def _quality_report(results: dict[str, Any]) -> pl.DataFrame:
@@ -158,7 +158,7 @@ def run_pipeline(
         "run_id": run_id, "status": "running", "started_at": started_at, "lake": uri,
         "code_version": code_version(), "config": config.as_dict(), "inputs": inputs_meta,
     }
-    alerter = _alerter()
+    alerter = _alerter(uri)
     try:
         outputs = {**ETL_OUTPUTS, **_extra_outputs()}
         final_vars = [*outputs, *QUARANTINE_NODES, *RECONCILIATION_NODES, *QUALITY_INPUTS, "raw_column_notes"]
