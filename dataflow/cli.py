@@ -61,6 +61,8 @@ def add_run(p: argparse.ArgumentParser) -> None:
     p.add_argument("--force", action="store_true", help="recompute even if this run was already published")
     p.add_argument("--scoring-date", default=None, help="as-of date to score (default: day after the latest reading)")
     p.add_argument("--experiment", default="E5", help="feature set of the champion (E0–E8, default E5)")
+    p.add_argument("--settle", type=float, default=0, metavar="SECONDS",
+                   help="first wait until raw/ has not changed for this long (for runs started by an upload event)")
     p.add_argument("--model-setting", action="append", default=[], metavar="KEY=VALUE",
                    help="override a model setting, e.g. min_pr_auc=0.6 or target_recall=0.8 (repeatable)")
 
@@ -69,6 +71,10 @@ def run_run(a: argparse.Namespace) -> int:
     from dataflow.config import PipelineConfig
     from dataflow.pipeline import run_pipeline
 
+    if a.settle > 0:
+        from dataflow.aws.watch import wait_until_settled
+
+        wait_until_settled(lake_uri(a.lake), quiet_s=a.settle)
     config = PipelineConfig(scoring_date=_iso_date(a.scoring_date, "--scoring-date") if a.scoring_date else None,
                             champion_experiment=a.experiment, model_overrides=_settings(a.model_setting))
     result = run_pipeline(lake_uri(a.lake), config, force=a.force, progress=print)
@@ -99,6 +105,21 @@ def _settings(pairs: list[str]) -> dict:
         except json.JSONDecodeError:
             out[key.strip()] = value
     return out
+
+
+# ---- watch ----------------------------------------------------------------------------------------
+def add_watch(p: argparse.ArgumentParser) -> None:
+    _lake_arg(p)
+    p.add_argument("--interval", type=float, default=30, help="seconds between polls (default 30)")
+    p.add_argument("--debounce", type=float, default=60, help="seconds raw/ must stay unchanged (default 60)")
+    p.add_argument("--once", action="store_true", help="exit after the first run")
+
+
+def run_watch(a: argparse.Namespace) -> int:
+    from dataflow.aws.watch import main as watch_main
+
+    args = ["--interval", str(a.interval), "--debounce", str(a.debounce)] + (["--once"] if a.once else [])
+    return watch_main(args + (["--lake", a.lake] if a.lake else []))
 
 
 # ---- dag / lineage --------------------------------------------------------------------------------
@@ -191,6 +212,8 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callab
     "generate": ("write a synthetic raw/ folder (and truth/) in the raw contract's layout", add_generate, run_generate),
     "profile": ("compare a raw/ folder's statistics with the real extracts' reference values", _lake_arg, run_profile),
     "run": ("run the pipeline on <lake>/raw/ and publish the outputs under <lake>/runs/", add_run, run_run),
+    "watch": ("poll <lake>/raw/ and start one run per settled change (the local S3-event stand-in)", add_watch,
+              run_watch),
     "dag": ("render the pipeline DAG as an image (needs graphviz)", add_dag, run_dag),
     "lineage": ("show what a node or raw file feeds and depends on", add_lineage, run_lineage),
     "dashboard": ("serve the Streamlit dashboard over the lake's published run", add_dashboard, run_dashboard),

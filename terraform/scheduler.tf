@@ -98,6 +98,12 @@ resource "aws_cloudwatch_event_target" "raw_uploaded_pipeline" {
   dead_letter_config {
     arn = aws_sqs_queue.trigger_dlq.arn
   }
+
+  # an upload of the seven files fires seven events: each task first waits until raw/ has been quiet for
+  # 90 s, then all of them compute the same run id and only the first claim runs (the others are no-ops)
+  input = jsonencode({
+    containerOverrides = [{ name = "pipeline", command = ["run", "--settle", "90"] }]
+  })
 }
 
 # ---- dead letters of both triggers ---------------------------------------------------------------------------
