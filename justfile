@@ -81,3 +81,18 @@ tf-check:
 compose-check:
     uv run --frozen docker-compose --profile localstack config --quiet
     uv run --frozen docker-compose --profile moto config --quiet
+
+# serve the dashboard on http://127.0.0.1:8501 over the lake's published run
+[group('pipeline')]
+dashboard: setup
+    uv run --frozen spanishgas dashboard --lake "{{lake}}"
+
+# compare E0–E8 × logistic / random forest / XGBoost on the published run's data
+[group('pipeline')]
+experiments: setup
+    uv run --frozen spanishgas experiments --lake "{{lake}}"
+
+# score the published run against the generator's truth/ (generated data only)
+[group('pipeline')]
+evaluate-truth: setup
+    uv run --frozen spanishgas evaluate-truth --lake "{{lake}}"
