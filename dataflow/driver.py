@@ -25,40 +25,9 @@ fingerprinting.hash_value.register(PurePath)(fingerprinting.hash_repr)
 
 def etl_modules() -> list[ModuleType]:
     """Raw → bronze → silver → gold: the modules of the ETL part of the DAG, in layer order."""
-    from dataflow.bronze import consumption
-    from dataflow.bronze import customer as bronze_customer
-    from dataflow.gold import (
-        features,
-        snapshots,
-        tier_behavioral,
-        tier_compound,
-        tier_lifecycle,
-        tier_market_core,
-        tier_market_risk,
-        tier_sentiment,
-        tier_strings,
-    )
-    from dataflow.raw import MODULES as RAW_MODULES
-    from dataflow.silver import customer as silver_customer
-    from dataflow.silver import customer_month, interactions
+    from dataflow import bronze, gold, raw, silver
 
-    return [
-        *RAW_MODULES,
-        consumption,
-        bronze_customer,
-        silver_customer,
-        interactions,
-        customer_month,
-        snapshots,
-        tier_lifecycle,
-        tier_market_core,
-        tier_market_risk,
-        tier_behavioral,
-        tier_sentiment,
-        tier_compound,
-        tier_strings,
-        features,
-    ]
+    return [*raw.MODULES, *bronze.MODULES, *silver.MODULES, *gold.MODULES]
 
 
 def all_modules() -> list[ModuleType]:
