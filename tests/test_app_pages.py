@@ -1,0 +1,386 @@
+"""Every dashboard page rendered with Streamlit's AppTest against a published lake, numbers checked against
+the lake's own files (expected values computed here with Polars, independently of the app's DuckDB queries)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import polars as pl
+import pyarrow as pa
+import pytest
+from conftest_app import ROOT, copy_without, current_run, published_lake_dir, run_again
+from streamlit.testing.v1 import AppTest
+
+APP = ROOT / "app" / "streamlit_app.py"
+PAGES = ["overview", "data_explorer", "model_performance", "customer_risk", "customer_lookup", "recommendations",
+         "drift_monitor", "pipeline_status"]
+TIERS = ["Low", "Medium", "High", "Critical"]
+
+
+@pytest.fixture(scope="module")
+def lake() -> Path:
+    return published_lake_dir()
+
+
+@pytest.fixture(scope="module")
+def run_dir(lake: Path) -> Path:
+    return lake / "runs" / current_run(lake)
+
+
+@pytest.fixture(scope="module")
+def scores(run_dir: Path) -> pl.DataFrame:
+    return pl.read_parquet(run_dir / "scored" / "scores.parquet")
+
+
+def read_json(path: Path) -> dict:
+    return json.loads(path.read_text())
+
+
+def open_page(monkeypatch, lake: Path, page: str) -> AppTest:
+    """Run the app on ``lake`` and switch to ``page``; fails on any exception element."""
+    monkeypatch.setenv("SPANISHGAS_LAKE", str(lake))
+    at = AppTest.from_file(str(APP), default_timeout=180)
+    at.run()
+    at.switch_page(f"app_pages/{page}.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def metric(at: AppTest, label: str) -> str:
+    found = [m.value for m in at.metric if m.label == label]
+    assert found, f"no metric {label!r}; have {[m.label for m in at.metric]}"
+    return found[0]
+
+
+def widget(at: AppTest, kind: str, label: str):
+    found = [w for w in getattr(at, kind) if w.label == label]
+    assert found, f"no {kind} {label!r}; have {[w.label for w in getattr(at, kind)]}"
+    return found[0]
+
+
+def charts(at: AppTest) -> list[tuple[dict, list[pl.DataFrame]]]:
+    """Every Altair chart on the page: its Vega-Lite spec and its datasets."""
+    out = []
+    for el in at.get("vega_lite_chart"):
+        frames = [pl.from_arrow(pa.ipc.open_stream(d.data.data).read_all()) for d in el.proto.datasets]
+        out.append((json.loads(el.proto.spec), frames))
+    return out
+
+
+def chart_titled(at: AppTest, title: str) -> pl.DataFrame:
+    """The data of the chart whose category tooltip is called ``title``."""
+    for spec, frames in charts(at):
+        if any(t.get("title") == title for t in spec.get("encoding", {}).get("tooltip", [])):
+            return frames[0]
+    raise AssertionError(f"no chart titled {title!r}")
+
+
+def eur(x: float) -> str:
+    return f"-€{abs(x):,.0f}" if x < 0 else f"€{x:,.0f}"
+
+
+def eur2(x: float) -> str:
+    return f"-€{abs(x):,.2f}" if x < 0 else f"€{x:,.2f}"
+
+
+# ---- pages ----------------------------------------------------------------------------------------------
+def test_overview_numbers(monkeypatch, lake, run_dir, scores):
+    at = open_page(monkeypatch, lake, "overview")
+    n = scores.height
+    at_risk = scores.filter(pl.col("risk_tier").is_in(["High", "Critical"])).height
+    assert metric(at, "Customers scored") == f"{n:,}"
+    assert metric(at, "At-risk share") == f"{at_risk / n:.1%}"
+    assert metric(at, "Margin at risk (€/month)") == eur(scores["expected_monthly_loss"].sum())
+    counts = dict(scores.group_by("risk_tier").len().iter_rows())
+    for tier in TIERS:
+        assert metric(at, f"{tier} tier") == f"{counts.get(tier, 0):,}"
+    ev = read_json(run_dir / "model" / "evaluation.json")
+    assert metric(at, "PR-AUC") == f"{ev['pr_auc']:.3f}"
+    assert metric(at, "ROC-AUC") == f"{ev['roc_auc']:.3f}"
+    assert metric(at, "ECE") == f"{ev['ece']:.3f}"
+    assert metric(at, "Status") == read_json(run_dir / "manifest.json")["status"] == "published"
+    promotion = read_json(run_dir / "model" / "promotion.json")
+    assert any(promotion["decision"] in m.value for m in at.markdown)
+
+
+def test_data_explorer_browse_filter_and_raw(monkeypatch, lake, run_dir):
+    at = open_page(monkeypatch, lake, "data_explorer")
+    gold_rows = pl.scan_parquet(run_dir / "gold" / "gold_features.parquet").select(pl.len()).collect().item()
+    assert any(f"of {gold_rows:,} rows" in c.value for c in at.caption)
+    assert at.dataframe[0].value.shape[0] == min(50, gold_rows)
+
+    widget(at, "selectbox", "Layer").set_value("silver").run()
+    widget(at, "selectbox", "Table").set_value(f"runs/{run_dir.name}/silver/silver_customer.parquet").run()
+    silver = pl.read_parquet(run_dir / "silver" / "silver_customer.parquet", columns=["segment"])
+    segment = silver["segment"].drop_nulls().mode().sort()[0]
+    widget(at, "multiselect", "Columns").set_value(["customer_id", "segment"])
+    widget(at, "selectbox", "Column 1").set_value("segment")
+    widget(at, "text_input", "Value 1").set_value(segment).run()
+    expected = silver.filter(pl.col("segment") == segment).height
+    assert any(f"of {expected:,} rows matching 1 filter(s)" in c.value for c in at.caption), [c.value for c in at.caption]
+    shown = at.dataframe[0].value
+    assert list(shown.columns) == ["customer_id", "segment"] and set(shown["segment"]) == {segment}
+
+    widget(at, "selectbox", "Layer").set_value("raw").run()
+    widget(at, "selectbox", "Table").set_value("raw/customer_attributes.csv").run()
+    raw_rows = pl.read_csv(lake / "raw" / "customer_attributes.csv", infer_schema=False).height
+    assert any(f"of {raw_rows:,} rows" in c.value for c in at.caption)
+    assert not at.exception
+
+
+def test_data_explorer_churn_charts_match_gold(monkeypatch, lake, run_dir):
+    at = open_page(monkeypatch, lake, "data_explorer")
+    assert not at.get("vega_lite_chart"), "the closed tab must not render"
+    at.session_state["explorer_tab"] = "Churn drivers"
+    at.run()
+    gold = pl.read_parquet(run_dir / "gold" / "gold_features.parquet",
+                           columns=["churned_within_horizon", "renewal_bucket", "sales_channel"])
+    labelled = gold.filter(pl.col("churned_within_horizon").is_not_null())
+    for column, title in (("renewal_bucket", "Months to renewal"), ("sales_channel", "Sales channel")):
+        want = labelled.group_by(column).agg(pl.col("churned_within_horizon").cast(pl.Float64).mean().alias("rate"),
+                                             pl.len().alias("n"))
+        got = chart_titled(at, title)
+        want = want.with_columns(pl.col(column).cast(pl.String).fill_null("unknown"))
+        joined = got.join(want, left_on="value", right_on=column)
+        assert joined.height == want.height
+        assert (joined["snapshots"] == joined["n"]).all()
+        assert ((joined["churn_rate"] - joined["rate"]).abs() < 1e-9).all()
+
+
+def test_model_performance(monkeypatch, lake, run_dir):
+    at = open_page(monkeypatch, lake, "model_performance")
+    ev = read_json(run_dir / "model" / "evaluation.json")
+    c = ev["confusion"]
+    assert metric(at, "PR-AUC") == f"{ev['pr_auc']:.3f}"
+    assert metric(at, "ROC-AUC") == f"{ev['roc_auc']:.3f}"
+    assert metric(at, "Precision") == f"{c['tp'] / (c['tp'] + c['fp']):.3f}"
+    assert metric(at, "Recall") == f"{c['tp'] / (c['tp'] + c['fn']):.3f}"
+    matrix = next(frames[0] for spec, frames in charts(at) if "actual" in frames[0].columns)
+    assert sorted(matrix["customers"].to_list()) == sorted([c["tp"], c["fp"], c["fn"], c["tn"]])
+    ladder = [run_dir / "model" / "experiments.parquet", lake / "registry" / "experiments.parquet"]
+    if any(p.is_file() for p in ladder):
+        rows = pl.read_parquet(next(p for p in ladder if p.is_file())).height
+        assert any(df.value.shape[0] == rows for df in at.dataframe)
+    else:
+        assert any("spanishgas experiments" in i.value for i in at.info)
+    top = max(ev["feature_importance"], key=lambda r: r["mean_abs_shap"])["feature"]
+    importance = next(frames[0] for spec, frames in charts(at) if "mean_abs_shap" in frames[0].columns)
+    assert importance["feature"][0] == top
+    decision = read_json(run_dir / "model" / "promotion.json")["decision"]
+    assert any(f"Candidate **{decision}**" in a.value for a in [*at.success, *at.warning])
+
+
+def test_customer_risk_filters(monkeypatch, lake, run_dir, scores):
+    at = open_page(monkeypatch, lake, "customer_risk")
+    risky = scores.filter(pl.col("risk_tier").is_in(["High", "Critical"]))
+    assert metric(at, "Customers matching") == f"{risky.height:,}"
+    assert metric(at, "Their margin at risk (€/month)") == eur(risky["expected_monthly_loss"].sum())
+    table = at.dataframe[-1].value
+    if risky.height:
+        best = risky.sort(["expected_monthly_loss", "churn_proba", "customer_id"], descending=[True, True, False])
+        assert table["customer_id"].iloc[0] == best["customer_id"][0]
+    assert len(table) == min(50, risky.height)
+    tiers = read_json(run_dir / "model" / "evaluation.json")["tiers"]
+    shown = at.dataframe[0].value
+    assert list(shown["observed_churn_rate"].fillna(-1)) == [t["observed_churn_rate"] if t["observed_churn_rate"]
+                                                            is not None else -1 for t in tiers]
+
+    segment = scores["segment"].drop_nulls().mode().sort()[0]
+    widget(at, "multiselect", "Risk tier").set_value(TIERS)
+    widget(at, "multiselect", "Segment").set_value([segment]).run()
+    chosen = scores.filter(pl.col("segment") == segment)
+    assert metric(at, "Customers matching") == f"{chosen.height:,}"
+    assert set(at.dataframe[-1].value["segment"]) == {segment}
+
+
+def test_customer_lookup(monkeypatch, lake, run_dir, scores):
+    at = open_page(monkeypatch, lake, "customer_lookup")
+    top = scores.sort(["expected_monthly_loss", "customer_id"], descending=[True, False]).row(0, named=True)
+    assert at.text_input[0].value == top["customer_id"]
+    assert metric(at, "Churn probability") == f"{top['churn_proba']:.1%}"
+    assert metric(at, "Risk tier") == top["risk_tier"]
+
+    other = scores.sort("churn_proba").row(0, named=True)
+    at.text_input[0].set_value(other["customer_id"].lower() + " ").run()
+    assert not at.exception
+    assert metric(at, "Churn probability") == f"{other['churn_proba']:.1%}"
+    assert metric(at, "Risk tier") == other["risk_tier"]
+    assert any(other["reason_text_1"] in m.value for m in at.markdown)
+    at.session_state["lookup_months"] = True  # open the "Monthly rows" expander (its content is lazy)
+    at.run()
+    months = pl.read_parquet(run_dir / "silver" / "silver_customer_month.parquet", columns=["customer_id"])
+    n_months = months.filter(pl.col("customer_id") == other["customer_id"]).height
+    assert any(df.value.shape[0] == n_months and "month" in df.value.columns for df in at.dataframe)
+    reco = pl.read_parquet(run_dir / "scored" / "recommendations.parquet").filter(
+        pl.col("customer_id") == other["customer_id"]).row(0, named=True)
+    assert metric(at, "Offer cost (€)") == f"€{reco['offer_cost_eur']:,.2f}"
+    assert metric(at, "Expected net value (€)") == eur2(reco["expected_net_value_eur"])
+
+    at.text_input[0].set_value("NOPE-404").run()
+    assert any("No customer **NOPE-404**" in w.value for w in at.warning)
+
+
+def test_recommendations_filters(monkeypatch, lake, run_dir):
+    at = open_page(monkeypatch, lake, "recommendations")
+    reco = pl.read_parquet(run_dir / "scored" / "recommendations.parquet")
+    assert metric(at, "Customers") == f"{reco.height:,}"
+    assert metric(at, "Offers selected") == f"{reco['selected'].sum():,}"
+    assert metric(at, "Control group") == f"{reco['is_control'].sum():,}"
+    assert metric(at, "Offer budget") == eur(reco.filter(pl.col("selected"))["offer_cost_eur"].sum())
+    assert at.get("download_button")
+    tier = reco.group_by("risk_tier").len().sort("len", descending=True)["risk_tier"][0]
+    widget(at, "multiselect", "Risk tier").set_value([tier]).run()
+    assert metric(at, "Customers") == f"{reco.filter(pl.col('risk_tier') == tier).height:,}"
+    assert set(at.dataframe[-1].value["risk_tier"]) == {tier}
+
+
+def test_recommendations_csv_is_the_filtered_set(monkeypatch, lake, run_dir):
+    monkeypatch.setenv("SPANISHGAS_LAKE", str(lake))
+    from app import data, queries
+
+    reco = pl.read_parquet(run_dir / "scored" / "recommendations.parquet")
+    run = data.Run(str(lake), current_run(lake))
+    got = pl.read_csv(queries.reco_csv(run, (), ("Critical",), ()))
+    assert got.height == reco.filter(pl.col("risk_tier") == "Critical").height
+    assert set(got["customer_id"]) == set(reco.filter(pl.col("risk_tier") == "Critical")["customer_id"])
+
+
+def test_drift_monitor(monkeypatch, lake, run_dir):
+    at = open_page(monkeypatch, lake, "drift_monitor")
+    drift = pl.read_parquet(run_dir / "monitoring" / "drift.parquet")
+    inputs = drift.filter(pl.col("kind") == "input")
+    assert metric(at, "Features monitored") == f"{inputs.height:,}"
+    assert metric(at, "Features drifted") == f"{inputs['drifted'].sum():,}"
+    assert any(df.value.shape[0] == drift.height for df in at.dataframe)
+
+
+def test_pipeline_status(monkeypatch, lake, run_dir):
+    at = open_page(monkeypatch, lake, "pipeline_status")
+    manifests = [read_json(p) for p in (lake / "runs").glob("*/manifest.json")]
+    assert metric(at, "Runs") == f"{len(manifests):,}"
+    assert metric(at, "Published") == f"{sum(m['status'] == 'published' for m in manifests):,}"
+    manifest = read_json(run_dir / "manifest.json")
+    rec = next(df.value for df in at.dataframe if "balanced" in df.value.columns)
+    assert len(rec) == len(manifest["reconciliation"]) and rec["balanced"].all()
+    files = list((lake / "quarantine" / run_dir.name).glob("*.parquet"))
+    quarantined = sum(pl.scan_parquet(f).select(pl.len()).collect().item() for f in files)
+    assert quarantined == sum(manifest["quarantined"].values())
+    assert any(m.value == f"**Quarantine** ({quarantined:,} rows)" for m in at.markdown)
+    from dataflow.lineage import lineage
+
+    feeds = lineage("price_history.csv").downstream
+    assert any(m.value == f"**Feeds** ({len(feeds)})" for m in at.markdown)
+    if shutil.which("dot"):
+        problems = [i.value for i in at.info if "DAG could not" in i.value]
+        assert not problems, problems
+        widget(at, "toggle", "Show the whole pipeline DAG (Hamilton)").set_value(True).run()
+        assert at.get("image"), "the DAG image is missing although graphviz is installed: " + str(
+            [i.value for i in at.info])
+
+
+# ---- lakes without a run or without model outputs -----------------------------------------------------------
+@pytest.mark.parametrize("page", PAGES)
+def test_no_published_run_is_friendly(monkeypatch, tmp_path, page):
+    at = open_page(monkeypatch, tmp_path / "empty-lake", page)
+    assert any("No published run" in i.value for i in at.info)
+    assert any("spanishgas run --lake" in m.value for m in at.markdown)
+
+
+@pytest.fixture(scope="module")
+def lake_without_scores(lake, tmp_path_factory) -> Path:
+    dest = tmp_path_factory.mktemp("noscores") / "lake"
+    out = copy_without(lake, dest, "scored", "model", "monitoring/drift.parquet")
+    shutil.rmtree(out / "registry", ignore_errors=True)
+    return out
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_run_without_model_outputs_says_so(monkeypatch, lake_without_scores, page):
+    at = open_page(monkeypatch, lake_without_scores, page)
+    assert not at.error
+    if page not in ("data_explorer", "pipeline_status"):
+        assert any("is not in this run" in i.value for i in at.info), [i.value for i in at.info]
+
+
+def test_pages_read_an_s3_lake(monkeypatch, lake, scores, s3_bucket, tmp_path):
+    """The same pages over s3://bucket/prefix (moto over HTTP): files come through Lake.local_path downloads."""
+    import boto3
+
+    s3 = boto3.client("s3")
+    for path in lake.rglob("*"):
+        rel = path.relative_to(lake).as_posix()
+        if path.is_file() and not rel.startswith(("raw/consumption", "truth/")):
+            s3.upload_file(str(path), s3_bucket, f"lake/{rel}")
+    monkeypatch.setenv("SPANISHGAS_CACHE", str(tmp_path / "s3-cache"))
+    uri = f"s3://{s3_bucket}/lake"
+    monkeypatch.setenv("SPANISHGAS_LAKE", uri)
+    at = AppTest.from_file(str(APP), default_timeout=180).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert metric(at, "Customers scored") == f"{scores.height:,}"
+    for page in ("customer_risk", "recommendations", "pipeline_status"):
+        at.switch_page(f"app_pages/{page}.py").run()
+        assert not at.exception, (page, [e.value for e in at.exception])
+
+
+def test_dashboard_command_is_registered():
+    from dataflow.cli import COMMANDS, build_parser
+
+    args = build_parser().parse_args(["dashboard", "--lake", "s3://b/p", "--host", "0.0.0.0", "--port", "8600"])
+    assert (args.command, args.lake, args.host, args.port) == ("dashboard", "s3://b/p", "0.0.0.0", 8600)
+    assert COMMANDS["dashboard"][2].__name__ == "run_dashboard"
+    assert build_parser().parse_args(["dashboard"]).host is None  # 127.0.0.1, or 0.0.0.0 in a container
+
+
+# ---- a second run: drift across runs, a rejected candidate served by the previous champion -----------------
+@pytest.fixture(scope="module")
+def lake_two_runs(lake, tmp_path_factory) -> Path:
+    dest = tmp_path_factory.mktemp("tworuns") / "lake"
+    return run_again(lake, dest, "--scoring-date", "2024-12-01", "--model-setting", "min_pr_auc=0.999")
+
+
+def test_second_run_history_drift_and_served_champion(monkeypatch, lake, lake_two_runs):
+    first, second = current_run(lake), current_run(lake_two_runs)
+    assert first != second
+    promotion = read_json(lake_two_runs / "runs" / second / "model" / "promotion.json")
+    assert promotion["decision"] == "rejected"
+
+    at = open_page(monkeypatch, lake_two_runs, "overview")
+    served = read_json(lake / "runs" / first / "model" / "evaluation.json")
+    assert metric(at, "PR-AUC") == f"{served['pr_auc']:.3f}"  # the champion that scored, not the rejected one
+    assert any(f"trained in run `{first}`" in m.value for m in at.markdown)
+
+    at = open_page(monkeypatch, lake_two_runs, "model_performance")
+    candidate = read_json(lake_two_runs / "runs" / second / "model" / "evaluation.json")
+    assert metric(at, "PR-AUC") == f"{candidate['pr_auc']:.3f}"
+    assert any("Candidate **rejected**" in w.value for w in at.warning)
+    assert any(first in i.value for i in at.info)
+
+    at = open_page(monkeypatch, lake_two_runs, "drift_monitor")
+    per_run = next(df.value for df in at.dataframe if "features_drifted" in df.value.columns)
+    assert set(per_run["run_id"]) == {first, second}
+    for run_id in (first, second):
+        drift = pl.read_parquet(lake_two_runs / "runs" / run_id / "monitoring" / "drift.parquet")
+        want = drift.filter((pl.col("kind") == "input") & pl.col("drifted")).height
+        assert per_run.loc[per_run["run_id"] == run_id, "features_drifted"].item() == want
+
+    at = open_page(monkeypatch, lake_two_runs, "pipeline_status")
+    assert metric(at, "Published") == "2"
+
+
+def test_a_failed_latest_run_is_reported(monkeypatch, lake, tmp_path):
+    """A run that failed after the published one: the pages keep showing CURRENT and say what happened."""
+    dest = copy_without(lake, tmp_path / "lake")
+    published = read_json(dest / "runs" / current_run(dest) / "manifest.json")
+    failed = {"run_id": "run-failed000001", "status": "failed", "started_at": "2999-01-01T00:00:00Z",
+              "finished_at": "2999-01-01T00:01:00Z", "lake": str(dest), "config": published["config"],
+              "error": "customer_contracts.csv, column 'next_renewal_date': not an ISO date (example value: '31/12')"}
+    (dest / "runs" / failed["run_id"]).mkdir()
+    (dest / "runs" / failed["run_id"] / "manifest.json").write_text(json.dumps(failed))
+    at = open_page(monkeypatch, dest, "overview")
+    assert metric(at, "Status") == "published"
+    assert any("run-failed000001" in w.value and "not an ISO date" in w.value for w in at.warning)
+    at = open_page(monkeypatch, dest, "pipeline_status")
+    assert metric(at, "Failed") == "1"
+    assert not any("not an ISO date" in e.value for e in at.error)  # the details default to the published run
