@@ -13,7 +13,6 @@ from typing import Any
 
 import polars as pl
 
-from dataflow import driver as dag
 from dataflow.config import PipelineConfig
 from dataflow.errors import QualityGateError, UserError
 from dataflow.lake import Lake
@@ -128,7 +127,7 @@ def run_pipeline(
     progress: Callable[[str], None] | None = print,
 ) -> RunResult:
     """Run raw → published outputs once for the lake's current raw/ files."""
-    from dataflow.raw.inventory import raw_inventory
+    from dataflow.inventory import take_inventory
 
     config = config or PipelineConfig()
     uri = resolve_lake(lake_uri)
@@ -136,7 +135,7 @@ def run_pipeline(
     emit = progress or (lambda _msg: None)
     t0 = time.perf_counter()
     emit(f"reading inventory of {lake.uri_of('raw/')} …")
-    inventory = raw_inventory(uri)
+    inventory = take_inventory(uri)
     inputs_meta = [
         {"key": f.key, "size": f.size, "sha256": f.sha256}
         for f in [*inventory.files.values(), *inventory.consumption]
@@ -151,6 +150,8 @@ def run_pipeline(
         return RunResult(run_id, "skipped", why)
     if claim != "claimed":  # a forced repeat of a succeeded run: its history record stays as it is
         history = _NoHistory()
+
+    from dataflow import driver as dag  # imports Hamilton (seconds): only once we know there is work to do
 
     prog = dag.Progress(emit)
     started_at = utc_now()
