@@ -92,8 +92,8 @@ def main(argv: list[str] | None = None) -> int:
         raw = Path(a.lake) / "raw"
         results["raw_sizes_mb"] = {p.name: round(p.stat().st_size / 2**20, 1) for p in sorted(raw.iterdir())}
     shutil.rmtree(env["SPANISHGAS_CACHE"], ignore_errors=True)
-    for p in Path(a.lake).glob("runs"):
-        shutil.rmtree(p)
+    for name in ("runs", "registry", "quarantine"):  # a cold run: no earlier run, champion or quarantine
+        shutil.rmtree(Path(a.lake) / name, ignore_errors=True)
     (Path(a.lake) / "CURRENT").unlink(missing_ok=True)
     first = stage("run_cold", [*exe, "run", "--lake", a.lake])
     if first["exit_code"] == 0:
