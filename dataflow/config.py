@@ -6,7 +6,7 @@ Every knob lives here so that the CLI, the driver, the dashboard and the contain
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import date
 
 # ---- the raw contract: file names under <lake>/raw/ ---------------------------------------------
@@ -63,6 +63,16 @@ class PipelineConfig:
     def as_dict(self) -> dict:
         d = asdict(self)
         return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in d.items()}
+
+    @classmethod
+    def from_dict(cls, saved: dict) -> PipelineConfig:
+        """The config a manifest recorded (``as_dict`` form; unknown keys ignored, missing ones default)."""
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in saved.items() if k in known}
+        for name in ("scoring_date", "legacy_label_as_of"):  # ISO strings in the manifest
+            if isinstance(values.get(name), str):
+                values[name] = date.fromisoformat(values[name])
+        return cls(**values)
 
 
 def env(name: str, default: str | None = None) -> str | None:

@@ -35,18 +35,11 @@ def _(lake_uri, mo, os):
 
 @app.cell
 def _(Lake, PipelineConfig, current_run_id, lake_location, read_manifest):
-    import dataclasses
-    import datetime
-
     lake = Lake.open(lake_location)
     published = current_run_id(lake)
-    _saved = dict(((read_manifest(lake, published) or {}).get("config") or {}) if published else {})
-    for _name in ("scoring_date", "legacy_label_as_of"):  # ISO strings in the manifest
-        if _saved.get(_name):
-            _saved[_name] = datetime.date.fromisoformat(_saved[_name])
     # the published run's own config (same gate, experiment and dates), so results can be compared with it
-    run_config = PipelineConfig(**{f.name: _saved[f.name] for f in dataclasses.fields(PipelineConfig)
-                                   if f.name in _saved})
+    run_config = PipelineConfig.from_dict(((read_manifest(lake, published) or {}).get("config") or {})
+                                          if published else {})
     return lake, published, run_config
 
 

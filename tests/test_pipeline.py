@@ -183,6 +183,10 @@ def test_an_s3_error_on_any_write_leaves_current_on_a_complete_run(lake, s3_buck
         assert proxy.failed, "no fault was injected"
 
 
-def test_config_is_part_of_the_run_id():
+def test_config_is_part_of_the_run_id_and_reads_back_from_a_manifest():
+    import datetime
+
     a, b = PipelineConfig(), dataclasses.replace(PipelineConfig(), sentiment_backend="vader", extra={"x": 1})
     assert a.as_dict() != b.as_dict()
+    c = PipelineConfig(scoring_date=datetime.date(2024, 12, 1), model_overrides={"min_pr_auc": 0.5})
+    assert PipelineConfig.from_dict({**c.as_dict(), "unknown_key": 1}) == c
