@@ -54,12 +54,14 @@ def summary_lines(results: dict) -> list[str]:
     lines: list[str] = []
     scores: pl.DataFrame | None = results.get("scores")
     if isinstance(scores, pl.DataFrame) and scores.height:
-        at_risk = scores.filter(pl.col("churn_pred"))
+        flagged = int(scores["churn_pred"].sum())
         tiers = scores.group_by("risk_tier").len()
         counts = {r["risk_tier"]: r["len"] for r in tiers.to_dicts()}
+        at_risk = counts.get("High", 0) + counts.get("Critical", 0)  # the dashboard's definition
         lines.append(
-            f"scored {scores.height:,} customers on {scores['as_of_date'][0]}: {at_risk.height:,} at risk "
-            f"({at_risk.height / scores.height:.1%}), expected margin at risk €{scores['expected_monthly_loss'].sum():,.0f}/month"
+            f"scored {scores.height:,} customers on {scores['as_of_date'][0]}: {at_risk:,} at risk (High or "
+            f"Critical, {at_risk / scores.height:.1%}), {flagged:,} above the decision threshold; expected margin "
+            f"at risk €{scores['expected_monthly_loss'].sum():,.0f}/month"
         )
         lines.append("risk tiers: " + ", ".join(f"{t} {counts.get(t, 0):,}" for t in ("Critical", "High", "Medium", "Low")))
     cand = results.get("champion_candidate")
