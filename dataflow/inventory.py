@@ -11,7 +11,7 @@ from pathlib import Path, PurePosixPath
 
 from dataflow.config import CONSUMPTION_GLOB, RAW_FILES, RAW_PREFIX
 from dataflow.errors import ContractError
-from dataflow.lake import Lake
+from dataflow.lake import Lake, file_sha256
 
 CONSUMPTION_FORMATS = ("csv", "parquet")
 _WHAT = {
@@ -48,8 +48,8 @@ class RawInventory:
 
 def _fingerprint(lake: Lake, key: str) -> RawFile:
     fmt = PurePosixPath(key).suffix.lstrip(".").lower()
-    return RawFile(key=key, local_path=lake.local_path(key), size=lake.size(key), sha256=lake.sha256(key),
-                   format=fmt)
+    path = lake.local_path(key)  # one lookup (and, on S3, one cached download) per file
+    return RawFile(key=key, local_path=path, size=path.stat().st_size, sha256=file_sha256(path), format=fmt)
 
 
 def _listing(keys: list[str]) -> str:

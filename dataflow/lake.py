@@ -28,6 +28,15 @@ class LakeError(RuntimeError):
     """A lake operation failed (missing key, unreachable bucket, refused write)."""
 
 
+def file_sha256(path: str | Path) -> str:
+    """Content hash of a local file, read in 1 MiB blocks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
 def lake_uri(uri: str | None = None) -> str:
     """The lake location to use: the explicit one, else ``$SPANISHGAS_LAKE``, else ``data/lake``."""
     return uri or os.environ.get(LAKE_ENV) or DEFAULT_LAKE
@@ -100,11 +109,7 @@ class Lake:
         self.write_bytes(key, buf.getvalue())
 
     def sha256(self, key: str) -> str:
-        h = hashlib.sha256()
-        with open(self.local_path(key), "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                h.update(block)
-        return h.hexdigest()
+        return file_sha256(self.local_path(key))
 
 
 class LocalLake(Lake):
