@@ -40,15 +40,24 @@ dag out="dag.png": setup
 lineage name: setup
     uv run --frozen spanishgas lineage "{{name}}"
 
-# the test suite (the same command CI runs)
+# the test suite (the same command CI runs): formatting and lint first, then pytest
 [group('quality')]
 test *ARGS: setup
+    uv run --frozen ruff format --check .
+    uv run --frozen ruff check .
     uv run --frozen pytest {{ARGS}}
 
-# ruff lint
+# ruff lint and format check (`just fmt` rewrites)
 [group('quality')]
 lint: setup
+    uv run --frozen ruff format --check .
     uv run --frozen ruff check .
+
+# apply ruff's formatting
+[group('quality')]
+fmt: setup
+    uv run --frozen ruff format .
+    uv run --frozen ruff check --fix .
 
 # full-scale benchmark: per-stage times and peak memory → bench/results.json
 [group('quality')]

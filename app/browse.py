@@ -13,8 +13,20 @@ LAYERS = ("raw", "bronze", "silver", "gold", "scored", "monitoring", "model", "q
 TABLE_EXTENSIONS = (".csv", ".parquet", ".json")
 OPS = ("=", "≠", ">", "≥", "<", "≤", "contains", "is empty", "is not empty")
 _SQL_OP = {"=": "=", "≠": "<>", ">": ">", "≥": ">=", "<": "<", "≤": "<="}
-_NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
-            "UBIGINT", "FLOAT", "DOUBLE", "DECIMAL")
+_NUMERIC = (
+    "TINYINT",
+    "SMALLINT",
+    "INTEGER",
+    "BIGINT",
+    "HUGEINT",
+    "UTINYINT",
+    "USMALLINT",
+    "UINTEGER",
+    "UBIGINT",
+    "FLOAT",
+    "DOUBLE",
+    "DECIMAL",
+)
 COUNT_LIMIT_BYTES = 200 * 1024 * 1024  # text files above this are paged without a total row count
 
 
@@ -98,8 +110,10 @@ def _page(file: tuple, columns: tuple, filters: tuple, limit: int, offset: int) 
     params: list = []
     cond = where(path, filters, params)
     cols = ", ".join(ident(c) for c in columns) if columns else "*"
-    return sql(f"SELECT {cols} FROM {source(path)} WHERE {cond} LIMIT {int(limit)} OFFSET {int(offset)}",
-               params=params)
+    return sql(
+        f"SELECT {cols} FROM {source(path)} WHERE {cond} LIMIT {int(limit)} OFFSET {int(offset)}",
+        params=params,
+    )
 
 
 def page(uri: str, key: str, columns: tuple, filters: tuple, limit: int, offset: int) -> pl.DataFrame:

@@ -76,8 +76,12 @@ def kpis(items: list[tuple[str, str, str | None]]) -> None:
 
 def table(df: pl.DataFrame, height: int | str = "auto", **config) -> None:
     """A read-only table without the index; ``config`` maps columns to st.column_config entries."""
-    dates = {c: st.column_config.DateColumn(format="YYYY-MM-DD") for c, t in df.schema.items() if t == pl.Date}
-    st.dataframe(df, hide_index=True, height=height, column_config={**dates, **config} or None, width="stretch")
+    dates = {
+        c: st.column_config.DateColumn(format="YYYY-MM-DD") for c, t in df.schema.items() if t == pl.Date
+    }
+    st.dataframe(
+        df, hide_index=True, height=height, column_config={**dates, **config} or None, width="stretch"
+    )
 
 
 def lazy_expander(label: str, key: str):
@@ -98,9 +102,11 @@ def no_run_page(title: str, lake: str, problem: str | None = None, latest: dict 
         st.warning(f"The lake **{lake}** could not be read: {problem}", icon=":material/cloud_off:")
     st.info(f"No published run in the lake **{lake}** yet: there is nothing to show.", icon=":material/info:")
     if latest:
-        st.warning(f"The latest run `{latest.get('run_id')}` ({latest.get('started_at', '?')}) ended "
-                   f"**{latest.get('status', 'unknown')}**: {latest.get('error') or 'no message recorded'}",
-                   icon=":material/error:")
+        st.warning(
+            f"The latest run `{latest.get('run_id')}` ({latest.get('started_at', '?')}) ended "
+            f"**{latest.get('status', 'unknown')}**: {latest.get('error') or 'no message recorded'}",
+            icon=":material/error:",
+        )
     st.markdown(HOW_TO_RUN.format(lake=lake))
     st.caption("The dashboard follows the lake's `CURRENT` pointer and picks up a new run within seconds.")
 
@@ -122,7 +128,10 @@ def rate_bars(df: pl.DataFrame, title: str, order: list[str] | None = None) -> a
         .encode(
             y=alt.Y("value:N", title=None, sort=order or "ascending", axis=alt.Axis(labelLimit=220)),
             x=alt.X("churn_rate:Q", title="churn rate", axis=alt.Axis(format="%")),
-            tooltip=[alt.Tooltip("value:N", title=title), alt.Tooltip("churn_rate:Q", format=".1%"),
-                     alt.Tooltip("snapshots:Q", format=",")],
+            tooltip=[
+                alt.Tooltip("value:N", title=title),
+                alt.Tooltip("churn_rate:Q", format=".1%"),
+                alt.Tooltip("snapshots:Q", format=","),
+            ],
         )
     )

@@ -21,7 +21,10 @@ def code_version() -> str:
 def dag_image(code: str) -> tuple[str | None, str | None]:
     """(path of a PNG of the whole DAG, None) or (None, why it could not be drawn)."""
     if shutil.which("dot") is None:
-        return None, "Graphviz is not installed (Debian: `apt-get install graphviz`), so the DAG cannot be drawn."
+        return (
+            None,
+            "Graphviz is not installed (Debian: `apt-get install graphviz`), so the DAG cannot be drawn.",
+        )
     out = cache_dir() / f"dag-{code}.png"
     if out.is_file():
         return str(out), None

@@ -113,8 +113,10 @@ def candidate_run(run: Run) -> Run | None:
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _scoring_model_run_id(lake_uri_: str, path: str) -> str | None:
-    got = sql(f"SELECT DISTINCT model_run_id FROM {source(path)} WHERE model_run_id IS NOT NULL AND model_run_id <> '' "
-              "LIMIT 2")
+    got = sql(
+        f"SELECT DISTINCT model_run_id FROM {source(path)} WHERE model_run_id IS NOT NULL AND model_run_id <> '' "
+        "LIMIT 2"
+    )
     return got["model_run_id"][0] if got.height == 1 else None
 
 
@@ -122,8 +124,11 @@ def served_run(run: Run) -> Run | None:
     """The run whose model scored this run's customers (scores.model_run_id, else the registry champion, else
     this run's own candidate), provided its evaluation is in the lake."""
     scores = run_table(run, "scored/scores.parquet")
-    options = [_scoring_model_run_id(run.uri, scores) if scores else None,
-               (registry_doc(run.uri, runs.CHAMPION_KEY) or {}).get("run_id"), run.run_id]
+    options = [
+        _scoring_model_run_id(run.uri, scores) if scores else None,
+        (registry_doc(run.uri, runs.CHAMPION_KEY) or {}).get("run_id"),
+        run.run_id,
+    ]
     for run_id in options:
         if run_id and _has_evaluation(Run(run.uri, run_id)):
             return Run(run.uri, run_id)

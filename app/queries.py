@@ -29,38 +29,62 @@ def score_summary(run: Run) -> dict | None:
         f"FROM {source(path)} GROUP BY risk_tier"
     )
     by_tier = {r["risk_tier"]: r for r in tiers.to_dicts()}
-    rows = [{"risk_tier": t, "n": int(by_tier.get(t, {}).get("n") or 0),
-             "loss": float(by_tier.get(t, {}).get("loss") or 0.0),
-             "mean_proba": by_tier.get(t, {}).get("mean_proba")} for t in TIERS]
-    head = sql(f"SELECT count(*) AS n, min(as_of_date) AS as_of, sum(CAST(churn_pred AS INTEGER)) AS flagged "
-               f"FROM {source(path)}").row(0, named=True)
+    rows = [
+        {
+            "risk_tier": t,
+            "n": int(by_tier.get(t, {}).get("n") or 0),
+            "loss": float(by_tier.get(t, {}).get("loss") or 0.0),
+            "mean_proba": by_tier.get(t, {}).get("mean_proba"),
+        }
+        for t in TIERS
+    ]
+    head = sql(
+        f"SELECT count(*) AS n, min(as_of_date) AS as_of, sum(CAST(churn_pred AS INTEGER)) AS flagged "
+        f"FROM {source(path)}"
+    ).row(0, named=True)
     n = int(head["n"])
     at_risk = sum(r["n"] for r in rows if r["risk_tier"] in AT_RISK)
     return {
-        "n": n, "at_risk": at_risk, "at_risk_share": at_risk / n if n else 0.0,
-        "margin_at_risk": sum(r["loss"] for r in rows), "as_of": head["as_of"],
-        "flagged": int(head["flagged"] or 0), "tiers": pl.DataFrame(rows),
+        "n": n,
+        "at_risk": at_risk,
+        "at_risk_share": at_risk / n if n else 0.0,
+        "margin_at_risk": sum(r["loss"] for r in rows),
+        "as_of": head["as_of"],
+        "flagged": int(head["flagged"] or 0),
+        "tiers": pl.DataFrame(rows),
     }
 
 
 def _score_where(tiers: tuple, segments: tuple, channels: tuple, params: list) -> str:
-    return " AND ".join([in_list("risk_tier", tiers, params), in_list("segment", segments, params),
-                         in_list("sales_channel", channels, params)])
+    return " AND ".join(
+        [
+            in_list("risk_tier", tiers, params),
+            in_list("segment", segments, params),
+            in_list("sales_channel", channels, params),
+        ]
+    )
 
 
 @st.cache_data(show_spinner=False, max_entries=128)
-def top_at_risk(run: Run, tiers: tuple, segments: tuple, channels: tuple, n: int) -> tuple[pl.DataFrame, dict]:
+def top_at_risk(
+    run: Run, tiers: tuple, segments: tuple, channels: tuple, n: int
+) -> tuple[pl.DataFrame, dict]:
     """The ``n`` filtered customers with the largest margin at risk, and totals of the whole filtered set."""
     path = run_table(run, SCORES)
     params: list = []
     where = _score_where(tiers, segments, channels, params)
-    totals = sql(f"SELECT count(*) AS n, coalesce(sum(expected_monthly_loss), 0) AS loss FROM {source(path)} "
-                 f"WHERE {where}", params=list(params)).row(0, named=True)
+    totals = sql(
+        f"SELECT count(*) AS n, coalesce(sum(expected_monthly_loss), 0) AS loss FROM {source(path)} "
+        f"WHERE {where}",
+        params=list(params),
+    ).row(0, named=True)
     top = sql(
         "SELECT customer_id, churn_proba, risk_tier, segment, sales_channel, avg_monthly_margin_12m, "
         "expected_monthly_loss, months_to_renewal, tenure_months, reason_text_1 "
         f"FROM {source(path)} WHERE {where} ORDER BY expected_monthly_loss DESC, churn_proba DESC, customer_id "
-        f"LIMIT {int(n)}", params=params)
+        f"LIMIT {int(n)}",
+        params=params,
+    )
     return top, totals
 
 
@@ -84,7 +108,9 @@ def suggest_ids(run: Run, text: str, limit: int = 8) -> list[str]:
 def riskiest_customer(run: Run) -> str | None:
     """The customer with the largest margin at risk (the lookup page's starting example)."""
     path = run_table(run, SCORES)
-    got = sql(f"SELECT customer_id FROM {source(path)} ORDER BY expected_monthly_loss DESC, customer_id LIMIT 1")
+    got = sql(
+        f"SELECT customer_id FROM {source(path)} ORDER BY expected_monthly_loss DESC, customer_id LIMIT 1"
+    )
     return got["customer_id"][0] if got.height else None
 
 
@@ -110,8 +136,13 @@ def customer_history(run: Run, customer_id: str) -> pl.DataFrame | None:
 
 # ---- recommendations ------------------------------------------------------------------------------------
 def _reco_where(actions: tuple, tiers: tuple, segments: tuple, params: list) -> str:
-    return " AND ".join([in_list("action", actions, params), in_list("risk_tier", tiers, params),
-                         in_list("segment", segments, params)])
+    return " AND ".join(
+        [
+            in_list("action", actions, params),
+            in_list("risk_tier", tiers, params),
+            in_list("segment", segments, params),
+        ]
+    )
 
 
 @st.cache_data(show_spinner=False, max_entries=128)
@@ -126,12 +157,16 @@ def reco_breakdown(run: Run, actions: tuple, tiers: tuple, segments: tuple) -> p
         "sum(CASE WHEN selected THEN expected_net_value_eur ELSE 0 END) AS expected_net_value_eur, "
         "sum(expected_monthly_loss) AS expected_monthly_loss "
         f"FROM {source(run_table(run, RECOS))} WHERE {where} GROUP BY action, risk_tier "
-        f"ORDER BY action, {TIER_ORDER}", params=params)
+        f"ORDER BY action, {TIER_ORDER}",
+        params=params,
+    )
 
 
-RECO_COLUMNS = ("customer_id, risk_tier, segment, action, timing_window, offer_share_of_margin, offer_cost_eur, "
-                "expected_monthly_loss, save_rate, expected_net_value_eur, selected, is_control, "
-                "reason_text_1, reason_text_2, reason_text_3")
+RECO_COLUMNS = (
+    "customer_id, risk_tier, segment, action, timing_window, offer_share_of_margin, offer_cost_eur, "
+    "expected_monthly_loss, save_rate, expected_net_value_eur, selected, is_control, "
+    "reason_text_1, reason_text_2, reason_text_3"
+)
 
 
 @st.cache_data(show_spinner=False, max_entries=128)
@@ -140,8 +175,11 @@ def reco_rows(run: Run, actions: tuple, tiers: tuple, segments: tuple, limit: in
     params: list = []
     where = _reco_where(actions, tiers, segments, params)
     tail = f"LIMIT {int(limit)}" if limit else ""
-    return sql(f"SELECT {RECO_COLUMNS} FROM {source(run_table(run, RECOS))} WHERE {where} "
-               f"ORDER BY expected_net_value_eur DESC, expected_monthly_loss DESC, customer_id {tail}", params=params)
+    return sql(
+        f"SELECT {RECO_COLUMNS} FROM {source(run_table(run, RECOS))} WHERE {where} "
+        f"ORDER BY expected_net_value_eur DESC, expected_monthly_loss DESC, customer_id {tail}",
+        params=params,
+    )
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -160,7 +198,8 @@ def churn_by(run: Run, column: str) -> pl.DataFrame | None:
     return sql(
         f"SELECT coalesce(CAST({ident(column)} AS VARCHAR), 'unknown') AS value, count(*) AS snapshots, "
         "avg(churned_within_horizon) AS churn_rate "
-        f"FROM {source(path)} WHERE churned_within_horizon IS NOT NULL GROUP BY 1 ORDER BY 1")
+        f"FROM {source(path)} WHERE churned_within_horizon IS NOT NULL GROUP BY 1 ORDER BY 1"
+    )
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -171,7 +210,8 @@ def labelled_summary(run: Run) -> dict | None:
         return None
     return sql(
         "SELECT count(*) AS rows, count(DISTINCT as_of_date) AS dates, avg(churned_within_horizon) AS churn_rate "
-        f"FROM {source(path)} WHERE churned_within_horizon IS NOT NULL").row(0, named=True)
+        f"FROM {source(path)} WHERE churned_within_horizon IS NOT NULL"
+    ).row(0, named=True)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -185,7 +225,8 @@ def margin_by_segment(run: Run) -> pl.DataFrame | None:
         f"SELECT coalesce(segment, 'Unknown') AS segment, count({m}) AS customers, "
         f"quantile_cont({m}, 0.05) AS p05, quantile_cont({m}, 0.25) AS q1, median({m}) AS median, "
         f"quantile_cont({m}, 0.75) AS q3, quantile_cont({m}, 0.95) AS p95, avg({m}) AS mean, sum({m}) AS total "
-        f"FROM {source(path)} WHERE is_scoring AND {m} IS NOT NULL GROUP BY 1 ORDER BY 1")
+        f"FROM {source(path)} WHERE is_scoring AND {m} IS NOT NULL GROUP BY 1 ORDER BY 1"
+    )
 
 
 # ---- drift ----------------------------------------------------------------------------------------------
@@ -205,8 +246,12 @@ def drift_history(uri: str, run_ids: tuple, finished: tuple) -> pl.DataFrame:
     for run_id, at in zip(run_ids, finished, strict=True):
         path = run_table(Run(uri, run_id), DRIFT)
         if path is not None:
-            frames.append(sql(f"SELECT {lit(run_id)} AS run_id, {lit(at)} AS finished_at, feature, kind, psi, "
-                              f"ks_statistic, drifted FROM {source(path)}"))
+            frames.append(
+                sql(
+                    f"SELECT {lit(run_id)} AS run_id, {lit(at)} AS finished_at, feature, kind, psi, "
+                    f"ks_statistic, drifted FROM {source(path)}"
+                )
+            )
     return pl.concat(frames, how="vertical_relaxed") if frames else pl.DataFrame()
 
 
@@ -219,9 +264,12 @@ def quarantine_reasons(run: Run, keys: tuple) -> pl.DataFrame:
     for key in keys:
         path = path_of(run.uri, key)
         dataset = key.rsplit("/", 1)[-1].removesuffix(".parquet")
-        frames.append(sql(
-            f"SELECT {lit(dataset)} AS dataset, regexp_replace(_reason, '[0-9]+', '#', 'g') AS reason, "
-            f"count(*) AS rows, min(_reason) AS example FROM {source(path)} GROUP BY 2 ORDER BY 3 DESC, 2 LIMIT 5"))
+        frames.append(
+            sql(
+                f"SELECT {lit(dataset)} AS dataset, regexp_replace(_reason, '[0-9]+', '#', 'g') AS reason, "
+                f"count(*) AS rows, min(_reason) AS example FROM {source(path)} GROUP BY 2 ORDER BY 3 DESC, 2 LIMIT 5"
+            )
+        )
     empty = {"dataset": pl.String, "reason": pl.String, "rows": pl.Int64, "example": pl.String}
     return pl.concat(frames, how="vertical_relaxed") if frames else pl.DataFrame(schema=empty)
 
@@ -232,4 +280,4 @@ def quality(run: Run) -> pl.DataFrame | None:
     path = run_table(run, "monitoring/quality.parquet")
     if path is None:
         return None
-    return sql(f"SELECT * FROM {source(path)} ORDER BY status = 'pass', severity, layer, \"table\", \"check\"")
+    return sql(f'SELECT * FROM {source(path)} ORDER BY status = \'pass\', severity, layer, "table", "check"')

@@ -34,6 +34,8 @@ with st.sidebar:
     st.caption(f"Run: `{run.run_id}`" if run else "Run: none published yet")
 
 if run is None:
-    ui.no_run_page(page.title, data.uri(), data.pointer(data.uri())[1], next(iter(data.manifests(data.uri())), None))
+    ui.no_run_page(
+        page.title, data.uri(), data.pointer(data.uri())[1], next(iter(data.manifests(data.uri())), None)
+    )
 else:
     page.run()

@@ -58,8 +58,12 @@ def measure(cmd: list[str], env: dict | None = None, log: Path | None = None) ->
     sampler.join()
     if log is not None:
         log.write_text(output)
-    return {"seconds": round(time.perf_counter() - t0, 2), "peak_rss_mb": round(peak / 2**20, 1),
-            "exit_code": code, "tail": output.strip().splitlines()[-12:]}
+    return {
+        "seconds": round(time.perf_counter() - t0, 2),
+        "peak_rss_mb": round(peak / 2**20, 1),
+        "exit_code": code,
+        "tail": output.strip().splitlines()[-12:],
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -73,15 +77,25 @@ def main(argv: list[str] | None = None) -> int:
 
     exe = [sys.executable, "-m", "dataflow.cli"]
     env = {**os.environ, "SPANISHGAS_CACHE": str(Path(a.lake).with_name(Path(a.lake).name + "-cache"))}
-    results: dict = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                                 "platform": platform.platform()}, "customers": a.customers, "stages": {}}
+    results: dict = {
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
+        "customers": a.customers,
+        "stages": {},
+    }
     stages = results["stages"]
 
     def stage(name: str, cmd: list[str]) -> dict:
         print(f"bench: {name} …", flush=True)
         res = measure(cmd, env, Path(a.out).with_name(f"{name}.log"))
         stages[name] = res
-        print(f"bench: {name}: {res['seconds']}s, peak {res['peak_rss_mb']} MB, exit {res['exit_code']}", flush=True)
+        print(
+            f"bench: {name}: {res['seconds']}s, peak {res['peak_rss_mb']} MB, exit {res['exit_code']}",
+            flush=True,
+        )
         if res["exit_code"] != 0:
             print("\n".join(res["tail"]), file=sys.stderr)
         return res
@@ -103,9 +117,11 @@ def main(argv: list[str] | None = None) -> int:
         node_t = manifest.get("node_timings", {})
         # the aggregation runs in the node Hamilton calls bronze_customer_month_raw (before its schema check)
         results["hourly_to_customer_month_seconds"] = round(
-            sum(v for k, v in node_t.items() if k.startswith("bronze_customer_month")), 2)
-        results["raw_to_gold_seconds"] = round(sum(manifest.get("timings", {}).get(k, 0.0)
-                                                   for k in ("raw", "bronze", "silver", "gold")), 2)
+            sum(v for k, v in node_t.items() if k.startswith("bronze_customer_month")), 2
+        )
+        results["raw_to_gold_seconds"] = round(
+            sum(manifest.get("timings", {}).get(k, 0.0) for k in ("raw", "bronze", "silver", "gold")), 2
+        )
         stage("run_unchanged_noop", [*exe, "run", "--lake", a.lake])
         stage("run_unchanged_forced_cached", [*exe, "run", "--lake", a.lake, "--force"])
         if "experiments" in _subcommands():

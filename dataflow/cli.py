@@ -31,8 +31,12 @@ def add_generate(p: argparse.ArgumentParser) -> None:
     from dataflow.generate import DEFAULT_CUSTOMERS
 
     _lake_arg(p)
-    p.add_argument("--customers", type=int, default=DEFAULT_CUSTOMERS,
-                   help=f"customers active on the scoring date (default {DEFAULT_CUSTOMERS:,})")
+    p.add_argument(
+        "--customers",
+        type=int,
+        default=DEFAULT_CUSTOMERS,
+        help=f"customers active on the scoring date (default {DEFAULT_CUSTOMERS:,})",
+    )
     p.add_argument("--seed", type=int, default=42, help="random seed (same arguments → same bytes)")
     p.add_argument("--consumption-format", choices=["parquet", "csv"], default="parquet")
 
@@ -40,8 +44,13 @@ def add_generate(p: argparse.ArgumentParser) -> None:
 def run_generate(a: argparse.Namespace) -> int:
     from dataflow.generate import generate
 
-    summary = generate(lake_uri(a.lake), customers=a.customers, seed=a.seed,
-                       consumption_format=a.consumption_format, progress=print)
+    summary = generate(
+        lake_uri(a.lake),
+        customers=a.customers,
+        seed=a.seed,
+        consumption_format=a.consumption_format,
+        progress=print,
+    )
     print(summary.describe())
     return 0
 
@@ -59,12 +68,24 @@ def run_profile(a: argparse.Namespace) -> int:
 def add_run(p: argparse.ArgumentParser) -> None:
     _lake_arg(p)
     p.add_argument("--force", action="store_true", help="recompute even if this run was already published")
-    p.add_argument("--scoring-date", default=None, help="as-of date to score (default: day after the latest reading)")
+    p.add_argument(
+        "--scoring-date", default=None, help="as-of date to score (default: day after the latest reading)"
+    )
     p.add_argument("--experiment", default="E5", help="feature set of the champion (E0–E8, default E5)")
-    p.add_argument("--settle", type=float, default=0, metavar="SECONDS",
-                   help="first wait until raw/ has not changed for this long (for runs started by an upload event)")
-    p.add_argument("--model-setting", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a model setting, e.g. min_pr_auc=0.6 or target_recall=0.8 (repeatable)")
+    p.add_argument(
+        "--settle",
+        type=float,
+        default=0,
+        metavar="SECONDS",
+        help="first wait until raw/ has not changed for this long (for runs started by an upload event)",
+    )
+    p.add_argument(
+        "--model-setting",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a model setting, e.g. min_pr_auc=0.6 or target_recall=0.8 (repeatable)",
+    )
 
 
 def run_run(a: argparse.Namespace) -> int:
@@ -75,8 +96,11 @@ def run_run(a: argparse.Namespace) -> int:
         from dataflow.aws.watch import wait_until_settled
 
         wait_until_settled(lake_uri(a.lake), quiet_s=a.settle)
-    config = PipelineConfig(scoring_date=_iso_date(a.scoring_date, "--scoring-date") if a.scoring_date else None,
-                            champion_experiment=a.experiment, model_overrides=_settings(a.model_setting))
+    config = PipelineConfig(
+        scoring_date=_iso_date(a.scoring_date, "--scoring-date") if a.scoring_date else None,
+        champion_experiment=a.experiment,
+        model_overrides=_settings(a.model_setting),
+    )
     result = run_pipeline(lake_uri(a.lake), config, force=a.force, progress=print)
     print(result.describe())
     return 0 if result.status in ("published", "skipped") else 1
@@ -156,8 +180,9 @@ def _in_container() -> bool:
 
 def add_dashboard(p: argparse.ArgumentParser) -> None:
     _lake_arg(p)
-    p.add_argument("--host", default=None,
-                   help="address to listen on (default 127.0.0.1; 0.0.0.0 inside a container)")
+    p.add_argument(
+        "--host", default=None, help="address to listen on (default 127.0.0.1; 0.0.0.0 inside a container)"
+    )
     p.add_argument("--port", type=int, default=8501, help="port to listen on (default 8501)")
 
 
@@ -165,18 +190,38 @@ def run_dashboard(a: argparse.Namespace) -> int:
     import os
     from pathlib import Path
 
-    candidates = [Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py",  # a source checkout
-                  Path.cwd() / "app" / "streamlit_app.py"]  # the container image (WORKDIR /app)
+    candidates = [
+        Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py",  # a source checkout
+        Path.cwd() / "app" / "streamlit_app.py",
+    ]  # the container image (WORKDIR /app)
     script = next((c for c in candidates if c.is_file()), None)
     if script is None:
-        raise UserError("the dashboard (app/streamlit_app.py) was not found next to the package or in the "
-                        "current folder: run it from the repository root")
+        raise UserError(
+            "the dashboard (app/streamlit_app.py) was not found next to the package or in the "
+            "current folder: run it from the repository root"
+        )
     host = a.host or ("0.0.0.0" if _in_container() else "127.0.0.1")
     env = {**os.environ, "SPANISHGAS_LAKE": lake_uri(a.lake)}
-    cmd = [sys.executable, "-m", "streamlit", "run", str(script), "--server.address", host,
-           "--server.port", str(a.port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
-           "--client.toolbarMode", "viewer"]
-    print(f"dashboard on http://{host}:{a.port} for lake {env['SPANISHGAS_LAKE']} (Ctrl+C stops it)", flush=True)
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(script),
+        "--server.address",
+        host,
+        "--server.port",
+        str(a.port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+        "--client.toolbarMode",
+        "viewer",
+    ]
+    print(
+        f"dashboard on http://{host}:{a.port} for lake {env['SPANISHGAS_LAKE']} (Ctrl+C stops it)", flush=True
+    )
     os.execve(sys.executable, cmd, env)  # the server replaces this process: signals reach it directly
     return 0
 
@@ -184,8 +229,12 @@ def run_dashboard(a: argparse.Namespace) -> int:
 # ---- experiments / evaluate-truth (modeling) ------------------------------------------------------
 def add_experiments(p: argparse.ArgumentParser) -> None:
     _lake_arg(p)
-    p.add_argument("--max-train-rows", type=int, default=None,
-                   help="cap on training rows per fit (default 120,000; 0 = all)")
+    p.add_argument(
+        "--max-train-rows",
+        type=int,
+        default=None,
+        help="cap on training rows per fit (default 120,000; 0 = all)",
+    )
 
 
 def run_experiments(a: argparse.Namespace) -> int:
@@ -196,8 +245,10 @@ def run_experiments(a: argparse.Namespace) -> int:
     print("running experiments E0–E8 × logistic / random forest / XGBoost …")
     run_id, table, seconds = ladder(lake_uri(a.lake), overrides)
     print(format_table(table))
-    print(f"experiments of run {run_id}: {table.height} fits in {seconds:.0f}s → "
-          f"runs/{run_id}/model/experiments.parquet and registry/experiments.parquet")
+    print(
+        f"experiments of run {run_id}: {table.height} fits in {seconds:.0f}s → "
+        f"runs/{run_id}/model/experiments.parquet and registry/experiments.parquet"
+    )
     return 0
 
 
@@ -208,19 +259,42 @@ def run_evaluate_truth(a: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {
-    "generate": ("write a synthetic raw/ folder (and truth/) in the raw contract's layout", add_generate, run_generate),
-    "profile": ("compare a raw/ folder's statistics with the real extracts' reference values", _lake_arg, run_profile),
+COMMANDS: dict[
+    str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
+] = {
+    "generate": (
+        "write a synthetic raw/ folder (and truth/) in the raw contract's layout",
+        add_generate,
+        run_generate,
+    ),
+    "profile": (
+        "compare a raw/ folder's statistics with the real extracts' reference values",
+        _lake_arg,
+        run_profile,
+    ),
     "run": ("run the pipeline on <lake>/raw/ and publish the outputs under <lake>/runs/", add_run, run_run),
-    "watch": ("poll <lake>/raw/ and start one run per settled change (the local S3-event stand-in)", add_watch,
-              run_watch),
+    "watch": (
+        "poll <lake>/raw/ and start one run per settled change (the local S3-event stand-in)",
+        add_watch,
+        run_watch,
+    ),
     "dag": ("render the pipeline DAG as an image (needs graphviz)", add_dag, run_dag),
     "lineage": ("show what a node or raw file feeds and depends on", add_lineage, run_lineage),
-    "dashboard": ("serve the Streamlit dashboard over the lake's published run", add_dashboard, run_dashboard),
-    "experiments": ("compare experiments E0–E8 × 3 model families on the current run's data", add_experiments,
-                    run_experiments),
-    "evaluate-truth": ("score the current run against the generator's truth/ (generated data only)", _lake_arg,
-                       run_evaluate_truth),
+    "dashboard": (
+        "serve the Streamlit dashboard over the lake's published run",
+        add_dashboard,
+        run_dashboard,
+    ),
+    "experiments": (
+        "compare experiments E0–E8 × 3 model families on the current run's data",
+        add_experiments,
+        run_experiments,
+    ),
+    "evaluate-truth": (
+        "score the current run against the generator's truth/ (generated data only)",
+        _lake_arg,
+        run_evaluate_truth,
+    ),
 }
 
 
@@ -257,8 +331,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.debug:
             traceback.print_exc()
         else:
-            print(f"spanishgas {args.command}: unexpected {type(exc).__name__}: {exc} "
-                  "(re-run with --debug for the traceback)", file=sys.stderr)
+            print(
+                f"spanishgas {args.command}: unexpected {type(exc).__name__}: {exc} "
+                "(re-run with --debug for the traceback)",
+                file=sys.stderr,
+            )
         return 1
 
 

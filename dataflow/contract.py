@@ -16,7 +16,13 @@ import polars as pl
 # are both kept as written: they mean the same, but the raw layer does not merge them (silver maps both
 # to "Unknown"), so a change in how often each one appears stays visible.
 SALES_CHANNELS = (
-    "presencial_comercial", "comparador", "oficina", "telemarketing", "web_propia", "desconocido", "unknown",
+    "presencial_comercial",
+    "comparador",
+    "oficina",
+    "telemarketing",
+    "web_propia",
+    "desconocido",
+    "unknown",
 )
 INTERACTION_CHANNELS = ("phone", "email", "chat", "office")
 FLAG_VALUES = ("0", "1")
@@ -93,9 +99,14 @@ CUSTOMER_CONTRACTS = DatasetContract(
 )
 
 PRICE_COLUMNS = (
-    "variable_price_tier1_eur_kwh", "variable_price_tier2_eur_kwh", "variable_price_tier3_eur_kwh",
-    "elec_fixed_fee_eur_month", "elec_fixed_cost_eur_month", "gas_variable_price_eur_m3",
-    "gas_fixed_revenue_eur_year", "gas_fixed_cost_eur_year",
+    "variable_price_tier1_eur_kwh",
+    "variable_price_tier2_eur_kwh",
+    "variable_price_tier3_eur_kwh",
+    "elec_fixed_fee_eur_month",
+    "elec_fixed_cost_eur_month",
+    "gas_variable_price_eur_m3",
+    "gas_fixed_revenue_eur_year",
+    "gas_fixed_cost_eur_year",
 )
 PRICE_HISTORY = DatasetContract(
     dataset="price_history",
@@ -147,8 +158,14 @@ LEGACY_CHURN_LABEL = DatasetContract(
 
 CONTRACTS = {
     c.dataset: c
-    for c in (CUSTOMER_ATTRIBUTES, CUSTOMER_CONTRACTS, PRICE_HISTORY, COSTS_BY_PROVINCE_MONTH,
-              CUSTOMER_INTERACTIONS, CHURN_LABEL)
+    for c in (
+        CUSTOMER_ATTRIBUTES,
+        CUSTOMER_CONTRACTS,
+        PRICE_HISTORY,
+        COSTS_BY_PROVINCE_MONTH,
+        CUSTOMER_INTERACTIONS,
+        CHURN_LABEL,
+    )
 }
 
 
@@ -191,7 +208,10 @@ CUSTOMER_ATTRIBUTES_SCHEMA = pa.DataFrameSchema(
         "is_urban": _FLAG,
         "sales_channel": pa.Column(pl.Utf8, pa.Check(_normalised, name="stripped_lowercase"), nullable=True),
     },
-    unique=["customer_id"], strict=True, ordered=True, name="raw_customer_attributes",
+    unique=["customer_id"],
+    strict=True,
+    ordered=True,
+    name="raw_customer_attributes",
 )
 
 CUSTOMER_CONTRACTS_SCHEMA = pa.DataFrameSchema(
@@ -202,7 +222,10 @@ CUSTOMER_CONTRACTS_SCHEMA = pa.DataFrameSchema(
         "last_product_change_date": pa.Column(pl.Date, nullable=True),
         "next_renewal_date": _DATE,
     },
-    unique=["customer_id"], strict=True, ordered=True, name="raw_customer_contracts",
+    unique=["customer_id"],
+    strict=True,
+    ordered=True,
+    name="raw_customer_contracts",
 )
 
 PRICE_HISTORY_SCHEMA = pa.DataFrameSchema(
@@ -212,7 +235,10 @@ PRICE_HISTORY_SCHEMA = pa.DataFrameSchema(
         **{c: _POSITIVE_OR_NULL for c in PRICE_COLUMNS},
         "month": _MONTH,
     },
-    unique=["customer_id", "month"], strict=True, ordered=True, name="raw_price_history",
+    unique=["customer_id", "month"],
+    strict=True,
+    ordered=True,
+    name="raw_price_history",
 )
 
 COSTS_BY_PROVINCE_MONTH_SCHEMA = pa.DataFrameSchema(
@@ -221,7 +247,10 @@ COSTS_BY_PROVINCE_MONTH_SCHEMA = pa.DataFrameSchema(
         "province": pa.Column(pl.Int16, pa.Check.in_range(*PROVINCE_CODES), nullable=False),
         **{c: _NON_NEGATIVE for c in COST_COLUMNS},
     },
-    unique=["province", "month"], strict=True, ordered=True, name="raw_costs_by_province_month",
+    unique=["province", "month"],
+    strict=True,
+    ordered=True,
+    name="raw_costs_by_province_month",
 )
 
 CUSTOMER_INTERACTIONS_SCHEMA = pa.DataFrameSchema(
@@ -231,7 +260,9 @@ CUSTOMER_INTERACTIONS_SCHEMA = pa.DataFrameSchema(
         "channel": pa.Column(pl.Utf8, nullable=True),
         "interaction_summary": pa.Column(pl.Utf8, nullable=True),
     },
-    strict=True, ordered=True, name="raw_customer_interactions",
+    strict=True,
+    ordered=True,
+    name="raw_customer_interactions",
 )
 
 CHURN_LABEL_SCHEMA = pa.DataFrameSchema(
@@ -243,5 +274,8 @@ CHURN_LABEL_SCHEMA = pa.DataFrameSchema(
         "churn_effective_date": pa.Column(pl.Date, nullable=True),
     },
     checks=[pa.Check(_label_consistent, name="label_consistent_with_effective_date")],
-    unique=["customer_id", "label_date", "horizon_days"], strict=True, ordered=True, name="raw_churn_label",
+    unique=["customer_id", "label_date", "horizon_days"],
+    strict=True,
+    ordered=True,
+    name="raw_churn_label",
 )

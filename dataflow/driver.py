@@ -72,7 +72,9 @@ def inputs_for(lake_uri: str, config: PipelineConfig | None = None) -> dict[str,
         "lake_uri": lake_uri,
         "legacy_label_as_of": config.legacy_label_as_of,
         "legacy_label_horizon_days": int(config.legacy_label_horizon_days),
-        "scoring_date_override": config.scoring_date.isoformat() if isinstance(config.scoring_date, date) else "",
+        "scoring_date_override": config.scoring_date.isoformat()
+        if isinstance(config.scoring_date, date)
+        else "",
         "sentiment_backend": config.sentiment_backend,
         "champion_experiment": config.champion_experiment,
         "champion_model": config.champion_model,
@@ -136,5 +138,8 @@ def executed_nodes(dr: driver.Driver) -> list[str]:
     from hamilton.caching.adapter import CachingEventType
 
     logs = dr.cache.logs(run_id=dr.cache.last_run_id, level="info")
-    return sorted(str(name) for name, events in logs.items()
-                  if any(e.event_type == CachingEventType.EXECUTE_NODE for e in events))
+    return sorted(
+        str(name)
+        for name, events in logs.items()
+        if any(e.event_type == CachingEventType.EXECUTE_NODE for e in events)
+    )

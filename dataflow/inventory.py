@@ -53,7 +53,7 @@ def _fingerprint(lake: Lake, key: str) -> RawFile:
 
 
 def _listing(keys: list[str]) -> str:
-    names = [k[len(RAW_PREFIX):] for k in keys]
+    names = [k[len(RAW_PREFIX) :] for k in keys]
     return ", ".join(names) if names else "nothing (the raw/ folder is empty or absent)"
 
 
@@ -65,21 +65,31 @@ def take_inventory(lake_uri: str) -> RawInventory:
     if missing:
         name = RAW_FILES[missing[0]]
         also = f" Also missing: {', '.join(RAW_FILES[d] for d in missing[1:])}." if missing[1:] else ""
-        raise ContractError(RAW_PREFIX + name, None, f"file is missing in {lake.uri_of(RAW_PREFIX)}; expected "
-                            f"{name} ({_WHAT[missing[0]]}).{also} Found in raw/: {_listing(keys)}")
+        raise ContractError(
+            RAW_PREFIX + name,
+            None,
+            f"file is missing in {lake.uri_of(RAW_PREFIX)}; expected "
+            f"{name} ({_WHAT[missing[0]]}).{also} Found in raw/: {_listing(keys)}",
+        )
     files = {dataset: _fingerprint(lake, RAW_PREFIX + name) for dataset, name in RAW_FILES.items()}
     consumption = []
     for key in keys:
-        name = key[len(RAW_PREFIX):]
+        name = key[len(RAW_PREFIX) :]
         if "/" in name or not fnmatch.fnmatch(name, CONSUMPTION_GLOB):
             continue
         fmt = PurePosixPath(name).suffix.lstrip(".").lower()
         if fmt not in CONSUMPTION_FORMATS:
-            raise ContractError(key, None, "hourly consumption files must be .csv or .parquet; this one is "
-                                f".{fmt or '(no extension)'}")
+            raise ContractError(
+                key,
+                None,
+                f"hourly consumption files must be .csv or .parquet; this one is .{fmt or '(no extension)'}",
+            )
         consumption.append(_fingerprint(lake, key))
     if not consumption:
-        raise ContractError(RAW_PREFIX + CONSUMPTION_GLOB + ".parquet", None,
-                            "no hourly consumption file found; expected at least one "
-                            f"raw/{CONSUMPTION_GLOB}.csv or .parquet. Found in raw/: {_listing(keys)}")
+        raise ContractError(
+            RAW_PREFIX + CONSUMPTION_GLOB + ".parquet",
+            None,
+            "no hourly consumption file found; expected at least one "
+            f"raw/{CONSUMPTION_GLOB}.csv or .parquet. Found in raw/: {_listing(keys)}",
+        )
     return RawInventory(files=files, consumption=consumption)

@@ -11,8 +11,13 @@ from dataflow.errors import UserError
 
 # a raw file name → the node that reads it
 RAW_FILE_NODES = {filename: f"raw_{dataset}" for dataset, filename in RAW_FILES.items()}
-INPUT_NAMES = {"lake_uri", "legacy_label_as_of", "legacy_label_horizon_days", "scoring_date_override",
-               "sentiment_backend"}
+INPUT_NAMES = {
+    "lake_uri",
+    "legacy_label_as_of",
+    "legacy_label_horizon_days",
+    "scoring_date_override",
+    "sentiment_backend",
+}
 
 
 def node_for(name: str) -> str:
@@ -54,8 +59,13 @@ def lineage(name: str) -> Lineage:
         raise UserError(f"no node or raw file called {name!r} in the DAG.{hint}")
     up = sorted(v.name for v in dr.what_is_upstream_of(node) if v.name != node)
     down = sorted(v.name for v in dr.what_is_downstream_of(node) if v.name != node)
-    return Lineage(name, node, up, down, (known[node].documentation or "").strip().splitlines()[0:1][0]
-                   if known[node].documentation else "")
+    return Lineage(
+        name,
+        node,
+        up,
+        down,
+        (known[node].documentation or "").strip().splitlines()[0:1][0] if known[node].documentation else "",
+    )
 
 
 def render_dag(out: str | Path) -> Path:

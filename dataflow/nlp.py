@@ -27,33 +27,112 @@ def _rx(*patterns: str) -> re.Pattern[str]:
 
 # Ordered: the first intent whose pattern matches a text is the text's intent.
 INTENT_CATALOGUE: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("Cancellation / Switch", _rx(
-        r"cancel", r"cancell?ed", r"cancellation", r"terminate", r"switch(?:ing)?", r"leave",
-        r"account\s+clos(?:e|ure)", r"closing\s+(?:the\s+)?account")),
-    ("Complaint / Escalation", _rx(
-        r"complain(?:t|ts|ing|ed|s)?", r"frustrat(?:ed|ion)", r"escalat(?:ed|ion)", r"not\s+satisfied",
-        r"unsatisfied", r"upset", r"dissatisf(?:ied|action)", r"unhappy", r"discontent")),
-    ("Billing / Payment", _rx(
-        r"bill(?:s|ing)?", r"charge[sd]?", r"payments?", r"overdue", r"past\s+due")),
-    ("Contract Renewal", _rx(
-        r"renew(?:al|als|ing|ed)?", r"expir(?:e|y|ation)", r"next\s+renewal", r"renewals\s+discussed",
-        r"renewed\s+contract")),
-    ("Pricing Offers", _rx(
-        r"price[sd]?", r"rates?", r"pricing", r"increase", r"hike", r"discounts?", r"savings?",
-        r"competitive", r"better\s+(?:deal|rate|offer)", r"competitiveness", r"competition",
-        r"alternatives?", r"seeking\s+alternatives?", r"looking\s+around")),
-    ("Plan / Product Inquiry", _rx(
-        r"plans?", r"plan\s+options?", r"new\s+plan", r"future\s+plans?", r"options?",
-        r"exploring\s+options?")),
-    ("Account / Service Inquiry", _rx(
-        r"account\s+details?", r"account\s+questions?", r"services?", r"inquir(?:y|ed|ies)", r"info",
-        r"clarified", r"provided\s+info", r"reviewed\s+options", r"discussed\s+options",
-        r"account\s+updates?", r"account\s+setup", r"setup\s+details?", r"account\s+issues?",
-        r"account\b[^.]*\bno\s+issues", r"no\s+issues\s+found", r"all\s+good")),
-    ("General / Operational Contact", _rx(
-        r"general", r"follow-up", r"follow\s+up", r"followup", r"routine", r"inbound\s+call",
-        r"no\s+action\s+required", r"issue\s+resolved", r"resolved", r"normal\s+process",
-        r"standard\s+interaction", r"customer\s+contacted")),
+    (
+        "Cancellation / Switch",
+        _rx(
+            r"cancel",
+            r"cancell?ed",
+            r"cancellation",
+            r"terminate",
+            r"switch(?:ing)?",
+            r"leave",
+            r"account\s+clos(?:e|ure)",
+            r"closing\s+(?:the\s+)?account",
+        ),
+    ),
+    (
+        "Complaint / Escalation",
+        _rx(
+            r"complain(?:t|ts|ing|ed|s)?",
+            r"frustrat(?:ed|ion)",
+            r"escalat(?:ed|ion)",
+            r"not\s+satisfied",
+            r"unsatisfied",
+            r"upset",
+            r"dissatisf(?:ied|action)",
+            r"unhappy",
+            r"discontent",
+        ),
+    ),
+    ("Billing / Payment", _rx(r"bill(?:s|ing)?", r"charge[sd]?", r"payments?", r"overdue", r"past\s+due")),
+    (
+        "Contract Renewal",
+        _rx(
+            r"renew(?:al|als|ing|ed)?",
+            r"expir(?:e|y|ation)",
+            r"next\s+renewal",
+            r"renewals\s+discussed",
+            r"renewed\s+contract",
+        ),
+    ),
+    (
+        "Pricing Offers",
+        _rx(
+            r"price[sd]?",
+            r"rates?",
+            r"pricing",
+            r"increase",
+            r"hike",
+            r"discounts?",
+            r"savings?",
+            r"competitive",
+            r"better\s+(?:deal|rate|offer)",
+            r"competitiveness",
+            r"competition",
+            r"alternatives?",
+            r"seeking\s+alternatives?",
+            r"looking\s+around",
+        ),
+    ),
+    (
+        "Plan / Product Inquiry",
+        _rx(
+            r"plans?",
+            r"plan\s+options?",
+            r"new\s+plan",
+            r"future\s+plans?",
+            r"options?",
+            r"exploring\s+options?",
+        ),
+    ),
+    (
+        "Account / Service Inquiry",
+        _rx(
+            r"account\s+details?",
+            r"account\s+questions?",
+            r"services?",
+            r"inquir(?:y|ed|ies)",
+            r"info",
+            r"clarified",
+            r"provided\s+info",
+            r"reviewed\s+options",
+            r"discussed\s+options",
+            r"account\s+updates?",
+            r"account\s+setup",
+            r"setup\s+details?",
+            r"account\s+issues?",
+            r"account\b[^.]*\bno\s+issues",
+            r"no\s+issues\s+found",
+            r"all\s+good",
+        ),
+    ),
+    (
+        "General / Operational Contact",
+        _rx(
+            r"general",
+            r"follow-up",
+            r"follow\s+up",
+            r"followup",
+            r"routine",
+            r"inbound\s+call",
+            r"no\s+action\s+required",
+            r"issue\s+resolved",
+            r"resolved",
+            r"normal\s+process",
+            r"standard\s+interaction",
+            r"customer\s+contacted",
+        ),
+    ),
 )
 INTENTS: tuple[str, ...] = tuple(name for name, _ in INTENT_CATALOGUE) + (OTHER_INTENT,)
 
@@ -74,7 +153,13 @@ def intents(texts: Sequence[str | None]) -> list[str]:
 
 
 # ---- sentiment ---------------------------------------------------------------------------------------
-SENTIMENT_COLUMNS = ("sentiment_neg", "sentiment_neu", "sentiment_pos", "sentiment_compound", "sentiment_label")
+SENTIMENT_COLUMNS = (
+    "sentiment_neg",
+    "sentiment_neu",
+    "sentiment_pos",
+    "sentiment_compound",
+    "sentiment_label",
+)
 POSITIVE_AT = 0.05  # VADER's usual cut-offs on the compound score
 NEGATIVE_AT = -0.05
 
@@ -125,8 +210,9 @@ class TransformerBackend:
     def __post_init__(self) -> None:
         from transformers import pipeline  # imported only when asked for
 
-        self._pipe = pipeline("text-classification", model=self.model_dir, tokenizer=self.model_dir,
-                              top_k=None, truncation=True)
+        self._pipe = pipeline(
+            "text-classification", model=self.model_dir, tokenizer=self.model_dir, top_k=None, truncation=True
+        )
 
     def score(self, texts: list[str]) -> list[tuple[float, float, float, float, str]]:
         out = []
@@ -150,10 +236,14 @@ def get_sentiment_backend(name: str = "vader") -> SentimentBackend:
     elif name.startswith("transformer:"):
         model_dir = name.split(":", 1)[1]
         if not model_dir:
-            raise UserError("sentiment backend 'transformer:<dir>' needs a local model folder after the colon")
+            raise UserError(
+                "sentiment backend 'transformer:<dir>' needs a local model folder after the colon"
+            )
         if importlib.util.find_spec("transformers") is None:
-            raise UserError(f"sentiment backend {name!r} needs the 'transformers' package, which is not "
-                            "installed; use 'vader' or install transformers (and torch)")
+            raise UserError(
+                f"sentiment backend {name!r} needs the 'transformers' package, which is not "
+                "installed; use 'vader' or install transformers (and torch)"
+            )
         backend = TransformerBackend(model_dir)
     else:
         raise UserError(f"unknown sentiment backend {name!r}: expected 'vader' or 'transformer:<local dir>'")

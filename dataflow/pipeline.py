@@ -50,8 +50,14 @@ QUARANTINE_NODES: dict[str, str] = {
 }
 RECONCILIATION_NODES = ["raw_reconciliation", "consumption_reconciliation"]
 # tables the quality checks read that are not published outputs
-QUALITY_INPUTS = ["raw_customer_attributes", "raw_customer_contracts", "raw_price_history",
-                  "raw_costs_by_province_month", "raw_customer_interactions", "raw_churn_label"]
+QUALITY_INPUTS = [
+    "raw_customer_attributes",
+    "raw_customer_contracts",
+    "raw_price_history",
+    "raw_costs_by_province_month",
+    "raw_customer_interactions",
+    "raw_churn_label",
+]
 
 
 @dataclass
@@ -144,8 +150,11 @@ def run_pipeline(
     history = _history(lake)
     claim = history.claim(run_id, ",".join(sorted(m["sha256"] for m in inputs_meta)))
     if claim == "in_progress" or (claim == "already_succeeded" and not force):
-        why = "already published for these inputs, code and config; use --force to recompute" \
-            if claim == "already_succeeded" else "another worker is running it right now"
+        why = (
+            "already published for these inputs, code and config; use --force to recompute"
+            if claim == "already_succeeded"
+            else "another worker is running it right now"
+        )
         emit(f"run {run_id}: nothing to do ({why})")
         return RunResult(run_id, "skipped", why)
     if claim != "claimed":  # a forced repeat of a succeeded run: its history record stays as it is
@@ -156,8 +165,13 @@ def run_pipeline(
     prog = dag.Progress(emit)
     started_at = utc_now()
     manifest: dict[str, Any] = {
-        "run_id": run_id, "status": "running", "started_at": started_at, "lake": uri,
-        "code_version": code_version(), "config": config.as_dict(), "inputs": inputs_meta,
+        "run_id": run_id,
+        "status": "running",
+        "started_at": started_at,
+        "lake": uri,
+        "code_version": code_version(),
+        "config": config.as_dict(),
+        "inputs": inputs_meta,
     }
     alerter = _alerter(uri)
     try:
@@ -179,9 +193,13 @@ def run_pipeline(
         lake.write_parquet(f"runs/{run_id}/monitoring/quality.parquet", report)
         timings = {**prog.stage_timings(), "write": round(time.perf_counter() - t_write, 3)}
         manifest.update(
-            reconciliation=reconciliation.to_dicts(), outputs={k: rows[k] for k in rows},
-            quarantined=quarantined, timings=timings, node_timings=prog.timings,
-            quality=_quality_summary(report), value_notes=results["raw_column_notes"].to_dicts(),
+            reconciliation=reconciliation.to_dicts(),
+            outputs={k: rows[k] for k in rows},
+            quarantined=quarantined,
+            timings=timings,
+            node_timings=prog.timings,
+            quality=_quality_summary(report),
+            value_notes=results["raw_column_notes"].to_dicts(),
             recomputed=recomputed,
         )
         failures = manifest["quality"]["gate_failures"]
@@ -199,8 +217,9 @@ def run_pipeline(
         raise UserError(f"run {run_id} failed: {type(exc).__name__}: {exc}") from exc
     # published: what follows is bookkeeping; its failure must not un-publish a complete run
     _after_publish(lake, history, alerter, run_id, results, timings, rows, quarantined, emit)
-    result = RunResult(run_id, "published", timings=timings, rows=rows, quarantined=quarantined,
-                       recomputed=recomputed)
+    result = RunResult(
+        run_id, "published", timings=timings, rows=rows, quarantined=quarantined, recomputed=recomputed
+    )
     result.summary = _business_summary(results)
     emit(f"run {run_id}: published in {timings['total']:.1f}s")
     return result
@@ -214,17 +233,28 @@ def _after_publish(lake, history, alerter, run_id, results, timings, rows, quara
         steps.append(("champion registry", lambda: lake.write_json(CHAMPION_KEY, decision.registry_record())))
     steps += [
         ("run history", lambda: history.mark_succeeded(run_id, timings=timings, rows=rows, published=True)),
-        ("metrics", lambda: alerter.metrics({
-            "RunDurationSeconds": timings["total"], "RowsProcessed": float(sum(rows.values())),
-            "RowsQuarantined": float(sum(quarantined.values())), "RunFailed": 0.0})),
+        (
+            "metrics",
+            lambda: alerter.metrics(
+                {
+                    "RunDurationSeconds": timings["total"],
+                    "RowsProcessed": float(sum(rows.values())),
+                    "RowsQuarantined": float(sum(quarantined.values())),
+                    "RunFailed": 0.0,
+                }
+            ),
+        ),
     ]
     for what, action in steps:
         try:
             action()
         except Exception as exc:  # noqa: BLE001 - the run is published; report, don't fail
             emit(f"warning: run {run_id} is published but updating the {what} failed: {exc}")
-            _quietly(lambda what=what, exc=exc: alerter.alert(
-                f"SpanishGas run {run_id}: {what} update failed", str(exc), severity="warning"))
+            _quietly(
+                lambda what=what, exc=exc: alerter.alert(
+                    f"SpanishGas run {run_id}: {what} update failed", str(exc), severity="warning"
+                )
+            )
 
 
 def _quietly(action) -> None:
@@ -261,7 +291,9 @@ def _attach_rows(manifest: dict, reconciliation: pl.DataFrame) -> None:
     by_dataset = {r["dataset"]: r["rows_in"] for r in reconciliation.to_dicts()}
     for item in manifest["inputs"]:
         name = item["key"].removeprefix("raw/").split(".")[0]
-        item["rows"] = by_dataset.get(name, by_dataset.get("consumption") if name.startswith("consumption") else None)
+        item["rows"] = by_dataset.get(
+            name, by_dataset.get("consumption") if name.startswith("consumption") else None
+        )
 
 
 def _quality_summary(report: pl.DataFrame) -> dict:
@@ -292,8 +324,11 @@ def _record_failure(lake: Lake, history, alerter, manifest: dict, run_id: str, e
         lambda: lake.write_json(manifest_key(run_id), manifest),
         lambda: history.mark_failed(run_id, error=str(exc)),
         lambda: alerter.alert(
-            f"SpanishGas run {run_id} {'failed a quality gate' if gate else 'failed'}", str(exc),
-            severity="error", details={"run_id": run_id, "lake": manifest.get("lake")}),
+            f"SpanishGas run {run_id} {'failed a quality gate' if gate else 'failed'}",
+            str(exc),
+            severity="error",
+            details={"run_id": run_id, "lake": manifest.get("lake")},
+        ),
         lambda: alerter.metrics({"RunFailed": 1.0, "GateFailed": 1.0 if gate else 0.0}),
     ):
         _quietly(action)

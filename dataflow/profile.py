@@ -23,14 +23,25 @@ from dataflow.errors import ContractError
 from dataflow.lake import Lake
 
 BIG = 5_000  # customers needed for tail statistics (p99, mean, rare categories)
-CHANNEL_REF = {"presencial_comercial": 0.456, "unknown": 0.262, "comparador": 0.129, "oficina": 0.091,
-               "telemarketing": 0.061, "web_propia": 0.0011}
+CHANNEL_REF = {
+    "presencial_comercial": 0.456,
+    "unknown": 0.262,
+    "comparador": 0.129,
+    "oficina": 0.091,
+    "telemarketing": 0.061,
+    "web_propia": 0.0011,
+}
 TENURE_REF = {"0-6m": 0.080, "6-12m": 0.079, "1-2y": 0.147, "2-5y": 0.337, "5y+": 0.356}
 RENEWAL_REF = {"expired": 0.029, "0-3m": 0.211, "3-6m": 0.458, "6-12m": 0.302, "12m+": 0.0}
-INTENT_REF = {"Contract Renewal": (0.800, 0.04), "Complaint / Escalation": (0.093, 0.025),
-              "Pricing Offers": (0.036, 0.015), "Account / Service Inquiry": (0.034, 0.015),
-              "Billing / Payment": (0.017, 0.01), "Plan / Product Inquiry": (0.015, 0.01),
-              "Cancellation / Switch": (0.006, 0.006)}
+INTENT_REF = {
+    "Contract Renewal": (0.800, 0.04),
+    "Complaint / Escalation": (0.093, 0.025),
+    "Pricing Offers": (0.036, 0.015),
+    "Account / Service Inquiry": (0.034, 0.015),
+    "Billing / Payment": (0.017, 0.01),
+    "Plan / Product Inquiry": (0.015, 0.01),
+    "Cancellation / Switch": (0.006, 0.006),
+}
 SENTIMENT_REF = {"negative": (0.106, 0.025), "neutral": (0.427, 0.04), "positive": (0.467, 0.04)}
 ASOF = "DATE '2024-12-31'"
 
@@ -64,8 +75,10 @@ class ProfileReport:
         lines = [" | ".join(str(x[i]).ljust(w[i]) for i in range(6)) for x in [head, *body]]
         lines.insert(1, "-+-".join("-" * n for n in w))
         fails = sum(r.status == "FAIL" for r in self.rows)
-        lines.append(f"{len(self.rows)} checks on {self.lake} ({self.customers:,} active customers): "
-                     + ("all within tolerance" if not fails else f"{fails} FAILED"))
+        lines.append(
+            f"{len(self.rows)} checks on {self.lake} ({self.customers:,} active customers): "
+            + ("all within tolerance" if not fails else f"{fails} FAILED")
+        )
         return "\n".join(lines)
 
 
@@ -83,25 +96,51 @@ class _Checks:
 
     def add(self, metric, value, reference, tolerance, ok, na=False):
         status = "n/a at this scale" if na else ("PASS" if ok else "FAIL")
-        self.r.rows.append(Row(self.section, metric, None if value is None else float(value), str(reference),
-                               tolerance, status))
+        self.r.rows.append(
+            Row(
+                self.section,
+                metric,
+                None if value is None else float(value),
+                str(reference),
+                tolerance,
+                status,
+            )
+        )
 
     def share(self, metric, k, n, ref, tol, need=0):
         """A proportion k/n within ±(tol + 4 standard errors) of ref."""
         v = k / n if n else float("nan")
         exact = ref in (0.0, 1.0) and tol == 0.0  # structural rules: no sampling slack
         eff = tol if exact else tol + 4 * math.sqrt(ref * (1 - ref) / max(n, 1))
-        self.add(metric, v, f"{ref:.4g}", "exact" if exact else f"±{eff:.3g}", n > 0 and abs(v - ref) <= eff + 1e-12,
-                 na=n < need)
+        self.add(
+            metric,
+            v,
+            f"{ref:.4g}",
+            "exact" if exact else f"±{eff:.3g}",
+            n > 0 and abs(v - ref) <= eff + 1e-12,
+            na=n < need,
+        )
 
     def near(self, metric, v, ref, rel, need=0, n=0):
         """A value within ±rel (relative) of ref."""
-        self.add(metric, v, f"{ref:,.4g}", f"±{rel:.0%}", v is not None and abs(v - ref) <= rel * abs(ref),
-                 na=n < need)
+        self.add(
+            metric,
+            v,
+            f"{ref:,.4g}",
+            f"±{rel:.0%}",
+            v is not None and abs(v - ref) <= rel * abs(ref),
+            na=n < need,
+        )
 
     def within(self, metric, v, lo, hi, ref="", need=0, n=0):
-        self.add(metric, v, ref or f"[{lo:.4g}, {hi:.4g}]", f"in [{lo:.4g}, {hi:.4g}]",
-                 v is not None and lo <= v <= hi, na=n < need)
+        self.add(
+            metric,
+            v,
+            ref or f"[{lo:.4g}, {hi:.4g}]",
+            f"in [{lo:.4g}, {hi:.4g}]",
+            v is not None and lo <= v <= hi,
+            na=n < need,
+        )
 
 
 def profile(lake_uri: str, progress: Callable[[str], None] = lambda _m: None) -> ProfileReport:
@@ -116,8 +155,11 @@ def profile(lake_uri: str, progress: Callable[[str], None] = lambda _m: None) ->
         raise ContractError(RAW_PREFIX + "consumption_hourly_*", None, "no consumption file")
     report = ProfileReport(lake.uri)
     ck = _Checks(report)
-    csv = {n: pl.read_csv(lake.local_path(RAW_PREFIX + f), infer_schema_length=0)
-           for n, f in RAW_FILES.items() if f.endswith(".csv")}
+    csv = {
+        n: pl.read_csv(lake.local_path(RAW_PREFIX + f), infer_schema_length=0)
+        for n, f in RAW_FILES.items()
+        if f.endswith(".csv")
+    }
     progress("profiling hourly readings …")
     con = duckdb.connect()
     con.sql("SET preserve_insertion_order = false")
@@ -125,9 +167,11 @@ def profile(lake_uri: str, progress: Callable[[str], None] = lambda _m: None) ->
     if paths[0].endswith(".parquet"):
         con.sql(f"CREATE VIEW c AS SELECT * FROM read_parquet({paths!r})")
     else:
-        con.sql(f"CREATE VIEW c AS SELECT * FROM read_csv({paths!r}, header = true, columns = {{"
-                "'customer_id': 'VARCHAR', 'timestamp': 'TIMESTAMP', 'consumption_elec_kwh': 'DOUBLE', "
-                "'consumption_gas_m3': 'DOUBLE'})")
+        con.sql(
+            f"CREATE VIEW c AS SELECT * FROM read_csv({paths!r}, header = true, columns = {{"
+            "'customer_id': 'VARCHAR', 'timestamp': 'TIMESTAMP', 'consumption_elec_kwh': 'DOUBLE', "
+            "'consumption_gas_m3': 'DOUBLE'})"
+        )
     per = con.sql("""SELECT customer_id, count(*)::BIGINT AS n, min(timestamp) AS t0, max(timestamp) AS t1,
         sum(greatest(consumption_elec_kwh, 0)) AS elec, sum(greatest(consumption_gas_m3, 0)) AS gas,
         sum((consumption_elec_kwh < 0)::INT)::BIGINT AS neg_e, sum((consumption_gas_m3 < 0)::INT)::BIGINT AS neg_g,

@@ -33,7 +33,9 @@ def code_version() -> str:
 
 def run_id_for(input_fingerprints: list[str], code: str, config: dict) -> str:
     """Deterministic run id from the inputs' sha256s, the code version and the config."""
-    payload = json.dumps({"inputs": sorted(input_fingerprints), "code": code, "config": config}, sort_keys=True)
+    payload = json.dumps(
+        {"inputs": sorted(input_fingerprints), "code": code, "config": config}, sort_keys=True
+    )
     return "run-" + hashlib.sha256(payload.encode()).hexdigest()[:12]
 
 
@@ -67,7 +69,9 @@ def current_run_id(lake: Lake) -> str | None:
 
 def publish(lake: Lake, run_id: str) -> None:
     """Move ``CURRENT`` to a run whose outputs and manifest are all written (one atomic object write)."""
-    lake.write_json(CURRENT_KEY, {"run_id": run_id, "published_at": utc_now(), "manifest": manifest_key(run_id)})
+    lake.write_json(
+        CURRENT_KEY, {"run_id": run_id, "published_at": utc_now(), "manifest": manifest_key(run_id)}
+    )
 
 
 def list_manifests(lake: Lake) -> list[dict]:

@@ -33,26 +33,31 @@ class TruthReport:
     def describe(self) -> str:
         f = self.figures
         o, m = f["oracle"], f["model"]
-        return "\n".join([
-            f"run {self.run_id}: {f['customers']:,} customers on {f['as_of_date']}, churn rate {f['churn_rate']:.3f}",
-            f"{'':<22}{'model':>10}{'oracle':>10}",
-            f"{'PR-AUC':<22}{m['pr_auc']:>10.3f}{o['pr_auc']:>10.3f}   model/oracle {f['pr_auc_ratio']:.3f}",
-            f"{'ROC-AUC':<22}{m['roc_auc']:>10.3f}{o['roc_auc']:>10.3f}",
-            f"{'ECE vs outcomes':<22}{m['ece']:>10.4f}{o['ece']:>10.4f}",
-            f"{'Brier':<22}{m['brier']:>10.4f}{o['brier']:>10.4f}",
-            f"ECE of churn_proba vs true_proba {f['ece_vs_true_proba']:.4f}; mean |p − true p| {f['mae_vs_true_proba']:.4f}",
-            f"offer policy, expected net value under the true probabilities: ours €{f['policy']['model_ev']:,.0f} "
-            f"({f['policy']['model_offers']:,} offers) vs oracle's €{f['policy']['oracle_ev']:,.0f} "
-            f"({f['policy']['oracle_offers']:,} offers) = {f['policy']['ev_ratio']:.1%}; realised on outcomes: "
-            f"ours €{f['policy']['model_realised']:,.0f}, oracle €{f['policy']['oracle_realised']:,.0f}",
-        ])
+        return "\n".join(
+            [
+                f"run {self.run_id}: {f['customers']:,} customers on {f['as_of_date']}, churn rate {f['churn_rate']:.3f}",
+                f"{'':<22}{'model':>10}{'oracle':>10}",
+                f"{'PR-AUC':<22}{m['pr_auc']:>10.3f}{o['pr_auc']:>10.3f}   model/oracle {f['pr_auc_ratio']:.3f}",
+                f"{'ROC-AUC':<22}{m['roc_auc']:>10.3f}{o['roc_auc']:>10.3f}",
+                f"{'ECE vs outcomes':<22}{m['ece']:>10.4f}{o['ece']:>10.4f}",
+                f"{'Brier':<22}{m['brier']:>10.4f}{o['brier']:>10.4f}",
+                f"ECE of churn_proba vs true_proba {f['ece_vs_true_proba']:.4f}; mean |p − true p| {f['mae_vs_true_proba']:.4f}",
+                f"offer policy, expected net value under the true probabilities: ours €{f['policy']['model_ev']:,.0f} "
+                f"({f['policy']['model_offers']:,} offers) vs oracle's €{f['policy']['oracle_ev']:,.0f} "
+                f"({f['policy']['oracle_offers']:,} offers) = {f['policy']['ev_ratio']:.1%}; realised on outcomes: "
+                f"ours €{f['policy']['model_realised']:,.0f}, oracle €{f['policy']['oracle_realised']:,.0f}",
+            ]
+        )
 
 
 def _ece_vs_reference(proba: np.ndarray, reference: np.ndarray, bins: int = 10) -> float:
     """ECE of our probabilities against the true probabilities (same binning as against outcomes)."""
     idx = np.minimum((proba * bins).astype(int), bins - 1)
-    total = sum(abs(proba[idx == b].mean() - reference[idx == b].mean()) * (idx == b).sum()
-                for b in range(bins) if (idx == b).any())
+    total = sum(
+        abs(proba[idx == b].mean() - reference[idx == b].mean()) * (idx == b).sum()
+        for b in range(bins)
+        if (idx == b).any()
+    )
     return float(total / len(proba))
 
 
@@ -61,7 +66,8 @@ def _policy_value(frame: pl.DataFrame, proba_col: str, cfg: ModelConfig) -> dict
     scored = frame.with_columns(
         churn_proba=pl.col(proba_col),
         risk_tier=risk_tier(pl.col(proba_col), cfg.risk_tiers),
-        expected_monthly_loss=pl.col(proba_col) * pl.max_horizontal(pl.col("avg_monthly_margin_12m").fill_null(0), 0),
+        expected_monthly_loss=pl.col(proba_col)
+        * pl.max_horizontal(pl.col("avg_monthly_margin_12m").fill_null(0), 0),
     )
     offers = build_offers(scored, cfg).filter(pl.col("selected"))
     worth = pl.max_horizontal(pl.col("avg_monthly_margin_12m").fill_null(0), 0) * cfg.months_protected
@@ -77,8 +83,10 @@ def evaluate_truth(lake_uri: str, cfg: ModelConfig | None = None) -> TruthReport
     cfg = cfg or ModelConfig()
     lake = Lake.open(lake_uri)
     if not lake.exists(TRUTH_KEY):
-        raise UserError(f"{lake.uri_of(TRUTH_KEY)} not found: evaluate-truth needs a lake written by "
-                        "`spanishgas generate` (real data has no truth/ folder)")
+        raise UserError(
+            f"{lake.uri_of(TRUTH_KEY)} not found: evaluate-truth needs a lake written by "
+            "`spanishgas generate` (real data has no truth/ folder)"
+        )
     run_id = current_run_id(lake)
     if run_id is None:
         raise UserError(f"no published run in {lake.uri}: run `spanishgas run --lake {lake.uri}` first")
@@ -86,13 +94,25 @@ def evaluate_truth(lake_uri: str, cfg: ModelConfig | None = None) -> TruthReport
     if not lake.exists(scores_key):
         raise UserError(f"the current run {run_id} has no {scores_key}")
     scores = lake.read_parquet(scores_key)
-    truth = pl.read_csv(lake.local_path(TRUTH_KEY), try_parse_dates=True, schema_overrides={"customer_id": pl.String})
+    truth = pl.read_csv(
+        lake.local_path(TRUTH_KEY), try_parse_dates=True, schema_overrides={"customer_id": pl.String}
+    )
     truth = truth.with_columns(pl.col("as_of_date").cast(pl.Date))
-    joined = scores.join(truth.select("customer_id", "as_of_date", "true_proba", pl.col("churned_within_horizon")
-                                      .cast(pl.Int8).alias("outcome")), on=["customer_id", "as_of_date"], how="inner")
+    joined = scores.join(
+        truth.select(
+            "customer_id",
+            "as_of_date",
+            "true_proba",
+            pl.col("churned_within_horizon").cast(pl.Int8).alias("outcome"),
+        ),
+        on=["customer_id", "as_of_date"],
+        how="inner",
+    )
     if joined.is_empty():
-        raise UserError(f"no scored customer of run {run_id} (as of {scores['as_of_date'].min()}) is in the truth "
-                        f"snapshot (as of {truth['as_of_date'].min()}): score that date with --scoring-date")
+        raise UserError(
+            f"no scored customer of run {run_id} (as of {scores['as_of_date'].min()}) is in the truth "
+            f"snapshot (as of {truth['as_of_date'].min()}): score that date with --scoring-date"
+        )
     y, p, q = (joined[c].to_numpy().astype(float) for c in ("outcome", "churn_proba", "true_proba"))
     model, oracle = summary(y, p), summary(y, q)
     ours, best = _policy_value(joined, "churn_proba", cfg), _policy_value(joined, "true_proba", cfg)
@@ -108,8 +128,12 @@ def evaluate_truth(lake_uri: str, cfg: ModelConfig | None = None) -> TruthReport
         "ece_oracle_vs_outcomes": expected_calibration_error(y, q),
         "mae_vs_true_proba": float(np.abs(p - q).mean()),
         "policy": {
-            "model_ev": ours["ev"], "model_offers": ours["offers"], "model_realised": ours["realised"],
-            "oracle_ev": best["ev"], "oracle_offers": best["offers"], "oracle_realised": best["realised"],
+            "model_ev": ours["ev"],
+            "model_offers": ours["offers"],
+            "model_realised": ours["realised"],
+            "oracle_ev": best["ev"],
+            "oracle_offers": best["offers"],
+            "oracle_realised": best["realised"],
             "ev_ratio": ours["ev"] / best["ev"] if best["ev"] else float("nan"),
         },
     }

@@ -46,18 +46,26 @@ def read_csv_text(path: Path, file: str) -> pl.DataFrame:
             for fields in reader:
                 if not fields:
                     continue
-                shape.append(None if len(fields) == len(header) else
-                             f"row has {len(fields)} values but the header has {len(header)} columns "
-                             f"(a stray comma or quote?): {','.join(fields)[:_EXAMPLE_CHARS]!r}")
+                shape.append(
+                    None
+                    if len(fields) == len(header)
+                    else f"row has {len(fields)} values but the header has {len(header)} columns "
+                    f"(a stray comma or quote?): {','.join(fields)[:_EXAMPLE_CHARS]!r}"
+                )
                 fields = fields + [""] * (len(header) - len(fields))
                 for col, value in zip(cols, fields, strict=False):
                     col.append(value if value != "" else None)
     except UnicodeDecodeError as exc:
-        raise ContractError(file, None, "is not UTF-8 text (binary data or another encoding); "
-                            "expected a UTF-8 CSV file", peek_text(path)) from exc
+        raise ContractError(
+            file,
+            None,
+            "is not UTF-8 text (binary data or another encoding); expected a UTF-8 CSV file",
+            peek_text(path),
+        ) from exc
     except csv.Error as exc:
-        raise ContractError(file, None, f"cannot be read as CSV ({exc}); expected comma-separated "
-                            "UTF-8 text", peek_text(path)) from exc
+        raise ContractError(
+            file, None, f"cannot be read as CSV ({exc}); expected comma-separated UTF-8 text", peek_text(path)
+        ) from exc
     dupes = sorted({h for h in header if header.count(h) > 1})
     if dupes:
         raise ContractError(file, dupes[0], f"the header repeats column(s) {dupes}; found header {header}")
@@ -67,10 +75,16 @@ def read_csv_text(path: Path, file: str) -> pl.DataFrame:
     ragged = sum(s is not None for s in shape)
     if ragged / len(shape) > SYSTEMATIC_SHARE:
         example = next(s for s in shape if s is not None)
-        raise ContractError(file, None, f"{ragged} of {len(shape)} rows do not have as many values as the "
-                            "header has columns; the file layout is broken", example)
-    return frame.with_columns(pl.int_range(1, len(shape) + 1, dtype=pl.Int64).alias(ROW),
-                              pl.Series(REASON, shape, dtype=pl.Utf8))
+        raise ContractError(
+            file,
+            None,
+            f"{ragged} of {len(shape)} rows do not have as many values as the "
+            "header has columns; the file layout is broken",
+            example,
+        )
+    return frame.with_columns(
+        pl.int_range(1, len(shape) + 1, dtype=pl.Int64).alias(ROW), pl.Series(REASON, shape, dtype=pl.Utf8)
+    )
 
 
 def require_columns(frame: pl.DataFrame, file: str, columns: list[str]) -> None:
@@ -82,8 +96,12 @@ def require_columns(frame: pl.DataFrame, file: str, columns: list[str]) -> None:
     if len(header) == 1 and len(columns) > 1:
         sep = next((s for s in (";", "\t", "|") if s in header[0]), None)
         hint = f"it looks separated by {sep!r}" if sep else "no separator was recognised"
-        raise ContractError(file, None, f"only one column was found in the header ({hint}); "
-                            f"expected comma-separated columns {columns}", header[0][:_EXAMPLE_CHARS])
+        raise ContractError(
+            file,
+            None,
+            f"only one column was found in the header ({hint}); expected comma-separated columns {columns}",
+            header[0][:_EXAMPLE_CHARS],
+        )
     raise ContractError(file, missing[0], f"required column(s) {missing} missing; the header has {header}")
 
 
@@ -101,8 +119,11 @@ class ScreenResult:
     audit: pl.DataFrame
 
     def fields(self, dataset: str) -> dict[str, pl.DataFrame]:
-        return {f"raw_{dataset}": self.kept, f"quarantine_{dataset}": self.quarantine,
-                f"audit_{dataset}": self.audit}
+        return {
+            f"raw_{dataset}": self.kept,
+            f"quarantine_{dataset}": self.quarantine,
+            f"audit_{dataset}": self.audit,
+        }
 
 
 AUDIT_SCHEMA = {"dataset": pl.Utf8, "column": pl.Utf8, "note": pl.Utf8, "rows": pl.Int64}
@@ -162,40 +183,65 @@ class Screen:
         self.df = self.df.with_columns(mask.fill_null(False).alias(name))
         self.notes.append((column, note, name))
 
-    def reject(self, mask: pl.Expr, message: pl.Expr, column: str | None, rule: str,
-               among: pl.Expr | None = None) -> None:
+    def reject(
+        self, mask: pl.Expr, message: pl.Expr, column: str | None, rule: str, among: pl.Expr | None = None
+    ) -> None:
         """Quarantine rows where ``mask`` holds with ``message``; stop if most of ``among`` rows fail."""
         live = ~pl.col("__pre")  # rows already rejected for their shape get no further reasons
-        flags = self.df.select((mask.fill_null(False) & live).alias("m"),
-                               ((pl.lit(True) if among is None else among.fill_null(False)) & live).alias("a"))
+        flags = self.df.select(
+            (mask.fill_null(False) & live).alias("m"),
+            ((pl.lit(True) if among is None else among.fill_null(False)) & live).alias("a"),
+        )
         failed, base = int(flags["m"].sum()), int(flags["a"].sum())
         if failed == 0:
             return
         if base and failed / base > SYSTEMATIC_SHARE:
             example = self.df.filter(flags["m"])[column][0] if column in self.df.columns else None
-            raise ContractError(self.file, column, f"{failed} of {base} rows break the rule '{rule}' — more "
-                                f"than {SYSTEMATIC_SHARE:.0%}, so the {'column' if column else 'file'} is wrong as a whole "
-                                "(another format, a shifted column or the wrong file?) rather than a few dirty "
-                                "rows; fix the extract and run again", example)
+            raise ContractError(
+                self.file,
+                column,
+                f"{failed} of {base} rows break the rule '{rule}' — more "
+                f"than {SYSTEMATIC_SHARE:.0%}, so the {'column' if column else 'file'} is wrong as a whole "
+                "(another format, a shifted column or the wrong file?) rather than a few dirty "
+                "rows; fix the extract and run again",
+                example,
+            )
         reason = pl.col(REASON)
-        self.df = self.df.with_columns(flags["m"].alias("__m")).with_columns(
-            pl.when(pl.col("__m")).then(
-                pl.when(reason.is_null()).then(message).otherwise(pl.concat_str([reason, pl.lit("; "), message]))
-            ).otherwise(reason).alias(REASON)
-        ).drop("__m")
+        self.df = (
+            self.df.with_columns(flags["m"].alias("__m"))
+            .with_columns(
+                pl.when(pl.col("__m"))
+                .then(
+                    pl.when(reason.is_null())
+                    .then(message)
+                    .otherwise(pl.concat_str([reason, pl.lit("; "), message]))
+                )
+                .otherwise(reason)
+                .alias(REASON)
+            )
+            .drop("__m")
+        )
 
     def require_known(self, column: str, allowed: pl.Series, where: str) -> None:
         """Relationship rule: a filled value must exist in ``allowed`` (e.g. kept customer ids)."""
         v = self.typed(column)
-        self.reject(v.is_not_null() & ~v.is_in(allowed.implode()),
-                    pl.format("{} '{}' is not in {}", pl.lit(column), v.cast(pl.Utf8), pl.lit(where)),
-                    column, f"must exist in {where}", among=v.is_not_null())
+        self.reject(
+            v.is_not_null() & ~v.is_in(allowed.implode()),
+            pl.format("{} '{}' is not in {}", pl.lit(column), v.cast(pl.Utf8), pl.lit(where)),
+            column,
+            f"must exist in {where}",
+            among=v.is_not_null(),
+        )
 
     def _mark_exact_duplicates(self) -> None:
         cols = self.contract.columns
         first = pl.when(~pl.col("__pre")).then(pl.col(ROW)).min().over(cols)
-        self.reject(pl.col(ROW) != first, pl.format("exact duplicate of row {}", first), None,
-                    "must not repeat an earlier row")
+        self.reject(
+            pl.col(ROW) != first,
+            pl.format("exact duplicate of row {}", first),
+            None,
+            "must not repeat an earlier row",
+        )
 
     def _cast(self, f: Field) -> None:
         raw, col = _text(f.name), f.name
@@ -204,18 +250,31 @@ class Screen:
         v, shown = self.typed(col), pl.col(col)
         if f.required:
             self.reject(raw.is_null(), pl.lit(f"{col} is empty"), col, "must not be empty")
-        self.reject(raw.is_not_null() & v.is_null(), pl.format("{} is not {}, found '{}'", pl.lit(col),
-                    pl.lit(rule), shown), col, f"must be {rule}", among=raw.is_not_null())
+        self.reject(
+            raw.is_not_null() & v.is_null(),
+            pl.format("{} is not {}, found '{}'", pl.lit(col), pl.lit(rule), shown),
+            col,
+            f"must be {rule}",
+            among=raw.is_not_null(),
+        )
         checks = []
         if f.min is not None:
-            what = (("must not be negative" if f.min == 0 else f"must be at least {f.min:g}") if f.min_inclusive
-                    else f"must be greater than {f.min:g}")
+            what = (
+                ("must not be negative" if f.min == 0 else f"must be at least {f.min:g}")
+                if f.min_inclusive
+                else f"must be greater than {f.min:g}"
+            )
             checks.append((v < f.min if f.min_inclusive else v <= f.min, what))
         if f.max is not None:
             checks.append((v > f.max, f"must be at most {f.max:g}"))
         for bad, what in checks:
-            self.reject(bad, pl.format("{} {}, found '{}'", pl.lit(col), pl.lit(what), shown), col,
-                        what, among=v.is_not_null())
+            self.reject(
+                bad,
+                pl.format("{} {}, found '{}'", pl.lit(col), pl.lit(what), shown),
+                col,
+                what,
+                among=v.is_not_null(),
+            )
         if f.zero_is_null:
             self.note(col, "0 means missing: set to null", v == 0)
             self.df = self.df.with_columns(pl.when(v != 0).then(v).alias(_T + col))
@@ -226,21 +285,27 @@ class Screen:
         """Same key twice: identical values keep the first row; different values reject every row of it."""
         key, values = list(self.contract.key), [c for c in self.contract.output_columns]
         ok = self.df.filter(pl.col(REASON).is_null())
-        groups = (ok.with_columns(pl.len().over([_T + k for k in key]).alias("__n")).filter(pl.col("__n") > 1)
-                  .group_by([_T + k for k in key], maintain_order=True)
-                  .agg(pl.col(ROW), *[pl.col(_T + c).n_unique().alias(c) for c in values]))
+        groups = (
+            ok.with_columns(pl.len().over([_T + k for k in key]).alias("__n"))
+            .filter(pl.col("__n") > 1)
+            .group_by([_T + k for k in key], maintain_order=True)
+            .agg(pl.col(ROW), *[pl.col(_T + c).n_unique().alias(c) for c in values])
+        )
         reasons: dict[int, str] = {}
         for g in groups.iter_rows(named=True):
             rows = sorted(g[ROW])
             differing = [c for c in values if g[c] > 1]
             if not differing:
-                reasons.update({r: f"same values as row {rows[0]} (duplicate written differently)"
-                                for r in rows[1:]})
+                reasons.update(
+                    {r: f"same values as row {rows[0]} (duplicate written differently)" for r in rows[1:]}
+                )
                 continue
             what = " and ".join(f"{k} '{g[_T + k]}'" for k in key)
             for r in rows:
-                reasons[r] = (f"{what} appears on rows {', '.join(map(str, rows))} with different "
-                              f"{', '.join(differing)}; we cannot tell which is right")
+                reasons[r] = (
+                    f"{what} appears on rows {', '.join(map(str, rows))} with different "
+                    f"{', '.join(differing)}; we cannot tell which is right"
+                )
         if reasons:
             msg = pl.col(ROW).replace_strict(reasons, default=None, return_dtype=pl.Utf8)
             self.reject(msg.is_not_null(), msg, None, "a key must not repeat with different values")
@@ -254,10 +319,13 @@ class Screen:
         kept = self.df.filter(good).select([self.typed(c).alias(c) for c in columns])
         text_cols = [c for c in self.df.columns if not c.startswith("__") and c not in (ROW, REASON)]
         quarantine = self.df.filter(~good).select(
-            *[pl.col(c) for c in text_cols], pl.lit(self.file).alias(SOURCE), pl.col(ROW), pl.col(REASON))
+            *[pl.col(c) for c in text_cols], pl.lit(self.file).alias(SOURCE), pl.col(ROW), pl.col(REASON)
+        )
         if kept.height + quarantine.height != self.rows_in:
-            raise RuntimeError(f"{self.file}: {self.rows_in} rows read but {kept.height} kept + "
-                               f"{quarantine.height} quarantined; this is a bug in the loader")
+            raise RuntimeError(
+                f"{self.file}: {self.rows_in} rows read but {kept.height} kept + "
+                f"{quarantine.height} quarantined; this is a bug in the loader"
+            )
         ds = self.contract.dataset
         audit = [(ds, None, ROWS_READ, self.rows_in)]
         for column, note, flag in self.notes:
@@ -296,10 +364,15 @@ class PanderaPolarsValidator(DataValidator):
             self.schema.validate(dataset, lazy=True)
         except pa.errors.SchemaErrors as exc:
             cases = exc.failure_cases
-            lines = [f"{r['column']}: {r['check']} (e.g. {str(r['failure_case'])[:_EXAMPLE_CHARS]!r})"
-                     for r in cases.unique(["column", "check"], maintain_order=True).head(10).iter_rows(named=True)]
-            return ValidationResult(False, f"{self.schema.name} breaks its schema in {cases.height} place(s): "
-                                    + "; ".join(lines), {"failure_cases": cases.head(50).to_dicts()})
+            lines = [
+                f"{r['column']}: {r['check']} (e.g. {str(r['failure_case'])[:_EXAMPLE_CHARS]!r})"
+                for r in cases.unique(["column", "check"], maintain_order=True).head(10).iter_rows(named=True)
+            ]
+            return ValidationResult(
+                False,
+                f"{self.schema.name} breaks its schema in {cases.height} place(s): " + "; ".join(lines),
+                {"failure_cases": cases.head(50).to_dicts()},
+            )
         except pa.errors.SchemaError as exc:
             return ValidationResult(False, f"{self.schema.name} breaks its schema: {exc}", {})
         return ValidationResult(True, f"{self.schema.name} matches its schema ({dataset.height} rows)", {})

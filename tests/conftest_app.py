@@ -43,10 +43,12 @@ def published_lake_dir() -> Path:
     lake = base / "lake"
     env = {**os.environ, "SPANISHGAS_CACHE": str(base / "cache")}
     env.pop("SPANISHGAS_LAKE", None)
-    for args in (("generate", "--lake", str(lake), "--customers", str(APP_CUSTOMERS)),
-                 # a lake this small may not reach the production PR-AUC gate (0.70); the dashboard tests need
-                 # a published run, so the gate is lowered explicitly for them
-                 ("run", "--lake", str(lake), "--model-setting", "min_pr_auc=0")):
+    for args in (
+        ("generate", "--lake", str(lake), "--customers", str(APP_CUSTOMERS)),
+        # a lake this small may not reach the production PR-AUC gate (0.70); the dashboard tests need
+        # a published run, so the gate is lowered explicitly for them
+        ("run", "--lake", str(lake), "--model-setting", "min_pr_auc=0"),
+    ):
         done = _cli(*args, env=env)
         if done.returncode != 0:
             raise RuntimeError(f"spanishgas {args[0]} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")

@@ -23,7 +23,9 @@ class FaultyS3Proxy:
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"  # answers boto's "Expect: 100-continue" at once (1.0 makes it wait 1 s)
+            protocol_version = (
+                "HTTP/1.1"  # answers boto's "Expect: 100-continue" at once (1.0 makes it wait 1 s)
+            )
 
             def log_message(self, *args):  # keep test output clean
                 pass

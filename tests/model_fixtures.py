@@ -51,7 +51,9 @@ def gold_frame(customers: int = 3000, dates: int = 10, seed: int = 0, scoring: b
         complaint = rng.random(customers) < 0.08
         price_up = rng.random(customers) < 0.5
         cols: dict[str, object] = {
-            "customer_id": ids, "as_of_date": [d] * customers, "horizon_days": np.full(customers, 90, np.int32),
+            "customer_id": ids,
+            "as_of_date": [d] * customers,
+            "horizon_days": np.full(customers, 90, np.int32),
             "is_scoring": np.full(customers, is_scoring),
         }
         for j, f in enumerate(FEATURES):
@@ -66,16 +68,22 @@ def gold_frame(customers: int = 3000, dates: int = 10, seed: int = 0, scoring: b
             else:
                 cols[f.name] = base_num[:, j] * 10 + rng.normal(0, 1, customers)
         cols.update(
-            months_to_renewal=months_to_renewal, tenure_months=tenure,
+            months_to_renewal=months_to_renewal,
+            tenure_months=tenure,
             is_within_3m_of_renewal=(months_to_renewal <= 3).astype(np.int8),
-            is_complaint_intent=complaint.astype(np.int8), is_price_increase=price_up.astype(np.int8),
+            is_complaint_intent=complaint.astype(np.int8),
+            is_price_increase=price_up.astype(np.int8),
             avg_monthly_margin_12m=rng.normal(8, 15, customers),
             sentiment_label=np.where(complaint, "negative", static["sentiment_label"]),
         )
         frame = pl.DataFrame(cols).with_columns(pl.col("as_of_date").cast(pl.Date))
         p = 1 / (1 + np.exp(-churn_logit(frame)))
         label = (rng.random(customers) < p).astype(np.int8)
-        parts.append(frame.with_columns(
-            churned_within_horizon=pl.Series(label, dtype=pl.Int8) if not is_scoring
-            else pl.lit(None, dtype=pl.Int8)))
+        parts.append(
+            frame.with_columns(
+                churned_within_horizon=pl.Series(label, dtype=pl.Int8)
+                if not is_scoring
+                else pl.lit(None, dtype=pl.Int8)
+            )
+        )
     return pl.concat(parts, how="vertical_relaxed")

@@ -21,8 +21,15 @@ import pytest
 from conftest_app import ROOT, published_lake_dir
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 SHOTS = ROOT / "screenshots"
 BUDGET_S = float(os.environ.get("SPANISHGAS_PAGE_BUDGET_S", "2.0"))  # warm render budget per page
 PAGES = {  # url path → (sidebar title, text that proves the page rendered its content)
@@ -40,7 +47,9 @@ ERRORS = '[data-testid="stException"], [data-testid="stAlertContentError"]'
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} is missing (apt-get install chromium)"),
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} is missing (apt-get install chromium)"
+    ),
 ]
 
 
@@ -57,7 +66,11 @@ def dashboard_url():
     port = _free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "dataflow.cli", "dashboard", "--lake", str(lake), "--port", str(port)],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 90
@@ -68,7 +81,9 @@ def dashboard_url():
             except OSError:
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"dashboard did not start:\n{proc.stdout.read() if proc.poll() is not None else ''}")
+                raise RuntimeError(
+                    f"dashboard did not start:\n{proc.stdout.read() if proc.poll() is not None else ''}"
+                )
             time.sleep(0.5)
         yield url
     finally:
@@ -110,14 +125,20 @@ def test_every_page_renders_in_the_browser(dashboard_url):
                 url = f"{dashboard_url}/{path}"
                 cold = _render(page, url, text)  # first hit: Streamlit renders a skeleton, caches fill
                 warm = sorted(_render(page, url, text) for _ in range(3))
-                timings[path or "overview"] = {"cold_s": round(cold, 3), "warm_s": round(warm[1], 3),
-                                               "warm_max_s": round(warm[-1], 3)}
+                timings[path or "overview"] = {
+                    "cold_s": round(cold, 3),
+                    "warm_s": round(warm[1], 3),
+                    "warm_max_s": round(warm[-1], 3),
+                }
                 assert page.locator(ERRORS).count() == 0, f"error element on /{path}: " + " | ".join(
-                    page.locator(ERRORS).all_inner_texts())
+                    page.locator(ERRORS).all_inner_texts()
+                )
                 _screenshot(page, SHOTS / f"{path or 'overview'}.png")
                 if path == "data_explorer":  # the second tab renders only when opened
                     page.get_by_role("tab", name="Churn drivers").click()
-                    page.get_by_text("Churn by months to renewal").first.wait_for(state="visible", timeout=30_000)
+                    page.get_by_text("Churn by months to renewal").first.wait_for(
+                        state="visible", timeout=30_000
+                    )
                     page.wait_for_selector(IDLE, timeout=60_000)
                     assert page.locator(ERRORS).count() == 0
                     _screenshot(page, SHOTS / "data_explorer_churn_drivers.png")

@@ -14,8 +14,16 @@ from conftest_app import ROOT, copy_without, current_run, published_lake_dir, ru
 from streamlit.testing.v1 import AppTest
 
 APP = ROOT / "app" / "streamlit_app.py"
-PAGES = ["overview", "data_explorer", "model_performance", "customer_risk", "customer_lookup", "recommendations",
-         "drift_monitor", "pipeline_status"]
+PAGES = [
+    "overview",
+    "data_explorer",
+    "model_performance",
+    "customer_risk",
+    "customer_lookup",
+    "recommendations",
+    "drift_monitor",
+    "pipeline_status",
+]
 TIERS = ["Low", "Medium", "High", "Critical"]
 
 
@@ -119,7 +127,9 @@ def test_data_explorer_browse_filter_and_raw(monkeypatch, lake, run_dir):
     widget(at, "selectbox", "Column 1").set_value("segment")
     widget(at, "text_input", "Value 1").set_value(segment).run()
     expected = silver.filter(pl.col("segment") == segment).height
-    assert any(f"of {expected:,} rows matching 1 filter(s)" in c.value for c in at.caption), [c.value for c in at.caption]
+    assert any(f"of {expected:,} rows matching 1 filter(s)" in c.value for c in at.caption), [
+        c.value for c in at.caption
+    ]
     shown = at.dataframe[0].value
     assert list(shown.columns) == ["customer_id", "segment"] and set(shown["segment"]) == {segment}
 
@@ -135,12 +145,15 @@ def test_data_explorer_churn_charts_match_gold(monkeypatch, lake, run_dir):
     assert not at.get("vega_lite_chart"), "the closed tab must not render"
     at.session_state["explorer_tab"] = "Churn drivers"
     at.run()
-    gold = pl.read_parquet(run_dir / "gold" / "gold_features.parquet",
-                           columns=["churned_within_horizon", "renewal_bucket", "sales_channel"])
+    gold = pl.read_parquet(
+        run_dir / "gold" / "gold_features.parquet",
+        columns=["churned_within_horizon", "renewal_bucket", "sales_channel"],
+    )
     labelled = gold.filter(pl.col("churned_within_horizon").is_not_null())
     for column, title in (("renewal_bucket", "Months to renewal"), ("sales_channel", "Sales channel")):
-        want = labelled.group_by(column).agg(pl.col("churned_within_horizon").cast(pl.Float64).mean().alias("rate"),
-                                             pl.len().alias("n"))
+        want = labelled.group_by(column).agg(
+            pl.col("churned_within_horizon").cast(pl.Float64).mean().alias("rate"), pl.len().alias("n")
+        )
         got = chart_titled(at, title)
         want = want.with_columns(pl.col(column).cast(pl.String).fill_null("unknown"))
         joined = got.join(want, left_on="value", right_on=column)
@@ -179,13 +192,16 @@ def test_customer_risk_filters(monkeypatch, lake, run_dir, scores):
     assert metric(at, "Their margin at risk (€/month)") == eur(risky["expected_monthly_loss"].sum())
     table = at.dataframe[-1].value
     if risky.height:
-        best = risky.sort(["expected_monthly_loss", "churn_proba", "customer_id"], descending=[True, True, False])
+        best = risky.sort(
+            ["expected_monthly_loss", "churn_proba", "customer_id"], descending=[True, True, False]
+        )
         assert table["customer_id"].iloc[0] == best["customer_id"][0]
     assert len(table) == min(50, risky.height)
     tiers = read_json(run_dir / "model" / "evaluation.json")["tiers"]
     shown = at.dataframe[0].value
-    assert list(shown["observed_churn_rate"].fillna(-1)) == [t["observed_churn_rate"] if t["observed_churn_rate"]
-                                                            is not None else -1 for t in tiers]
+    assert list(shown["observed_churn_rate"].fillna(-1)) == [
+        t["observed_churn_rate"] if t["observed_churn_rate"] is not None else -1 for t in tiers
+    ]
 
     segment = scores["segment"].drop_nulls().mode().sort()[0]
     widget(at, "multiselect", "Risk tier").set_value(TIERS)
@@ -213,8 +229,11 @@ def test_customer_lookup(monkeypatch, lake, run_dir, scores):
     months = pl.read_parquet(run_dir / "silver" / "silver_customer_month.parquet", columns=["customer_id"])
     n_months = months.filter(pl.col("customer_id") == other["customer_id"]).height
     assert any(df.value.shape[0] == n_months and "month" in df.value.columns for df in at.dataframe)
-    reco = pl.read_parquet(run_dir / "scored" / "recommendations.parquet").filter(
-        pl.col("customer_id") == other["customer_id"]).row(0, named=True)
+    reco = (
+        pl.read_parquet(run_dir / "scored" / "recommendations.parquet")
+        .filter(pl.col("customer_id") == other["customer_id"])
+        .row(0, named=True)
+    )
     assert metric(at, "Offer cost (€)") == f"€{reco['offer_cost_eur']:,.2f}"
     assert metric(at, "Expected net value (€)") == eur2(reco["expected_net_value_eur"])
 
@@ -277,7 +296,8 @@ def test_pipeline_status(monkeypatch, lake, run_dir):
         assert not problems, problems
         widget(at, "toggle", "Show the whole pipeline DAG (Hamilton)").set_value(True).run()
         assert at.get("image"), "the DAG image is missing although graphviz is installed: " + str(
-            [i.value for i in at.info])
+            [i.value for i in at.info]
+        )
 
 
 # ---- lakes without a run or without model outputs -----------------------------------------------------------
@@ -327,7 +347,9 @@ def test_pages_read_an_s3_lake(monkeypatch, lake, scores, s3_bucket, tmp_path):
 def test_dashboard_command_is_registered():
     from dataflow.cli import COMMANDS, build_parser
 
-    args = build_parser().parse_args(["dashboard", "--lake", "s3://b/p", "--host", "0.0.0.0", "--port", "8600"])
+    args = build_parser().parse_args(
+        ["dashboard", "--lake", "s3://b/p", "--host", "0.0.0.0", "--port", "8600"]
+    )
     assert (args.command, args.lake, args.host, args.port) == ("dashboard", "s3://b/p", "0.0.0.0", 8600)
     assert COMMANDS["dashboard"][2].__name__ == "run_dashboard"
     assert build_parser().parse_args(["dashboard"]).host is None  # 127.0.0.1, or 0.0.0.0 in a container
@@ -373,9 +395,15 @@ def test_a_failed_latest_run_is_reported(monkeypatch, lake, tmp_path):
     """A run that failed after the published one: the pages keep showing CURRENT and say what happened."""
     dest = copy_without(lake, tmp_path / "lake")
     published = read_json(dest / "runs" / current_run(dest) / "manifest.json")
-    failed = {"run_id": "run-failed000001", "status": "failed", "started_at": "2999-01-01T00:00:00Z",
-              "finished_at": "2999-01-01T00:01:00Z", "lake": str(dest), "config": published["config"],
-              "error": "customer_contracts.csv, column 'next_renewal_date': not an ISO date (example value: '31/12')"}
+    failed = {
+        "run_id": "run-failed000001",
+        "status": "failed",
+        "started_at": "2999-01-01T00:00:00Z",
+        "finished_at": "2999-01-01T00:01:00Z",
+        "lake": str(dest),
+        "config": published["config"],
+        "error": "customer_contracts.csv, column 'next_renewal_date': not an ISO date (example value: '31/12')",
+    }
     (dest / "runs" / failed["run_id"]).mkdir()
     (dest / "runs" / failed["run_id"] / "manifest.json").write_text(json.dumps(failed))
     at = open_page(monkeypatch, dest, "overview")

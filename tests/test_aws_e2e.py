@@ -41,12 +41,18 @@ def aws_stack(moto_endpoint, s3_bucket, monkeypatch, tmp_path):
     info = bootstrap(s3_bucket, table, topic)
     sqs = boto3.client("sqs")
     queue_url = sqs.create_queue(QueueName=f"{s3_bucket}-q")["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
     boto3.client("sns").subscribe(TopicArn=info["topic_arn"], Protocol="sqs", Endpoint=queue_arn)
     uri = f"s3://{s3_bucket}/lake"
-    for k, v in {"SPANISHGAS_LAKE": uri, "SPANISHGAS_RUNS_TABLE": table,
-                 "SPANISHGAS_ALERTS_TOPIC_ARN": info["topic_arn"], "SPANISHGAS_METRICS_NAMESPACE": "SpanishGasTest",
-                 "SPANISHGAS_CACHE": str(tmp_path / "cache")}.items():
+    for k, v in {
+        "SPANISHGAS_LAKE": uri,
+        "SPANISHGAS_RUNS_TABLE": table,
+        "SPANISHGAS_ALERTS_TOPIC_ARN": info["topic_arn"],
+        "SPANISHGAS_METRICS_NAMESPACE": "SpanishGasTest",
+        "SPANISHGAS_CACHE": str(tmp_path / "cache"),
+    }.items():
         monkeypatch.setenv(k, v)
     return {"uri": uri, "table": table, "sqs": sqs, "queue_url": queue_url}
 

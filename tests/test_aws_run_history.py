@@ -53,8 +53,13 @@ def test_claim_fail_retry_succeed_then_already_succeeded(make_history):
     assert failed["status"] == "failed" and "price_history" in failed["error"] and failed["attempt"] == 1
 
     assert other.claim("run-a", "fp1", now=T0 + timedelta(minutes=10)) == CLAIMED  # the retry
-    other.mark_succeeded("run-a", timings={"bronze": 1.25, "gold": 3.5}, rows={"customers": 20000},
-                         published=True, now=T0 + timedelta(minutes=20))
+    other.mark_succeeded(
+        "run-a",
+        timings={"bronze": 1.25, "gold": 3.5},
+        rows={"customers": 20000},
+        published=True,
+        now=T0 + timedelta(minutes=20),
+    )
     rec = worker.get("run-a")
     assert rec["status"] == "succeeded" and rec["attempt"] == 2 and rec["published"] is True
     assert rec["timings"] == {"bronze": 1.25, "gold": 3.5} and rec["rows"] == {"customers": 20000}
@@ -78,8 +83,12 @@ def test_abandoned_run_is_reclaimed_and_the_stale_worker_cannot_overwrite(make_h
 def test_abandon_timeout_is_configurable(runs_table):
     quick = DynamoRunHistory(runs_table, abandon_after=timedelta(minutes=10))
     assert quick.claim("run-c", "fp", now=T0) == CLAIMED
-    assert DynamoRunHistory(runs_table, abandon_after=timedelta(minutes=10)).claim(
-        "run-c", "fp", now=T0 + timedelta(minutes=11)) == CLAIMED
+    assert (
+        DynamoRunHistory(runs_table, abandon_after=timedelta(minutes=10)).claim(
+            "run-c", "fp", now=T0 + timedelta(minutes=11)
+        )
+        == CLAIMED
+    )
     assert DynamoRunHistory(runs_table).claim("run-c", "fp", now=T0 + timedelta(minutes=20)) == IN_PROGRESS
 
 
@@ -114,8 +123,13 @@ def serial_moto_endpoint(moto_endpoint):
     from moto.server import DomainDispatcherApplication, create_backend_app
     from werkzeug.serving import make_server
 
-    server = make_server("127.0.0.1", 0, DomainDispatcherApplication(create_backend_app), threaded=False,
-                         request_handler=MotoRequestHandler)
+    server = make_server(
+        "127.0.0.1",
+        0,
+        DomainDispatcherApplication(create_backend_app),
+        threaded=False,
+        request_handler=MotoRequestHandler,
+    )
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
@@ -158,9 +172,12 @@ def test_racing_claims_on_a_local_lake_exactly_one_wins(tmp_path):
 def test_create_runs_table_is_idempotent_and_checks_the_schema(moto_endpoint, runs_table):
     assert create_runs_table(runs_table) is False
     ddb = boto3.client("dynamodb")
-    ddb.create_table(TableName="wrong-schema", BillingMode="PAY_PER_REQUEST",
-                     AttributeDefinitions=[{"AttributeName": "file_key", "AttributeType": "S"}],
-                     KeySchema=[{"AttributeName": "file_key", "KeyType": "HASH"}])
+    ddb.create_table(
+        TableName="wrong-schema",
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "file_key", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "file_key", "KeyType": "HASH"}],
+    )
     with pytest.raises(RunHistoryError, match="expected hash key 'run_id'"):
         create_runs_table("wrong-schema")
 

@@ -18,8 +18,11 @@ from dataflow.bronze import consumption
 from dataflow.bronze.tariff import national_holidays, tariff_period
 from dataflow.raw.inventory import RawFile, RawInventory
 
-TIER = {"peak": "elec_kwh_tier_1_peak", "standard": "elec_kwh_tier_2_standard",
-        "offpeak": "elec_kwh_tier_3_offpeak"}
+TIER = {
+    "peak": "elec_kwh_tier_1_peak",
+    "standard": "elec_kwh_tier_2_standard",
+    "offpeak": "elec_kwh_tier_3_offpeak",
+}
 
 # (timestamp, expected period, is a national holiday) — 2024-03-04 is a Monday.
 PROBES = [
@@ -45,14 +48,27 @@ PROBES = [
 
 
 def inventory(*paths: Path) -> RawInventory:
-    return RawInventory(files={}, consumption=[
-        RawFile(f"raw/{p.name}", p, p.stat().st_size, "0" * 64, p.suffix.lstrip(".")) for p in paths])
+    return RawInventory(
+        files={},
+        consumption=[
+            RawFile(f"raw/{p.name}", p, p.stat().st_size, "0" * 64, p.suffix.lstrip(".")) for p in paths
+        ],
+    )
 
 
 def test_holiday_calendar_is_national_2024():
     days = set(national_holidays([2024]))
-    for d in ("2024-01-01", "2024-01-06", "2024-03-29", "2024-05-01", "2024-08-15", "2024-10-12",
-              "2024-11-01", "2024-12-06", "2024-12-25"):
+    for d in (
+        "2024-01-01",
+        "2024-01-06",
+        "2024-03-29",
+        "2024-05-01",
+        "2024-08-15",
+        "2024-10-12",
+        "2024-11-01",
+        "2024-12-06",
+        "2024-12-25",
+    ):
         assert dt.date.fromisoformat(d) in days
     assert dt.date(2024, 3, 28) not in days  # Holy Thursday is regional
     assert len(days) == 9  # Dec 8 fell on a Sunday in 2024 and is not listed
@@ -69,9 +85,15 @@ def test_python_helper_matches_rules_including_2159():
 def test_periods_through_duckdb(tmp_path: Path):
     ids = [f"P{i:02d}" for i in range(len(PROBES))]
     path = tmp_path / "consumption_hourly_probe.parquet"
-    pl.DataFrame({"customer_id": ids, "timestamp": [p[0] for p in PROBES],
-                  "consumption_elec_kwh": [1.0] * len(PROBES), "consumption_gas_m3": [0.5] * len(PROBES)},
-                 schema_overrides={"timestamp": pl.Datetime("us")}).write_parquet(path)
+    pl.DataFrame(
+        {
+            "customer_id": ids,
+            "timestamp": [p[0] for p in PROBES],
+            "consumption_elec_kwh": [1.0] * len(PROBES),
+            "consumption_gas_m3": [0.5] * len(PROBES),
+        },
+        schema_overrides={"timestamp": pl.Datetime("us")},
+    ).write_parquet(path)
     out = consumption.bronze_customer_month(consumption.raw_consumption(inventory(path)))
     assert out.height == len(PROBES)
     for cid, (ts, expected, holiday) in zip(ids, PROBES, strict=True):
@@ -90,13 +112,27 @@ def test_full_working_day_and_weekend_day(tmp_path: Path):
     monday = [dt.datetime(2024, 3, 4, h) for h in range(24)]
     saturday = [dt.datetime(2024, 3, 9, h) for h in range(24)]
     path = tmp_path / "consumption_hourly_days.parquet"
-    pl.DataFrame({"customer_id": ["MON"] * 24 + ["SAT"] * 24, "timestamp": monday + saturday,
-                  "consumption_elec_kwh": [1.0] * 48, "consumption_gas_m3": [0.0] * 48}).write_parquet(path)
+    pl.DataFrame(
+        {
+            "customer_id": ["MON"] * 24 + ["SAT"] * 24,
+            "timestamp": monday + saturday,
+            "consumption_elec_kwh": [1.0] * 48,
+            "consumption_gas_m3": [0.0] * 48,
+        }
+    ).write_parquet(path)
     out = consumption.bronze_customer_month(consumption.raw_consumption(inventory(path)))
     mon = out.filter(pl.col("customer_id") == "MON").row(0, named=True)
-    assert (mon["elec_kwh_tier_1_peak"], mon["elec_kwh_tier_2_standard"], mon["elec_kwh_tier_3_offpeak"]) == (8, 8, 8)
+    assert (mon["elec_kwh_tier_1_peak"], mon["elec_kwh_tier_2_standard"], mon["elec_kwh_tier_3_offpeak"]) == (
+        8,
+        8,
+        8,
+    )
     sat = out.filter(pl.col("customer_id") == "SAT").row(0, named=True)
-    assert (sat["elec_kwh_tier_1_peak"], sat["elec_kwh_tier_2_standard"], sat["elec_kwh_tier_3_offpeak"]) == (0, 0, 24)
+    assert (sat["elec_kwh_tier_1_peak"], sat["elec_kwh_tier_2_standard"], sat["elec_kwh_tier_3_offpeak"]) == (
+        0,
+        0,
+        24,
+    )
     assert mon["monthly_elec_kwh"] == 24 and mon["hours_with_reading"] == 24
 
 
@@ -105,7 +141,13 @@ def test_calendar_follows_the_data_years(tmp_path: Path, year: int):
     """Good Friday moves: 2023-04-07 and 2025-04-18 are off-peak at noon; the calendar is built per year."""
     good_friday = {2023: dt.datetime(2023, 4, 7, 12), 2025: dt.datetime(2025, 4, 18, 12)}[year]
     path = tmp_path / "consumption_hourly_gf.parquet"
-    pl.DataFrame({"customer_id": ["G"], "timestamp": [good_friday], "consumption_elec_kwh": [2.0],
-                  "consumption_gas_m3": [0.0]}).write_parquet(path)
+    pl.DataFrame(
+        {
+            "customer_id": ["G"],
+            "timestamp": [good_friday],
+            "consumption_elec_kwh": [2.0],
+            "consumption_gas_m3": [0.0],
+        }
+    ).write_parquet(path)
     row = consumption.bronze_customer_month(consumption.raw_consumption(inventory(path))).row(0, named=True)
     assert row["elec_kwh_tier_3_offpeak"] == 2.0 and row["holiday_hours_in_month"] == 1

@@ -24,7 +24,13 @@ def test_lineage_of_a_raw_file_follows_the_dag():
     assert lin.node == "raw_price_history"
     assert "raw_inventory" in lin.upstream
     # prices feed the imputed margins, the gold market tiers and everything scored from them
-    for downstream in ("silver_customer_month", "gold_market_risk", "gold_features", "scores", "recommendations"):
+    for downstream in (
+        "silver_customer_month",
+        "gold_market_risk",
+        "gold_features",
+        "scores",
+        "recommendations",
+    ):
         assert downstream in lin.downstream
     # ...but not the hourly aggregation
     assert "bronze_customer_month" not in lin.downstream

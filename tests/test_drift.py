@@ -25,8 +25,14 @@ def _frame(n, seed, shift=None):
     return pl.DataFrame(cols)
 
 
-FEATURES = ["tenure_months", "months_to_renewal", "avg_monthly_elec_kwh_12m", "elec_price_trend_12m",
-            "is_price_increase", "segment"]
+FEATURES = [
+    "tenure_months",
+    "months_to_renewal",
+    "avg_monthly_elec_kwh_12m",
+    "elec_price_trend_12m",
+    "is_price_increase",
+    "segment",
+]
 
 
 @pytest.fixture(scope="module")
@@ -35,8 +41,9 @@ def reference():
     return Reference.build(train, FEATURES, np.random.default_rng(1).beta(1, 9, 20000))
 
 
-@pytest.mark.parametrize("feature", ["tenure_months", "months_to_renewal", "avg_monthly_elec_kwh_12m",
-                                     "elec_price_trend_12m"])
+@pytest.mark.parametrize(
+    "feature", ["tenure_months", "months_to_renewal", "avg_monthly_elec_kwh_12m", "elec_price_trend_12m"]
+)
 def test_half_sigma_shift_flags_that_feature_and_no_other(reference, feature):
     current = _frame(20000, 7, shift=(feature, 0.5))
     preds = np.random.default_rng(8).beta(1, 9, 20000)
@@ -51,7 +58,9 @@ def test_half_sigma_shift_flags_that_feature_and_no_other(reference, feature):
 
 
 def test_unchanged_data_flags_nothing(reference):
-    report = Reference.compare(reference, _frame(5000, 3), np.random.default_rng(4).beta(1, 9, 5000), 0.2, 0.1)
+    report = Reference.compare(
+        reference, _frame(5000, 3), np.random.default_rng(4).beta(1, 9, 5000), 0.2, 0.1
+    )
     assert not report["drifted"].any()
     assert set(report["kind"]) == {"input", "prediction"} and report.height == len(FEATURES) + 1
 
@@ -65,15 +74,19 @@ def test_p_value_is_reported_but_never_the_trigger(reference):
 
 def test_categorical_drift_by_category_frequencies(reference):
     current = _frame(20000, 9).with_columns(
-        segment=pl.Series(np.random.default_rng(10).choice(["Residential", "SME", "Corporate"], 20000,
-                                                           p=[0.6, 0.3, 0.1])))
+        segment=pl.Series(
+            np.random.default_rng(10).choice(["Residential", "SME", "Corporate"], 20000, p=[0.6, 0.3, 0.1])
+        )
+    )
     report = Reference.compare(reference, current, np.random.default_rng(11).beta(1, 9, 20000), 0.2, 0.1)
     row = report.filter(pl.col("feature") == "segment").row(0, named=True)
     assert row["drifted"] and row["psi"] > 0.2 and row["ks_statistic"] is None
 
 
 def test_prediction_drift_is_monitored(reference):
-    report = Reference.compare(reference, _frame(5000, 12), np.random.default_rng(13).beta(2, 6, 5000), 0.2, 0.1)
+    report = Reference.compare(
+        reference, _frame(5000, 12), np.random.default_rng(13).beta(2, 6, 5000), 0.2, 0.1
+    )
     assert report.filter(pl.col("drifted"))["feature"].to_list() == ["churn_proba"]
 
 
@@ -95,9 +108,18 @@ def test_drift_alert_sends_metric_and_alert(monkeypatch):
             sent["metrics"].append(values)
 
     monkeypatch.setattr("dataflow.aws.alerts.alerter_from_env", lambda lake=None: Fake())
-    frame = pl.DataFrame({"feature": ["a", "b", "churn_proba"], "kind": ["input", "input", "prediction"],
-                          "psi": [0.5, 0.01, 0.01], "ks_statistic": [0.3, 0.01, 0.02], "ks_pvalue": [0.0, 0.5, 0.4],
-                          "drifted": [True, False, False], "reference_n": [10] * 3, "current_n": [10] * 3})
+    frame = pl.DataFrame(
+        {
+            "feature": ["a", "b", "churn_proba"],
+            "kind": ["input", "input", "prediction"],
+            "psi": [0.5, 0.01, 0.01],
+            "ks_statistic": [0.3, 0.01, 0.02],
+            "ks_pvalue": [0.0, 0.5, 0.4],
+            "drifted": [True, False, False],
+            "reference_n": [10] * 3,
+            "current_n": [10] * 3,
+        }
+    )
     out = drift_alert(frame, "data/lake")
     assert out["features_drifted"] == 1 and out["alerted"]
     assert sent["metrics"][0]["FeaturesDrifted"] == 1.0 and sent["alerts"][0][2]["drifted_features"] == ["a"]

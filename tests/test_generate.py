@@ -20,12 +20,12 @@ from dataflow.lake import Lake
 N = 1500
 COLUMNS = {
     "customer_attributes.csv": "customer_id,contracted_power_kw,is_industrial,is_second_residence,province_code,"
-                               "region,is_high_competition_province,is_urban,sales_channel",
+    "region,is_high_competition_province,is_urban,sales_channel",
     "customer_contracts.csv": "customer_id,customer_first_activation_date,contract_start_date,"
-                              "last_product_change_date,next_renewal_date",
+    "last_product_change_date,next_renewal_date",
     "price_history.csv": "customer_id,pricing_date,variable_price_tier1_eur_kwh,variable_price_tier2_eur_kwh,"
-                         "variable_price_tier3_eur_kwh,elec_fixed_fee_eur_month,elec_fixed_cost_eur_month,"
-                         "gas_variable_price_eur_m3,gas_fixed_revenue_eur_year,gas_fixed_cost_eur_year",
+    "variable_price_tier3_eur_kwh,elec_fixed_fee_eur_month,elec_fixed_cost_eur_month,"
+    "gas_variable_price_eur_m3,gas_fixed_revenue_eur_year,gas_fixed_cost_eur_year",
     "costs_by_province_month.csv": "month,province,elec_var_cost_eur_kwh,gas_var_cost_eur_m3,peaje_elec_eur_kwh",
     "churn_label.csv": "customer_id,label_date,horizon_days,churned_within_horizon,churn_effective_date",
 }
@@ -49,14 +49,24 @@ def _readings(lake: Path) -> tuple[duckdb.DuckDBPyConnection, str]:
 
 def test_raw_files_columns_and_types(lake):
     names = sorted(p.name for p in (lake / "raw").iterdir())
-    assert names == sorted([*COLUMNS, "customer_interactions.json",
-                            *[f"consumption_hourly_2024-{m:02d}.parquet" for m in range(1, 13)]])
+    assert names == sorted(
+        [
+            *COLUMNS,
+            "customer_interactions.json",
+            *[f"consumption_hourly_2024-{m:02d}.parquet" for m in range(1, 13)],
+        ]
+    )
     for name, header in COLUMNS.items():
         assert (lake / "raw" / name).read_text(encoding="utf-8").splitlines()[0] == header
     for p in (lake / "raw").glob("consumption_hourly_*.parquet"):
-        assert pq.read_schema(p) == pa.schema([("customer_id", pa.string()), ("timestamp", pa.timestamp("us")),
-                                               ("consumption_elec_kwh", pa.float64()),
-                                               ("consumption_gas_m3", pa.float64())])
+        assert pq.read_schema(p) == pa.schema(
+            [
+                ("customer_id", pa.string()),
+                ("timestamp", pa.timestamp("us")),
+                ("consumption_elec_kwh", pa.float64()),
+                ("consumption_gas_m3", pa.float64()),
+            ]
+        )
     recs = json.loads((lake / "raw" / "customer_interactions.json").read_text(encoding="utf-8"))
     assert isinstance(recs, list) and recs
     assert all(set(r) == {"customer_id", "date", "channel", "interaction_summary"} for r in recs)
@@ -93,37 +103,52 @@ def test_keys_are_unique_apart_from_deliberate_dirt(lake):
 
 
 def test_labels_are_consistent_with_contracts_and_readings(lake):
-    lab = _csv(lake, "churn_label.csv").with_columns(pl.col("label_date").str.to_date(),
-                                                     pl.col("churn_effective_date").str.to_date())
+    lab = _csv(lake, "churn_label.csv").with_columns(
+        pl.col("label_date").str.to_date(), pl.col("churn_effective_date").str.to_date()
+    )
     churned = lab["churned_within_horizon"] == "1"
     eff, d = lab["churn_effective_date"], lab["label_date"]
     inside = eff.is_not_null() & (eff >= d) & ((eff - d).dt.total_days() < 90)
     assert (churned == inside).all() and (eff.is_not_null() == churned).all()
     con, src = _readings(lake)
-    last = con.sql(f"SELECT customer_id, min(timestamp) AS t0, max(timestamp) AS t1 FROM {src} GROUP BY 1").pl()
-    c = _csv(lake, "customer_contracts.csv").unique().with_columns(
-        pl.col("customer_first_activation_date").str.to_date())
+    last = con.sql(
+        f"SELECT customer_id, min(timestamp) AS t0, max(timestamp) AS t1 FROM {src} GROUP BY 1"
+    ).pl()
+    c = (
+        _csv(lake, "customer_contracts.csv")
+        .unique()
+        .with_columns(pl.col("customer_first_activation_date").str.to_date())
+    )
     j = lab.join(c, on="customer_id").join(last, on="customer_id")
     assert len(j) == len(lab)
     assert (j["customer_first_activation_date"] < j["label_date"]).all()  # activated before the as-of date
     one = pl.duration(days=1)
     assert j.select((pl.col("t1").dt.date() >= pl.col("label_date") - one).all()).item()  # not churned before
-    left = j.filter(pl.col("churned_within_horizon") == "1", pl.col("churn_effective_date") < pl.date(2025, 1, 1))
+    left = j.filter(
+        pl.col("churned_within_horizon") == "1", pl.col("churn_effective_date") < pl.date(2025, 1, 1)
+    )
     assert left.select((pl.col("t1").dt.date() == pl.col("churn_effective_date") - one).all()).item()
 
 
 def test_readings_only_in_active_period(lake):
     con, src = _readings(lake)
-    per = con.sql(f"SELECT customer_id, min(timestamp) AS t0, max(timestamp) AS t1, count(*) AS n "
-                  f"FROM {src} GROUP BY 1").pl()
-    c = _csv(lake, "customer_contracts.csv").unique().with_columns(
-        pl.col("customer_first_activation_date").str.to_date())
+    per = con.sql(
+        f"SELECT customer_id, min(timestamp) AS t0, max(timestamp) AS t1, count(*) AS n FROM {src} GROUP BY 1"
+    ).pl()
+    c = (
+        _csv(lake, "customer_contracts.csv")
+        .unique()
+        .with_columns(pl.col("customer_first_activation_date").str.to_date())
+    )
     truth = pl.read_parquet(lake / "truth" / "customers.parquet")
     j = per.join(c, on="customer_id").join(truth.select("customer_id", "churn_date"), on="customer_id")
     start = pl.max_horizontal(pl.col("customer_first_activation_date"), pl.date(2024, 1, 1))
     assert j.select((pl.col("t0").dt.date() == start).all()).item()
-    assert j.filter(pl.col("churn_date").is_not_null()).select(
-        (pl.col("t1").dt.date() < pl.col("churn_date")).all()).item()
+    assert (
+        j.filter(pl.col("churn_date").is_not_null())
+        .select((pl.col("t1").dt.date() < pl.col("churn_date")).all())
+        .item()
+    )
     assert j.select((pl.col("n") == (pl.col("t1") - pl.col("t0")).dt.total_hours() + 1).all()).item()
 
 
@@ -141,8 +166,11 @@ def test_truth_never_under_raw(lake):
 
 
 def _digests(root: Path) -> dict[str, str]:
-    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 def test_same_arguments_same_bytes(tmp_path):

@@ -78,12 +78,24 @@ def silver_customer() -> pl.DataFrame:
     return pl.DataFrame(
         [
             {
-                "customer_id": r[0], "contracted_power_kw": 4.6, "is_industrial": 0, "is_second_residence": r[3],
-                "province_code": r[1], "region": "X", "is_high_competition_province": r[2], "is_urban": 1,
-                "sales_channel": r[4], "sales_channel_code": r[4].lower(), "segment": r[5],
-                "residential_type": "Primary", "customer_first_activation_date": r[6],
-                "contract_start_date": r[6], "last_product_change_date": r[7], "next_renewal_date": r[8],
-                "first_reading_at": datetime(2024, 1, 1), "last_reading_at": r[9],
+                "customer_id": r[0],
+                "contracted_power_kw": 4.6,
+                "is_industrial": 0,
+                "is_second_residence": r[3],
+                "province_code": r[1],
+                "region": "X",
+                "is_high_competition_province": r[2],
+                "is_urban": 1,
+                "sales_channel": r[4],
+                "sales_channel_code": r[4].lower(),
+                "segment": r[5],
+                "residential_type": "Primary",
+                "customer_first_activation_date": r[6],
+                "contract_start_date": r[6],
+                "last_product_change_date": r[7],
+                "next_renewal_date": r[8],
+                "first_reading_at": datetime(2024, 1, 1),
+                "last_reading_at": r[9],
             }
             for r in rows
         ]  # fmt: skip
@@ -183,7 +195,9 @@ def row(gold: pl.DataFrame, cid: str, d: date) -> dict:
 
 
 def test_snapshot_rows(gold):
-    got = sorted((r["customer_id"], r["as_of_date"]) for r in gold.select("customer_id", "as_of_date").to_dicts())
+    got = sorted(
+        (r["customer_id"], r["as_of_date"]) for r in gold.select("customer_id", "as_of_date").to_dicts()
+    )
     assert got == [("A", D1), ("A", D2), ("B", D1), ("B", D2), ("C", D1)]  # C churned 2024-08-20 < d2
 
 
@@ -216,7 +230,11 @@ def test_lifecycle_by_hand(gold):
     assert a1["tenure_months"] == pytest.approx(1949 / M) and a1["tenure_bucket"] == "5y+"
     # B: contract expired 2024-06-15, 16 days before d1; activated 1 day before d1
     assert b1["months_to_renewal"] == pytest.approx(-16 / M)
-    assert (b1["renewal_bucket"], b1["is_expired_contract"], b1["is_within_3m_of_renewal"]) == ("expired", 1, 0)
+    assert (b1["renewal_bucket"], b1["is_expired_contract"], b1["is_within_3m_of_renewal"]) == (
+        "expired",
+        1,
+        0,
+    )
     assert b1["tenure_months"] == pytest.approx(1 / M) and b1["tenure_bucket"] == "0-6m"
     assert b2["tenure_months"] == pytest.approx(107 / M)
     assert (a1["is_dual_fuel"], a1["portfolio_type"], b2["is_dual_fuel"], b2["portfolio_type"]) == (
@@ -241,7 +259,11 @@ def test_market_core_by_hand(gold):
     assert (a1["price_change_count_12m"], a2["price_change_count_12m"]) == (1, 2)
     assert b2["gas_share_of_revenue_12m"] == 0.0
     assert b1["avg_monthly_elec_kwh_12m"] is None and b1["total_elec_kwh_12m"] == 0.0
-    assert (b1["months_observed_12m"], b1["price_change_count_12m"], b2["price_change_count_12m"]) == (0, 0, 0)
+    assert (b1["months_observed_12m"], b1["price_change_count_12m"], b2["price_change_count_12m"]) == (
+        0,
+        0,
+        0,
+    )
 
 
 def test_market_risk_by_hand(gold):
@@ -271,11 +293,19 @@ def test_behavioral_and_sentiment_by_hand(gold):
         "Contract Renewal", "positive", 0.6)  # fmt: skip
     assert (a1["last_interaction_days_ago"], a1["interaction_count_12m"], a1["has_interaction"]) == (11, 3, 1)
     assert (a1["interaction_within_3m_of_renewal"], a1["is_interaction_within_30d_of_renewal"]) == (1, 0)
-    assert (a1["recent_complaint_flag"], a1["intent_severity_score"], a1["is_negative_sentiment"]) == (0, 0, 0)
+    assert (a1["recent_complaint_flag"], a1["intent_severity_score"], a1["is_negative_sentiment"]) == (
+        0,
+        0,
+        0,
+    )
     # A at d2: the 2024-10-15 pricing call is on d2, so the 2024-07-05 cancellation is the latest
     assert (a2["customer_intent"], a2["intent_severity_score"], a2["last_interaction_days_ago"]) == (
         "Cancellation / Switch", 3, 102)  # fmt: skip
-    assert (a2["is_cancellation_intent"], a2["recent_complaint_flag"], a2["complaint_near_renewal"]) == (1, 1, 0)
+    assert (a2["is_cancellation_intent"], a2["recent_complaint_flag"], a2["complaint_near_renewal"]) == (
+        1,
+        1,
+        0,
+    )
     assert (a2["is_negative_sentiment"], a2["complaint_x_negative_sentiment"]) == (1, 1)
     assert a2["interaction_count_12m"] == 4
     # B at d2: two calls on 2024-09-20, the complaint outranks the pricing call
@@ -293,7 +323,11 @@ def test_behavioral_and_sentiment_by_hand(gold):
 
 def test_compound_and_strings_by_hand(gold):
     a1, a2, b2 = row(gold, "A", D1), row(gold, "A", D2), row(gold, "B", D2)
-    assert (a1["is_competition_x_renewal"], a1["dual_fuel_x_renewal"], a1["dual_fuel_x_competition"]) == (1, 1, 1)
+    assert (a1["is_competition_x_renewal"], a1["dual_fuel_x_renewal"], a1["dual_fuel_x_competition"]) == (
+        1,
+        1,
+        1,
+    )
     assert (a1["dual_fuel_x_intent"], a2["dual_fuel_x_intent"], a1["is_high_risk_lifecycle"]) == (0, 1, 0)
     assert (b2["is_high_risk_lifecycle"], b2["is_price_sensitive"], b2["dual_fuel_x_intent"]) == (1, 0, 0)
     assert a1["intent_x_renewal_bucket"] == "Contract Renewal_x_0-3m"

@@ -73,12 +73,9 @@ def make_world(n: int, label_dates: list[date], seed: int = 7) -> dict[str, pl.D
         price=pl.Series(rng.uniform(0.12, 0.25, n)), hike_month=pl.Series(rng.integers(1, 25, n)),
         churn=churn,
     )  # fmt: skip
-    months = (
-        traits.join(pl.DataFrame({"month": MONTHS}), how="cross")
-        .filter(
-            (pl.col("month") >= pl.col("customer_first_activation_date").dt.truncate("1mo"))
-            & (pl.col("churn").is_null() | (pl.col("month") < pl.col("churn")))
-        )
+    months = traits.join(pl.DataFrame({"month": MONTHS}), how="cross").filter(
+        (pl.col("month") >= pl.col("customer_first_activation_date").dt.truncate("1mo"))
+        & (pl.col("churn").is_null() | (pl.col("month") < pl.col("churn")))
     )
     k = months.height
     season = 1 + 0.3 * np.cos((months["month"].dt.month().to_numpy() - 1) / 12 * 2 * np.pi)
@@ -180,7 +177,9 @@ def test_no_feature_sees_data_on_or_after_the_as_of_date():
     world = make_world(500, LEAK_DATES, seed=11)
     # make the future loud: calls on the as-of day itself, product changes on it for customers without one
     ids = world["silver_customer"]["customer_id"].head(40)
-    on_d = world["silver_interactions"].filter(pl.col("customer_id").is_in(ids.to_list())).unique("customer_id")
+    on_d = (
+        world["silver_interactions"].filter(pl.col("customer_id").is_in(ids.to_list())).unique("customer_id")
+    )
     world["silver_interactions"] = pl.concat([
         world["silver_interactions"],
         on_d.with_columns(date=pl.lit(LEAK_D), customer_intent=pl.lit("Cancellation / Switch"),
@@ -196,7 +195,10 @@ def test_no_feature_sees_data_on_or_after_the_as_of_date():
     full, past = run_gold(world, snaps), run_gold(before, snaps)
     for d in LEAK_DATES[:2]:
         assert_frame_equal(full.filter(pl.col("as_of_date") == d), past.filter(pl.col("as_of_date") == d))
-    later = [(full.filter(pl.col("as_of_date") == d), past.filter(pl.col("as_of_date") == d)) for d in LEAK_DATES[2:]]
+    later = [
+        (full.filter(pl.col("as_of_date") == d), past.filter(pl.col("as_of_date") == d))
+        for d in LEAK_DATES[2:]
+    ]
     assert not all(a.equals(b) for a, b in later), "the later snapshot should see the appended data"
 
 
@@ -204,7 +206,10 @@ def test_gold_has_one_row_per_snapshot_and_every_catalogue_column():
     world = make_world(300, LEAK_DATES)
     out = run_gold(world)
     snaps = gold.snapshots.snapshots(world["raw_churn_label"], world["silver_customer"], SCORING)
-    assert out.height == snaps.height and out.select("customer_id", "as_of_date", "horizon_days").is_unique().all()
+    assert (
+        out.height == snaps.height
+        and out.select("customer_id", "as_of_date", "horizon_days").is_unique().all()
+    )
     assert tuple(out.columns) == GOLD_COLUMNS
     assert out.filter(pl.col("is_scoring")).height > 0
 

@@ -17,12 +17,24 @@ def customers(rows: list[tuple]) -> pl.DataFrame:
     return pl.DataFrame(
         [
             {
-                "customer_id": cid, "contracted_power_kw": 4.6, "is_industrial": 0, "is_second_residence": 0,
-                "province_code": 28, "region": "Madrid", "is_high_competition_province": 1, "is_urban": 1,
-                "sales_channel": "Office", "sales_channel_code": "oficina", "segment": "Residential",
-                "residential_type": "Primary", "customer_first_activation_date": act, "contract_start_date": act,
-                "last_product_change_date": None, "next_renewal_date": date(2025, 3, 1),
-                "first_reading_at": datetime(2024, 1, 1), "last_reading_at": last,
+                "customer_id": cid,
+                "contracted_power_kw": 4.6,
+                "is_industrial": 0,
+                "is_second_residence": 0,
+                "province_code": 28,
+                "region": "Madrid",
+                "is_high_competition_province": 1,
+                "is_urban": 1,
+                "sales_channel": "Office",
+                "sales_channel_code": "oficina",
+                "segment": "Residential",
+                "residential_type": "Primary",
+                "customer_first_activation_date": act,
+                "contract_start_date": act,
+                "last_product_change_date": None,
+                "next_renewal_date": date(2025, 3, 1),
+                "first_reading_at": datetime(2024, 1, 1),
+                "last_reading_at": last,
             }
             for cid, act, last in rows
         ]  # fmt: skip

@@ -91,8 +91,10 @@ def test_schedule_and_raw_upload_rule_both_run_the_pipeline_task(tf):
     target = _one(schedule["target"])
     assert target["arn"] == "${aws_ecs_cluster.main.arn}"
     assert _one(target["ecs_parameters"])["task_definition_arn"] == pipeline_td
-    assert tf["variable"]["retrain_schedule"]["default"].startswith("cron(") and "MON" in \
-        tf["variable"]["retrain_schedule"]["default"]
+    assert (
+        tf["variable"]["retrain_schedule"]["default"].startswith("cron(")
+        and "MON" in tf["variable"]["retrain_schedule"]["default"]
+    )
 
     event_target = tf["resource"]["aws_cloudwatch_event_target"]["raw_uploaded_pipeline"]
     assert event_target["arn"] == "${aws_ecs_cluster.main.arn}"
@@ -106,11 +108,14 @@ def test_trigger_roles_may_only_run_the_pipeline_task_and_pass_its_roles(tf):
     doc = tf["data"]["aws_iam_policy_document"]["run_pipeline_task"]["statement"]
     by_sid = {s["sid"]: s for s in doc}
     assert by_sid["RunPipelineTaskOnOurCluster"]["actions"] == ["ecs:RunTask"]
-    assert by_sid["RunPipelineTaskOnOurCluster"]["resources"] == \
-        ["${aws_ecs_task_definition.pipeline.arn_without_revision}:*"]
+    assert by_sid["RunPipelineTaskOnOurCluster"]["resources"] == [
+        "${aws_ecs_task_definition.pipeline.arn_without_revision}:*"
+    ]
     assert by_sid["PassOnlyThePipelineRoles"]["actions"] == ["iam:PassRole"]
-    assert set(by_sid["PassOnlyThePipelineRoles"]["resources"]) == \
-        {"${aws_iam_role.execution.arn}", "${aws_iam_role.pipeline.arn}"}
+    assert set(by_sid["PassOnlyThePipelineRoles"]["resources"]) == {
+        "${aws_iam_role.execution.arn}",
+        "${aws_iam_role.pipeline.arn}",
+    }
     for role in ("scheduler", "events"):
         policy = tf["resource"]["aws_iam_role_policy"][role]["policy"]
         assert policy == "${data.aws_iam_policy_document.run_pipeline_task.json}"
@@ -127,10 +132,18 @@ def test_no_iam_wildcard_actions_and_a_read_only_dashboard(tf):
             for action in st.get("actions", []):
                 assert not action.endswith(":*") and action != "*", (name, action)
     dashboard_actions = {a for st in docs["dashboard"]["statement"] for a in st["actions"]}
-    assert dashboard_actions == {"s3:ListBucket", "s3:GetObject", "dynamodb:GetItem", "dynamodb:Query",
-                                 "kms:Decrypt"}
+    assert dashboard_actions == {
+        "s3:ListBucket",
+        "s3:GetObject",
+        "dynamodb:GetItem",
+        "dynamodb:Query",
+        "kms:Decrypt",
+    }
     pipeline = {s["sid"]: s for s in docs["pipeline"]["statement"]}
-    assert pipeline["RawIsReadOnly"]["effect"] == "Deny" and pipeline["NeverReadTheGeneratorsTruth"]["effect"] == "Deny"
+    assert (
+        pipeline["RawIsReadOnly"]["effect"] == "Deny"
+        and pipeline["NeverReadTheGeneratorsTruth"]["effect"] == "Deny"
+    )
     assert _one(pipeline["Metrics"]["condition"])["values"] == ["${local.metrics_namespace}"]
 
 
@@ -149,8 +162,10 @@ def test_alb_ingress_only_from_allowed_cidrs(tf):
     assert "0.0.0.0/0" in validation and "default" not in tf["variable"]["allowed_cidrs"]
 
     listeners = tf["resource"]["aws_lb_listener"]
-    assert listeners["https"]["protocol"] == "HTTPS" and listeners["https"]["certificate_arn"] == \
-        "${var.acm_certificate_arn}"
+    assert (
+        listeners["https"]["protocol"] == "HTTPS"
+        and listeners["https"]["certificate_arn"] == "${var.acm_certificate_arn}"
+    )
     redirect = _one(listeners["http_redirect"]["default_action"])
     assert redirect["type"] == "redirect" and _one(redirect["redirect"])["protocol"] == "HTTPS"
     service = tf["resource"]["aws_ecs_service"]["dashboard"]
@@ -162,11 +177,16 @@ def test_runs_table_has_the_key_schema_run_history_uses(tf):
     table = tf["resource"]["aws_dynamodb_table"]["runs"]
     spec = table_spec("x")
     assert table["hash_key"] == spec["KeySchema"][0]["AttributeName"]
-    assert {(a["name"], a["type"]) for a in table["attribute"]} == \
-        {(a["AttributeName"], a["AttributeType"]) for a in spec["AttributeDefinitions"]}
+    assert {(a["name"], a["type"]) for a in table["attribute"]} == {
+        (a["AttributeName"], a["AttributeType"]) for a in spec["AttributeDefinitions"]
+    }
     gsi, spec_gsi = _one(table["global_secondary_index"]), spec["GlobalSecondaryIndexes"][0]
     keys = {k["KeyType"]: k["AttributeName"] for k in spec_gsi["KeySchema"]}
-    assert (gsi["name"], gsi["hash_key"], gsi["range_key"]) == (spec_gsi["IndexName"], keys["HASH"], keys["RANGE"])
+    assert (gsi["name"], gsi["hash_key"], gsi["range_key"]) == (
+        spec_gsi["IndexName"],
+        keys["HASH"],
+        keys["RANGE"],
+    )
     assert _one(table["point_in_time_recovery"])["enabled"] is True
     assert _one(table["server_side_encryption"])["kms_key_arn"] == "${aws_kms_key.main.arn}"
 
@@ -174,21 +194,32 @@ def test_runs_table_has_the_key_schema_run_history_uses(tf):
 def test_lake_bucket_lifecycle_encryption_and_public_access(tf):
     res = tf["resource"]
     rules = {r["id"]: r for r in res["aws_s3_bucket_lifecycle_configuration"]["lake"]["rule"]}
-    assert _one(rules["runs-noncurrent-versions-expire"]["filter"])["prefix"] == "${local.lake_key_prefix}runs/"
+    assert (
+        _one(rules["runs-noncurrent-versions-expire"]["filter"])["prefix"] == "${local.lake_key_prefix}runs/"
+    )
     assert _one(rules["quarantine-to-infrequent-access"]["transition"])["storage_class"] == "STANDARD_IA"
-    sse = _one(_one(res["aws_s3_bucket_server_side_encryption_configuration"]["lake"]["rule"])
-               ["apply_server_side_encryption_by_default"])
+    sse = _one(
+        _one(res["aws_s3_bucket_server_side_encryption_configuration"]["lake"]["rule"])[
+            "apply_server_side_encryption_by_default"
+        ]
+    )
     assert sse["sse_algorithm"] == "aws:kms"
     pab = res["aws_s3_bucket_public_access_block"]["lake"]
-    assert all(pab[k] is True for k in ("block_public_acls", "block_public_policy", "ignore_public_acls",
-                                        "restrict_public_buckets"))
+    assert all(
+        pab[k] is True
+        for k in ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets")
+    )
     assert res["aws_ecr_repository"]["app"]["image_tag_mutability"] == "IMMUTABLE"
 
 
 def test_alarms_watch_the_metrics_the_alerter_puts(tf):
     alarms = tf["locals"]["alarms"]
-    assert {a["metric"] for a in alarms.values()} == {"RunFailed", "GateFailed", "FeaturesDrifted",
-                                                      "PredictionDrifted"}
+    assert {a["metric"] for a in alarms.values()} == {
+        "RunFailed",
+        "GateFailed",
+        "FeaturesDrifted",
+        "PredictionDrifted",
+    }
     assert {a["metric"] for a in alarms.values()} <= set(METRIC_UNITS)
     alarm = tf["resource"]["aws_cloudwatch_metric_alarm"]["pipeline"]
     assert alarm["namespace"] == "${local.metrics_namespace}"
@@ -199,7 +230,9 @@ def test_alarms_watch_the_metrics_the_alerter_puts(tf):
 
 
 def test_every_checkov_skip_is_justified():
-    skips = [line.strip() for p in TF.glob("*.tf") for line in p.read_text().splitlines() if "checkov:skip" in line]
+    skips = [
+        line.strip() for p in TF.glob("*.tf") for line in p.read_text().splitlines() if "checkov:skip" in line
+    ]
     assert skips, "expected the reviewed skips to be visible in the code"
     for line in skips:
         assert re.match(r"#checkov:skip=CKV2?_AWS_\d+:\S.{20,}", line), line
@@ -261,7 +294,9 @@ def test_compose_names_match_the_localstack_init_script(compose):
     assert env["SPANISHGAS_LAKE"].startswith(f"s3://{defaults['BUCKET']}/")
     assert env["SPANISHGAS_RUNS_TABLE"] == defaults["TABLE"]
     assert _default(env["SPANISHGAS_ALERTS_TOPIC_ARN"]).endswith(f":{defaults['TOPIC']}")
-    assert _default(env["SPANISHGAS_ALERTS_TOPIC_ARN"]).split(":")[3] == env["AWS_REGION"] == defaults["REGION"]
+    assert (
+        _default(env["SPANISHGAS_ALERTS_TOPIC_ARN"]).split(":")[3] == env["AWS_REGION"] == defaults["REGION"]
+    )
 
 
 def test_localstack_init_script_creates_the_run_history_schema():
@@ -278,8 +313,10 @@ def test_localstack_init_script_creates_the_run_history_schema():
 
 
 def _compose_cli() -> list[str] | None:
-    if shutil.which("docker") and subprocess.run(["docker", "compose", "version"],
-                                                 capture_output=True).returncode == 0:
+    if (
+        shutil.which("docker")
+        and subprocess.run(["docker", "compose", "version"], capture_output=True).returncode == 0
+    ):
         return ["docker", "compose"]
     return [shutil.which("docker-compose")] if shutil.which("docker-compose") else None
 
@@ -316,7 +353,7 @@ def test_workflows_use_oidc_and_an_approved_environment():
     assert creds and all("role-to-assume" in s["with"] for s in creds)
     assert "environment" in deploy["jobs"]["deploy"]
     runs = " ".join(s.get("run", "") for s in steps)
-    assert "terraform apply -input=false tfplan" in runs and 'environments/${DEPLOY_ENV}.tfvars' in runs
+    assert "terraform apply -input=false tfplan" in runs and "environments/${DEPLOY_ENV}.tfvars" in runs
     assert "IMAGE_TAG" in runs and deploy["env"]["IMAGE_TAG"] == "${{ github.sha }}"
 
 
@@ -329,7 +366,8 @@ def test_bootstrap_creates_what_the_compose_services_use_idempotently(moto_endpo
 
     env = dict(compose["services"]["moto-init"]["environment"])
     env["SPANISHGAS_ALERTS_TOPIC_ARN"] = _default(env["SPANISHGAS_ALERTS_TOPIC_ARN"]).replace(
-        "000000000000", "123456789012")  # what `just up moto` sets through EMULATOR_ACCOUNT_ID
+        "000000000000", "123456789012"
+    )  # what `just up moto` sets through EMULATOR_ACCOUNT_ID
     for name in ("SPANISHGAS_LAKE", "SPANISHGAS_RUNS_TABLE", "SPANISHGAS_ALERTS_TOPIC_ARN"):
         monkeypatch.setenv(name, env[name])
     assert bootstrap.main(["init", "--wait", "10"]) == 0
@@ -367,7 +405,9 @@ def terraform_cli(tmp_path_factory) -> dict:
 
     if not shutil.which("terraform"):
         pytest.skip("terraform is not installed")
-    mirror = next((d for d in PLUGIN_DIRS if (d / "registry.terraform.io" / "hashicorp" / "aws").is_dir()), None)
+    mirror = next(
+        (d for d in PLUGIN_DIRS if (d / "registry.terraform.io" / "hashicorp" / "aws").is_dir()), None
+    )
     if mirror is None:
         pytest.skip("no local mirror of the hashicorp/aws provider (terraform cannot download it here)")
     rc = tmp_path_factory.mktemp("tfrc") / "terraform.rc"
@@ -394,8 +434,23 @@ def test_terraform_fmt_and_validate(terraform_cli, tmp_path):
     _run(["terraform", "validate", "-no-color"], work, terraform_cli)
 
 
-MOTO_SERVICES = ["sts", "s3", "iam", "kms", "dynamodb", "sns", "sqs", "ecr", "ecs", "elbv2", "ec2", "logs",
-                 "cloudwatch", "events", "scheduler"]
+MOTO_SERVICES = [
+    "sts",
+    "s3",
+    "iam",
+    "kms",
+    "dynamodb",
+    "sns",
+    "sqs",
+    "ecr",
+    "ecs",
+    "elbv2",
+    "ec2",
+    "logs",
+    "cloudwatch",
+    "events",
+    "scheduler",
+]
 
 
 @pytest.mark.slow
@@ -411,28 +466,61 @@ def test_terraform_apply_on_moto_deploys_what_the_app_expects(terraform_cli, mot
     (work / "moto_override.tf").write_text(
         'terraform {\n  backend "local" {}\n}\n'
         'provider "aws" {\n  access_key = "testing"\n  secret_key = "testing"\n'
-        '  skip_credentials_validation = true\n  skip_metadata_api_check = true\n  s3_use_path_style = true\n'
-        f"  endpoints {{\n{endpoints}\n  }}\n}}\n")
+        "  skip_credentials_validation = true\n  skip_metadata_api_check = true\n  s3_use_path_style = true\n"
+        f"  endpoints {{\n{endpoints}\n  }}\n}}\n"
+    )
     ec2 = boto3.client("ec2")
     vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
-    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.9.{i}.0/24", AvailabilityZone=f"eu-west-1{z}")
-               ["Subnet"]["SubnetId"] for i, z in enumerate("ab")]
+    subnets = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.9.{i}.0/24", AvailabilityZone=f"eu-west-1{z}")["Subnet"][
+            "SubnetId"
+        ]
+        for i, z in enumerate("ab")
+    ]
     cert = boto3.client("acm").request_certificate(DomainName="dashboard.example.com")["CertificateArn"]
     env_name = f"t{uuid.uuid4().hex[:6]}"
-    (work / "moto.tfvars.json").write_text(json.dumps({
-        "environment": env_name, "image_tag": "0123abc", "vpc_id": vpc, "private_subnet_ids": subnets,
-        "alb_subnet_ids": subnets, "acm_certificate_arn": cert, "allowed_cidrs": ["10.1.0.0/16", "10.2.0.0/16"]}))
+    (work / "moto.tfvars.json").write_text(
+        json.dumps(
+            {
+                "environment": env_name,
+                "image_tag": "0123abc",
+                "vpc_id": vpc,
+                "private_subnet_ids": subnets,
+                "alb_subnet_ids": subnets,
+                "acm_certificate_arn": cert,
+                "allowed_cidrs": ["10.1.0.0/16", "10.2.0.0/16"],
+            }
+        )
+    )
     _run(["terraform", "init", "-input=false", "-no-color"], work, terraform_cli)
-    _run(["terraform", "apply", "-auto-approve", "-input=false", "-no-color", "-parallelism=20",
-          "-var-file=environments/dev.tfvars", "-var-file=moto.tfvars.json"], work, terraform_cli, timeout=900)
-    outputs = {k: v["value"] for k, v in json.loads(
-        _run(["terraform", "output", "-json"], work, terraform_cli)).items()}
+    _run(
+        [
+            "terraform",
+            "apply",
+            "-auto-approve",
+            "-input=false",
+            "-no-color",
+            "-parallelism=20",
+            "-var-file=environments/dev.tfvars",
+            "-var-file=moto.tfvars.json",
+        ],
+        work,
+        terraform_cli,
+        timeout=900,
+    )
+    outputs = {
+        k: v["value"]
+        for k, v in json.loads(_run(["terraform", "output", "-json"], work, terraform_cli)).items()
+    }
 
     td = boto3.client("ecs").describe_task_definition(taskDefinition=outputs["pipeline_task_definition_arn"])
     container = td["taskDefinition"]["containerDefinitions"][0]
     env = {e["name"]: e["value"] for e in container["environment"]}
     assert set(env) == FARGATE_ENV and container["command"] == ["run"]
-    assert env["SPANISHGAS_LAKE"] == outputs["lake_uri"] and env["SPANISHGAS_RUNS_TABLE"] == outputs["runs_table"]
+    assert (
+        env["SPANISHGAS_LAKE"] == outputs["lake_uri"]
+        and env["SPANISHGAS_RUNS_TABLE"] == outputs["runs_table"]
+    )
     assert env["SPANISHGAS_ALERTS_TOPIC_ARN"] == outputs["alerts_topic_arn"]
 
     name = f"spanishgas-{env_name}"
@@ -443,7 +531,8 @@ def test_terraform_apply_on_moto_deploys_what_the_app_expects(terraform_cli, mot
     # (moto does not echo S3's EventBridgeConfiguration back; test_schedule_and_raw_upload_rule... checks it)
 
     sgs = boto3.client("ec2").describe_security_groups(
-        Filters=[{"Name": "group-name", "Values": [f"{name}-dashboard-alb"]}])["SecurityGroups"]
+        Filters=[{"Name": "group-name", "Values": [f"{name}-dashboard-alb"]}]
+    )["SecurityGroups"]
     cidrs = {r["CidrIp"] for p in sgs[0]["IpPermissions"] for r in p.get("IpRanges", [])}
     assert cidrs == {"10.1.0.0/16", "10.2.0.0/16"}
 

@@ -54,4 +54,6 @@ def test_threshold_falls_back_to_best_f1_when_recall_target_is_unreachable():
     y = np.array([0, 0, 1, 1])
     p = np.array([0.1, 0.2, 0.3, 0.9])
     t = choose_threshold(y, p, "precision_at_recall", 1.01)
-    assert t["rule"] == "f1_fallback" and t["threshold"] == pytest.approx(0.3) and t["f1"] == pytest.approx(1.0)
+    assert (
+        t["rule"] == "f1_fallback" and t["threshold"] == pytest.approx(0.3) and t["f1"] == pytest.approx(1.0)
+    )

@@ -34,7 +34,9 @@ def test_ladder_scores_every_cell_on_the_same_test_rows():
     assert dict(table.schema) == RESULT_SCHEMA
     assert table.height == 9 and table["n_test"].unique().to_list() == [split.test.height]
     assert table["n_train"].unique().to_list() == [3000]
-    assert table.filter(pl.col("pr_auc").is_between(0, 1).not_() | pl.col("brier").is_between(0, 1).not_()).is_empty()
+    assert table.filter(
+        pl.col("pr_auc").is_between(0, 1).not_() | pl.col("brier").is_between(0, 1).not_()
+    ).is_empty()
     # E5 knows the renewal, complaint and price causes; every family should beat chance clearly
     e5 = table.filter(pl.col("experiment") == "E5_plus_compound")
     assert (e5["roc_auc"] > 0.7).all()
@@ -45,11 +47,15 @@ def test_shuffled_labels_give_chance_roc_auc():
     on a 10,000-row test snapshot (about 1,000 churners, so the standard error is ≈ 0.01)."""
     gold = gold_frame(customers=10000, dates=10, seed=51, scoring=False)
     labels = gold["churned_within_horizon"].to_numpy()
-    shuffled = gold.with_columns(churned_within_horizon=pl.Series(np.random.default_rng(52).permutation(labels)))
+    shuffled = gold.with_columns(
+        churned_within_horizon=pl.Series(np.random.default_rng(52).permutation(labels))
+    )
     cfg = model_config(model_overrides={"xgb_rounds": 120})
     split = training_split(labelled_snapshots(shuffled), cfg)
     assert split.test.height == 10000 and split.y("test").sum() > 800
     report = model_evaluation(champion_fit(split, cfg), split).report
     assert abs(report["roc_auc"] - 0.5) <= 0.03
     truth = training_split(labelled_snapshots(gold), cfg)
-    assert model_evaluation(champion_fit(truth, cfg), truth).report["roc_auc"] > 0.75  # same pipeline, real labels
+    assert (
+        model_evaluation(champion_fit(truth, cfg), truth).report["roc_auc"] > 0.75
+    )  # same pipeline, real labels

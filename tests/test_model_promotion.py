@@ -30,7 +30,12 @@ def _publish(lake: Lake, run_id: str, results: dict) -> None:
 
 def _run(lake_dir, gold, run_id, overrides):
     dr = driver.Builder().with_modules(*MODULES).build()
-    inputs = {"gold_features": gold, "lake_uri": str(lake_dir), "run_id": run_id, "model_overrides": overrides}
+    inputs = {
+        "gold_features": gold,
+        "lake_uri": str(lake_dir),
+        "run_id": run_id,
+        "model_overrides": overrides,
+    }
     return dr.execute(NODES, inputs=inputs)
 
 
@@ -48,21 +53,30 @@ def test_first_candidate_is_promoted_then_a_bad_one_is_rejected(tmp_path, gold, 
     assert first["scores"]["model_run_id"].unique().to_list() == ["run-a"]
     _publish(lake, "run-a", first)
     record = lake.read_json(CHAMPION_KEY)
-    assert record["run_id"] == "run-a" and record["metrics"]["pr_auc"] == pytest.approx(decision.candidate["pr_auc"])
+    assert record["run_id"] == "run-a" and record["metrics"]["pr_auc"] == pytest.approx(
+        decision.candidate["pr_auc"]
+    )
     assert set(lake.list("runs/run-a/")) >= {
-        "runs/run-a/model/champion.ubj", "runs/run-a/model/champion.json", "runs/run-a/model/evaluation.json",
-        "runs/run-a/model/promotion.json", "runs/run-a/scored/scores.parquet",
-        "runs/run-a/scored/recommendations.parquet", "runs/run-a/monitoring/drift.parquet"}
+        "runs/run-a/model/champion.ubj",
+        "runs/run-a/model/champion.json",
+        "runs/run-a/model/evaluation.json",
+        "runs/run-a/model/promotion.json",
+        "runs/run-a/scored/scores.parquet",
+        "runs/run-a/scored/recommendations.parquet",
+        "runs/run-a/monitoring/drift.parquet",
+    }
     assert any("promotion: promoted" in line for line in summary_lines(first))
 
     # a candidate trained on noise (labels permuted except on the test snapshot): clearly worse than run-a
     latest = gold.filter(~pl.col("is_scoring"))["as_of_date"].max()
     early = gold.filter(~pl.col("is_scoring") & (pl.col("as_of_date") < latest))
     permuted = np.random.default_rng(5).permutation(early["churned_within_horizon"].to_numpy())
-    shuffled = pl.concat([
-        early.with_columns(churned_within_horizon=pl.Series(permuted, dtype=pl.Int8)),
-        gold.filter(pl.col("is_scoring") | (pl.col("as_of_date") == latest)),
-    ])
+    shuffled = pl.concat(
+        [
+            early.with_columns(churned_within_horizon=pl.Series(permuted, dtype=pl.Int8)),
+            gold.filter(pl.col("is_scoring") | (pl.col("as_of_date") == latest)),
+        ]
+    )
     second = _run(tmp_path, shuffled, "run-b", {**FAST, "min_pr_auc": 0.0})
     rejected = second["promotion_decision"]
     assert not rejected.promoted and "worse than the current champion" in rejected.reasons[0]

@@ -45,7 +45,9 @@ def test_embargo_falls_back_to_adjacent_snapshots_when_too_few():
 
 def test_dates_never_straddle_parts():
     gold = gold_frame(customers=400, dates=10, seed=1)
-    split = training_split(labelled_snapshots(gold), model_config(model_overrides={"calibration_holdout": "dates"}))
+    split = training_split(
+        labelled_snapshots(gold), model_config(model_overrides={"calibration_holdout": "dates"})
+    )
     parts = [set(p["as_of_date"].unique().to_list()) for p in (split.train, split.validation, split.test)]
     assert not (parts[0] & parts[1]) and not (parts[0] & parts[2]) and not (parts[1] & parts[2])
     assert split.test["as_of_date"].n_unique() == 1
@@ -69,13 +71,16 @@ def test_scoring_rows_are_kept_out_of_training():
     assert labelled_snapshots(gold)["is_scoring"].sum() == 0
     assert scoring_features(gold)["is_scoring"].all()
     with pytest.raises(UserError, match="one class"):
-        training_split(labelled_snapshots(gold).with_columns(churned_within_horizon=pl.lit(0, pl.Int8)),
-                       model_config())
+        training_split(
+            labelled_snapshots(gold).with_columns(churned_within_horizon=pl.lit(0, pl.Int8)), model_config()
+        )
 
 
 def test_customer_holdout_shares_no_churn_event_between_train_and_calibration():
     gold = gold_frame(customers=3000, dates=10, seed=4)
-    cfg = model_config(model_overrides={"calibration_holdout": "customers", "calibration_customer_share": 0.3})
+    cfg = model_config(
+        model_overrides={"calibration_holdout": "customers", "calibration_customer_share": 0.3}
+    )
     split = training_split(labelled_snapshots(gold), cfg)
     plan = split.plan
     cal = dt.date.fromisoformat(plan["validation_dates"][0])
@@ -85,7 +90,9 @@ def test_customer_holdout_shares_no_churn_event_between_train_and_calibration():
     calib_customers = set(split.validation["customer_id"])
     assert 0.25 < len(calib_customers) / 3000 < 0.35
     overlapping_train = split.train.filter(pl.col("as_of_date").is_in(shared))
-    assert not calib_customers & set(overlapping_train["customer_id"]), "a calibration customer trained on a shared window"
+    assert not calib_customers & set(overlapping_train["customer_id"]), (
+        "a calibration customer trained on a shared window"
+    )
     early = split.train.filter(pl.col("as_of_date") < dt.date(2024, 5, 1))
     assert early.height == 4 * 3000  # snapshots whose windows closed before calibration keep every customer
     # the same customers form the group in every run (hash of the id, not a random draw)

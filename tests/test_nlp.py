@@ -10,23 +10,32 @@ from dataflow import nlp
 from dataflow.errors import UserError
 
 
-@pytest.mark.parametrize("text, intent", [
-    ("Cust inquired about renewal options. Unhappy.", "Complaint / Escalation"),  # priority 2 beats renewal
-    ("Cust inquired about early contract cancel. Frustrated.", "Cancellation / Switch"),  # 1 beats 2
-    ("Cust inq re: plan options. No price hike. Adv.", "Pricing Offers"),  # price beats plan
-    ("The customer inquired about their upcoming renewal in 69 days and expressed interest in exploring offers "
-     "available through a comparison site.", "Contract Renewal"),
-    ("Customer is switching to another supplier.", "Cancellation / Switch"),
-    ("Asked for a discount on the bill.", "Billing / Payment"),  # billing (3) beats pricing (5)
-    ("Contract expiry date confirmed.", "Contract Renewal"),
-    ("Looking around for a better deal.", "Pricing Offers"),
-    ("Cust inq re: plan options. Adv.", "Plan / Product Inquiry"),
-    ("Account details updated, all good.", "Account / Service Inquiry"),
-    ("Routine follow-up call.", "General / Operational Contact"),
-    ("Hola, buenos días.", "Other / Unclassified"),
-    ("", "Other / Unclassified"),
-    (None, "Other / Unclassified"),
-])
+@pytest.mark.parametrize(
+    "text, intent",
+    [
+        (
+            "Cust inquired about renewal options. Unhappy.",
+            "Complaint / Escalation",
+        ),  # priority 2 beats renewal
+        ("Cust inquired about early contract cancel. Frustrated.", "Cancellation / Switch"),  # 1 beats 2
+        ("Cust inq re: plan options. No price hike. Adv.", "Pricing Offers"),  # price beats plan
+        (
+            "The customer inquired about their upcoming renewal in 69 days and expressed interest in exploring offers "
+            "available through a comparison site.",
+            "Contract Renewal",
+        ),
+        ("Customer is switching to another supplier.", "Cancellation / Switch"),
+        ("Asked for a discount on the bill.", "Billing / Payment"),  # billing (3) beats pricing (5)
+        ("Contract expiry date confirmed.", "Contract Renewal"),
+        ("Looking around for a better deal.", "Pricing Offers"),
+        ("Cust inq re: plan options. Adv.", "Plan / Product Inquiry"),
+        ("Account details updated, all good.", "Account / Service Inquiry"),
+        ("Routine follow-up call.", "General / Operational Contact"),
+        ("Hola, buenos días.", "Other / Unclassified"),
+        ("", "Other / Unclassified"),
+        (None, "Other / Unclassified"),
+    ],
+)
 def test_intent_catalogue(text, intent):
     assert nlp.classify_intent(text) == intent
 
@@ -40,14 +49,23 @@ def test_catalogue_is_ordered_and_word_bounded():
 
 
 def test_intents_keeps_order():
-    assert nlp.intents(["renewal", "cancel", None]) == ["Contract Renewal", "Cancellation / Switch",
-                                                       "Other / Unclassified"]
+    assert nlp.intents(["renewal", "cancel", None]) == [
+        "Contract Renewal",
+        "Cancellation / Switch",
+        "Other / Unclassified",
+    ]
 
 
 def test_vader_labels_on_obvious_texts():
-    df = nlp.sentiment_scores(["The customer was very happy and thanked the agent, great service!",
-                               "Customer furious, terrible service, awful experience.",
-                               "Renewal date is 2025-03-01.", "", None])
+    df = nlp.sentiment_scores(
+        [
+            "The customer was very happy and thanked the agent, great service!",
+            "Customer furious, terrible service, awful experience.",
+            "Renewal date is 2025-03-01.",
+            "",
+            None,
+        ]
+    )
     assert list(df.columns) == list(nlp.SENTIMENT_COLUMNS)
     assert df["sentiment_label"].to_list() == ["positive", "negative", "neutral", None, None]
     assert df["sentiment_compound"][0] > 0.5 and df["sentiment_compound"][1] < -0.5

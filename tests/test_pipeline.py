@@ -85,8 +85,11 @@ def test_repeat_is_a_noop_and_forced_repeat_recomputes_nothing(lake):
     # only nodes that read the lake's champion registry (which the first run changed) may run again
     from dataflow.driver import layer_of
 
-    etl_or_training = [n for n in forced.recomputed if layer_of(n) != "model" or n.startswith(("champion_fit",
-                       "training", "experiment"))]
+    etl_or_training = [
+        n
+        for n in forced.recomputed
+        if layer_of(n) != "model" or n.startswith(("champion_fit", "training", "experiment"))
+    ]
     assert etl_or_training == [], f"cached re-run recomputed {etl_or_training}"
     assert len(first.recomputed) > 10  # the cold run really computed the DAG
 
@@ -108,8 +111,9 @@ def test_bad_input_stops_the_run_and_publishes_nothing(lake):
     lines = attrs.read_text().splitlines()
     header = lines[0].split(",")
     drop = header.index("province_code")
-    attrs.write_text("\n".join(",".join(c for i, c in enumerate(line.split(",")) if i != drop)
-                               for line in lines) + "\n")
+    attrs.write_text(
+        "\n".join(",".join(c for i, c in enumerate(line.split(",")) if i != drop) for line in lines) + "\n"
+    )
     with pytest.raises(UserError, match=r"customer_attributes\.csv.*province_code"):
         run_pipeline(str(lake), cfg(), progress=None)
     assert current_run_id(Lake.open(str(lake))) == good.run_id
@@ -120,15 +124,27 @@ def test_failed_quality_gate_is_recorded_and_not_published(lake, monkeypatch):
     from dataflow.monitor.quality import Check
 
     good = run_pipeline(str(lake), cfg(), progress=None)
-    strict = Check("silver_customer", "contracted power below 5 kW", "range", ("contracted_power_kw",),
-                   {"min": 0.0, "max": 5.0})
+    strict = Check(
+        "silver_customer",
+        "contracted power below 5 kW",
+        "range",
+        ("contracted_power_kw",),
+        {"min": 0.0, "max": 5.0},
+    )
     monkeypatch.setitem(checks.CHECKS_BY_LAYER, "silver", [*checks.SILVER_CHECKS, strict])
     with pytest.raises(UserError, match="contracted power below 5 kW"):
         run_pipeline(str(lake), cfg(variant="strict"), progress=None)  # another config → another run id
     lk = Lake.open(str(lake))
     assert current_run_id(lk) == good.run_id
-    failed = [m for m in (read_manifest(lk, p.name) for p in (lake / "runs").iterdir() if p.name != good.run_id
-                          and p.name.startswith("run-")) if m]
+    failed = [
+        m
+        for m in (
+            read_manifest(lk, p.name)
+            for p in (lake / "runs").iterdir()
+            if p.name != good.run_id and p.name.startswith("run-")
+        )
+        if m
+    ]
     assert [m["status"] for m in failed] == ["failed_quality_gate"]
 
 
@@ -151,7 +167,9 @@ def test_s3_lake_gives_the_same_gold_as_the_local_lake(lake, s3_bucket):
         assert a.equals(b), table
 
 
-def test_an_s3_error_on_any_write_leaves_current_on_a_complete_run(lake, s3_bucket, moto_endpoint, monkeypatch):
+def test_an_s3_error_on_any_write_leaves_current_on_a_complete_run(
+    lake, s3_bucket, moto_endpoint, monkeypatch
+):
     _upload(lake / "raw", s3_bucket, "lake")
     uri = f"s3://{s3_bucket}/lake"
     previous = run_pipeline(uri, cfg(), progress=None).run_id

@@ -24,8 +24,16 @@ def contract_error(lake) -> ContractError:
 
 def test_inventory_lists_and_fingerprints_every_raw_file(lake):
     inv = raw_inventory(str(lake))
-    assert sorted(inv.files) == sorted(["customer_attributes", "customer_contracts", "price_history",
-                                        "costs_by_province_month", "customer_interactions", "churn_label"])
+    assert sorted(inv.files) == sorted(
+        [
+            "customer_attributes",
+            "customer_contracts",
+            "price_history",
+            "costs_by_province_month",
+            "customer_interactions",
+            "churn_label",
+        ]
+    )
     prices = inv.files["price_history"]
     content = path(lake, "price_history.csv").read_bytes()
     assert (prices.key, prices.size, prices.format) == ("raw/price_history.csv", len(content), "csv")
@@ -55,8 +63,11 @@ def test_consumption_file_in_an_unsupported_format(lake):
 
 
 def test_missing_column_names_it_and_shows_the_header(lake):
-    write(lake, "customer_attributes.csv", path(lake, "customer_attributes.csv").read_text()
-          .replace(",is_urban,", ",urban,"))
+    write(
+        lake,
+        "customer_attributes.csv",
+        path(lake, "customer_attributes.csv").read_text().replace(",is_urban,", ",urban,"),
+    )
     err = contract_error(lake)
     assert (err.file, err.column) == ("raw/customer_attributes.csv", "is_urban")
     assert "required column(s) ['is_urban'] missing" in err.rule and "'urban'" in err.rule
@@ -69,8 +80,11 @@ def test_empty_file(lake):
 
 
 def test_header_only_file(lake):
-    write(lake, "costs_by_province_month.csv",
-          "month,province,elec_var_cost_eur_kwh,gas_var_cost_eur_m3,peaje_elec_eur_kwh\n")
+    write(
+        lake,
+        "costs_by_province_month.csv",
+        "month,province,elec_var_cost_eur_kwh,gas_var_cost_eur_m3,peaje_elec_eur_kwh\n",
+    )
     err = contract_error(lake)
     assert err.file == "raw/costs_by_province_month.csv" and "no data rows" in err.rule
 
@@ -97,7 +111,11 @@ def test_dates_in_another_format_stop_the_run(lake):
     text = "\n".join(lines) + "\n"
     write(lake, "customer_contracts.csv", text)
     err = contract_error(lake)
-    assert (err.file, err.column, err.example) == ("raw/customer_contracts.csv", "contract_start_date", "10/03/2024")
+    assert (err.file, err.column, err.example) == (
+        "raw/customer_contracts.csv",
+        "contract_start_date",
+        "10/03/2024",
+    )
     assert "4 of 6 rows break the rule 'must be a date in YYYY-MM-DD format'" in err.rule
 
 
@@ -116,16 +134,23 @@ def test_json_that_is_not_an_array(lake):
 
 
 def test_json_lines_instead_of_one_array(lake):
-    write(lake, "customer_interactions.json", '{"customer_id": "C00001", "date": "2024-05-03", "channel": '
-          '"phone", "interaction_summary": "a"}\n{"customer_id": "C00002", "date": "2024-05-04", '
-          '"channel": "chat", "interaction_summary": "b"}\n')
+    write(
+        lake,
+        "customer_interactions.json",
+        '{"customer_id": "C00001", "date": "2024-05-03", "channel": '
+        '"phone", "interaction_summary": "a"}\n{"customer_id": "C00002", "date": "2024-05-04", '
+        '"channel": "chat", "interaction_summary": "b"}\n',
+    )
     err = contract_error(lake)
     assert "JSON Lines" in err.rule
 
 
 def test_json_key_renamed_in_every_record(lake):
-    write(lake, "customer_interactions.json",
-          path(lake, "customer_interactions.json").read_text().replace('"date"', '"interaction_date"'))
+    write(
+        lake,
+        "customer_interactions.json",
+        path(lake, "customer_interactions.json").read_text().replace('"date"', '"interaction_date"'),
+    )
     err = contract_error(lake)
     assert (err.file, err.column) == ("raw/customer_interactions.json", "date")
     assert "missing in 5 of 5 records" in err.rule and "interaction_date" in err.rule
@@ -146,8 +171,10 @@ def test_whole_raw_layer_reads_from_s3(s3_bucket, tmp_path):
     for f in (local / "raw").iterdir():
         s3.upload_file(str(f), s3_bucket, f"lake/raw/{f.name}")
     out = run_raw(f"s3://{s3_bucket}/lake", "raw_inventory", "raw_reconciliation")
-    assert out["raw_inventory"].files["price_history"].sha256 == hashlib.sha256(
-        path(local, "price_history.csv").read_bytes()).hexdigest()
+    assert (
+        out["raw_inventory"].files["price_history"].sha256
+        == hashlib.sha256(path(local, "price_history.csv").read_bytes()).hexdigest()
+    )
     assert out["raw_reconciliation"]["rows_quarantined"].sum() == 0
 
 
@@ -161,8 +188,11 @@ def test_a_changed_file_is_seen_even_with_the_hamilton_cache_on(tmp_path):
 
     lake = make_raw_lake(tmp_path / "lake")
     dr = driver.Builder().with_modules(*raw.MODULES).with_cache(path=str(tmp_path / "cache")).build()
-    inputs = {"lake_uri": str(lake), "legacy_label_as_of": datetime.date(2024, 12, 31),
-              "legacy_label_horizon_days": 90}
+    inputs = {
+        "lake_uri": str(lake),
+        "legacy_label_as_of": datetime.date(2024, 12, 31),
+        "legacy_label_horizon_days": 90,
+    }
     before = dr.execute(["raw_reconciliation"], inputs=inputs)["raw_reconciliation"]
     edit(lake, "customer_contracts.csv", "C00003,2022-01-15", "C00003,2022-13-15")
     after = dr.execute(["raw_reconciliation"], inputs=inputs)["raw_reconciliation"]

@@ -56,7 +56,8 @@ def test_bad_date_quarantines_only_that_row(lake):
     edit(lake, "customer_contracts.csv", "C00003,2022-01-15", "C00003,2022-13-15")
     out = run_raw(lake)
     assert quarantined(out, "customer_contracts") == {
-        3: "customer_first_activation_date is not a date in YYYY-MM-DD format, found '2022-13-15'"}
+        3: "customer_first_activation_date is not a date in YYYY-MM-DD format, found '2022-13-15'"
+    }
     assert counts(out, "customer_contracts") == (6, 5, 1)
     assert out["quarantine_customer_contracts"]["_source_file"][0] == "raw/customer_contracts.csv"
 
@@ -66,19 +67,27 @@ def test_conflicting_duplicate_key_quarantines_every_row_of_that_key(lake):
     out = run_raw(lake)
     reasons = quarantined(out, "customer_attributes")
     assert set(reasons) == {3, 7}
-    assert reasons[3] == reasons[7] == ("customer_id 'C00003' appears on rows 3, 7 with different "
-                                        "contracted_power_kw; we cannot tell which is right")
+    assert (
+        reasons[3]
+        == reasons[7]
+        == (
+            "customer_id 'C00003' appears on rows 3, 7 with different "
+            "contracted_power_kw; we cannot tell which is right"
+        )
+    )
     assert counts(out, "customer_attributes") == (7, 5, 2)
     # the customer is gone, so its contract is now an orphan: quarantined too, never silently dropped
     assert quarantined(out, "customer_contracts") == {
-        3: "customer_id 'C00003' is not in customer_attributes.csv"}
+        3: "customer_id 'C00003' is not in customer_attributes.csv"
+    }
 
 
 def test_same_values_written_differently_keep_the_first_row(lake):
     append(lake, "customer_attributes.csv", "C00003,10.0,1,0,41,Andalucía,0,1, OFICINA")
     out = run_raw(lake)
     assert quarantined(out, "customer_attributes") == {
-        7: "same values as row 3 (duplicate written differently)"}
+        7: "same values as row 3 (duplicate written differently)"
+    }
 
 
 def test_exact_duplicate_row_keeps_the_first(lake):
@@ -92,7 +101,8 @@ def test_unknown_province_is_quarantined(lake):
     edit(lake, "customer_attributes.csv", "C00005,6.9,0,0,41", "C00005,6.9,0,0,99")
     out = run_raw(lake)
     assert quarantined(out, "customer_attributes") == {
-        5: "province_code '99' is not in costs_by_province_month.csv (no costs for that province)"}
+        5: "province_code '99' is not in costs_by_province_month.csv (no costs for that province)"
+    }
 
 
 def test_non_positive_contracted_power_is_quarantined(lake):
@@ -101,7 +111,8 @@ def test_non_positive_contracted_power_is_quarantined(lake):
     out = run_raw(lake)
     assert quarantined(out, "customer_attributes") == {
         2: "contracted_power_kw must be greater than 0, found '-3.45'",
-        4: "contracted_power_kw must be greater than 0, found '0'"}
+        4: "contracted_power_kw must be greater than 0, found '0'",
+    }
 
 
 def test_text_in_a_numeric_column_is_quarantined(lake):
@@ -109,8 +120,9 @@ def test_text_in_a_numeric_column_is_quarantined(lake):
     edit(lake, "price_history.csv", "C00006,2024-01-01,0.1280,0.0980", "C00006,2024-01-01,0.1280,0,098")
     out = run_raw(lake)
     reasons = quarantined(out, "price_history")
-    assert reasons[10] == ("variable_price_tier1_eur_kwh is not a number (with '.' as decimal point), "
-                           "found 'n/a'")
+    assert reasons[10] == (
+        "variable_price_tier1_eur_kwh is not a number (with '.' as decimal point), found 'n/a'"
+    )
     assert reasons[11].startswith("row has 11 values but the header has 10 columns")
     assert counts(out, "price_history") == (12, 10, 2)
 
@@ -119,7 +131,8 @@ def test_row_with_too_few_values_is_quarantined_with_its_text(lake):
     append(lake, "customer_attributes.csv", "C00007,4.6,0")
     out = run_raw(lake)
     assert quarantined(out, "customer_attributes") == {
-        7: "row has 3 values but the header has 9 columns (a stray comma or quote?): 'C00007,4.6,0'"}
+        7: "row has 3 values but the header has 9 columns (a stray comma or quote?): 'C00007,4.6,0'"
+    }
     assert counts(out, "customer_attributes") == (7, 6, 1)
 
 
@@ -137,13 +150,20 @@ def test_empty_customer_id_in_prices_is_quarantined(lake):
 
 
 def test_negative_price_and_cost_are_quarantined(lake):
-    edit(lake, "price_history.csv", "C00003,2024-02-01,0.1340,0.1040,0.0740,12.50",
-         "C00003,2024-02-01,0.1340,0.1040,0.0740,-12.50")
+    edit(
+        lake,
+        "price_history.csv",
+        "C00003,2024-02-01,0.1340,0.1040,0.0740,12.50",
+        "C00003,2024-02-01,0.1340,0.1040,0.0740,-12.50",
+    )
     edit(lake, "costs_by_province_month.csv", "2024-03,41,0.0800", "2024-03,41,-0.0800")
     out = run_raw(lake)
-    assert quarantined(out, "price_history") == {6: "elec_fixed_fee_eur_month must not be negative, found '-12.50'"}
+    assert quarantined(out, "price_history") == {
+        6: "elec_fixed_fee_eur_month must not be negative, found '-12.50'"
+    }
     assert quarantined(out, "costs_by_province_month") == {
-        9: "elec_var_cost_eur_kwh must not be negative, found '-0.0800'"}
+        9: "elec_var_cost_eur_kwh must not be negative, found '-0.0800'"
+    }
 
 
 def test_label_inconsistencies_are_quarantined(lake):
@@ -153,9 +173,10 @@ def test_label_inconsistencies_are_quarantined(lake):
     out = run_raw(lake)
     assert quarantined(out, "churn_label") == {
         2: "churned_within_horizon is 1 but churn_effective_date '2025-02-01' is outside the label window "
-           "[2024-10-01, 2024-12-30)",
+        "[2024-10-01, 2024-12-30)",
         3: "churn_effective_date is set ('2024-10-20') but churned_within_horizon is 0",
-        4: "churned_within_horizon is 1 but churn_effective_date is empty"}
+        4: "churned_within_horizon is 1 but churn_effective_date is empty",
+    }
     assert counts(out, "churn_label") == (7, 4, 3)
 
 
@@ -163,18 +184,24 @@ def test_orphan_customers_are_quarantined_in_every_dependent_file(lake):
     append(lake, "customer_contracts.csv", "C99999,2020-01-01,2024-01-01,,2025-01-01")
     append(lake, "churn_label.csv", "C99999,2024-10-01,90,0,")
     out = run_raw(lake)
-    assert quarantined(out, "customer_contracts") == {7: "customer_id 'C99999' is not in customer_attributes.csv"}
+    assert quarantined(out, "customer_contracts") == {
+        7: "customer_id 'C99999' is not in customer_attributes.csv"
+    }
     assert quarantined(out, "churn_label") == {8: "customer_id 'C99999' is not in customer_attributes.csv"}
 
 
 def test_bad_interaction_records_are_quarantined_by_array_index(lake):
-    write(lake, "customer_interactions.json", """[
+    write(
+        lake,
+        "customer_interactions.json",
+        """[
       {"customer_id": "C00001", "date": "2024-05-03", "channel": "phone", "interaction_summary": "ok"},
       {"customer_id": "C00002", "channel": "email", "interaction_summary": "no date key"},
       ["C00003", "2024-06-01", "chat", "an array, not an object"],
       {"customer_id": "C00005", "date": "2024-07-20", "channel": "Office ", "interaction_summary": "x"},
       {"customer_id": "C00005", "date": "2024-07-20", "channel": "Office ", "interaction_summary": "x"}
-    ]""")
+    ]""",
+    )
     out = run_raw(lake)
     reasons = quarantined(out, "customer_interactions")
     assert reasons[1] == "record at array index 1 has no 'date' key"
@@ -188,8 +215,13 @@ def test_legacy_label_form_is_converted_with_configured_as_of_and_horizon(lake):
     write(lake, "churn_label.csv", "customer_id,churn\nC00001,0\nC00002,1\nC00003,0\nC00004,3\nC00005,0\n")
     out = run_raw(lake, as_of=datetime.date(2024, 12, 31), horizon=120)
     labels = out["raw_churn_label"]
-    assert labels.columns == ["customer_id", "label_date", "horizon_days", "churned_within_horizon",
-                              "churn_effective_date"]
+    assert labels.columns == [
+        "customer_id",
+        "label_date",
+        "horizon_days",
+        "churned_within_horizon",
+        "churn_effective_date",
+    ]
     assert labels["label_date"].unique().to_list() == [datetime.date(2024, 12, 31)]
     assert labels["horizon_days"].unique().to_list() == [120]
     assert labels.filter(pl.col("churned_within_horizon") == 1)["customer_id"].to_list() == ["C00002"]

@@ -19,13 +19,21 @@ D = datetime.date
 
 def attributes(**overrides) -> pl.DataFrame:
     base = {
-        "customer_id": ["C00001", "C00002"], "contracted_power_kw": [4.6, 3.45], "is_industrial": [0, 0],
-        "is_second_residence": [0, 1], "province_code": [28, 8], "region": ["Madrid", "Cataluña"],
-        "is_high_competition_province": [1, 1], "is_urban": [1, 0], "sales_channel": ["oficina", "unknown"],
+        "customer_id": ["C00001", "C00002"],
+        "contracted_power_kw": [4.6, 3.45],
+        "is_industrial": [0, 0],
+        "is_second_residence": [0, 1],
+        "province_code": [28, 8],
+        "region": ["Madrid", "Cataluña"],
+        "is_high_competition_province": [1, 1],
+        "is_urban": [1, 0],
+        "sales_channel": ["oficina", "unknown"],
     }
     base.update(overrides)
     flags = ["is_industrial", "is_second_residence", "is_high_competition_province", "is_urban"]
-    return pl.DataFrame(base).with_columns(pl.col(flags).cast(pl.Int8), pl.col("province_code").cast(pl.Int16))
+    return pl.DataFrame(base).with_columns(
+        pl.col(flags).cast(pl.Int8), pl.col("province_code").cast(pl.Int16)
+    )
 
 
 def test_validator_accepts_polars_frames_only():
@@ -44,10 +52,15 @@ def test_validator_passes_a_valid_table_and_explains_a_broken_one():
 
 
 def labels(effective: list[datetime.date | None]) -> pl.DataFrame:
-    return pl.DataFrame({
-        "customer_id": ["C1", "C2"], "label_date": [D(2024, 10, 1)] * 2, "horizon_days": [90, 90],
-        "churned_within_horizon": [1, 0], "churn_effective_date": effective,
-    }).with_columns(pl.col("horizon_days").cast(pl.Int32), pl.col("churned_within_horizon").cast(pl.Int8))
+    return pl.DataFrame(
+        {
+            "customer_id": ["C1", "C2"],
+            "label_date": [D(2024, 10, 1)] * 2,
+            "horizon_days": [90, 90],
+            "churned_within_horizon": [1, 0],
+            "churn_effective_date": effective,
+        }
+    ).with_columns(pl.col("horizon_days").cast(pl.Int32), pl.col("churned_within_horizon").cast(pl.Int8))
 
 
 def test_label_schema_requires_the_effective_date_inside_the_window():

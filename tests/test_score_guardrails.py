@@ -27,14 +27,26 @@ rows = st.lists(st.tuples(st.floats(0, 1), margins), min_size=1, max_size=60)
 def _scores(pairs) -> pl.DataFrame:
     """A scores-like frame built the way the scores node builds it."""
     frame = pl.DataFrame(
-        {"customer_id": [f"C{i:05d}" for i in range(len(pairs))], "churn_proba": [p for p, _ in pairs],
-         "avg_monthly_margin_12m": [m for _, m in pairs], "segment": "Residential",
-         "reason_text_1": "renewal within 3 months", "reason_text_2": None, "reason_text_3": None},
-        schema_overrides={"avg_monthly_margin_12m": pl.Float64, "reason_text_2": pl.String, "reason_text_3": pl.String},
+        {
+            "customer_id": [f"C{i:05d}" for i in range(len(pairs))],
+            "churn_proba": [p for p, _ in pairs],
+            "avg_monthly_margin_12m": [m for _, m in pairs],
+            "segment": "Residential",
+            "reason_text_1": "renewal within 3 months",
+            "reason_text_2": None,
+            "reason_text_3": None,
+        },
+        schema_overrides={
+            "avg_monthly_margin_12m": pl.Float64,
+            "reason_text_2": pl.String,
+            "reason_text_3": pl.String,
+        },
     )
     margin = pl.max_horizontal(pl.col("avg_monthly_margin_12m").fill_null(0.0).fill_nan(0.0), 0.0)
-    return frame.with_columns(risk_tier=risk_tier(pl.col("churn_proba"), CFG.risk_tiers),
-                              expected_monthly_loss=pl.col("churn_proba") * margin)
+    return frame.with_columns(
+        risk_tier=risk_tier(pl.col("churn_proba"), CFG.risk_tiers),
+        expected_monthly_loss=pl.col("churn_proba") * margin,
+    )
 
 
 @given(rows)
@@ -46,9 +58,12 @@ def test_offers_are_margin_safe(pairs):
         m = r["avg_monthly_margin_12m"]
         if m is None or math.isnan(m) or m <= 0:  # no offer to a customer who does not earn us money
             assert r["action"] == NO_OFFER and r["offer_cost_eur"] == 0 and not r["selected"]
-        assert 0 <= r["offer_cost_eur"] <= r["expected_monthly_loss"] * months + 1e-9  # never above what it protects
+        assert (
+            0 <= r["offer_cost_eur"] <= r["expected_monthly_loss"] * months + 1e-9
+        )  # never above what it protects
         assert r["expected_net_value_eur"] == pytest.approx(
-            r["save_rate"] * r["expected_monthly_loss"] * months - r["offer_cost_eur"], abs=1e-6)
+            r["save_rate"] * r["expected_monthly_loss"] * months - r["offer_cost_eur"], abs=1e-6
+        )
         if r["selected"]:
             assert r["action"] != NO_OFFER and not r["is_control"] and r["expected_net_value_eur"] > 0
         policy = OFFER_POLICY.filter(pl.col("risk_tier") == r["risk_tier"]).row(0, named=True)
@@ -62,8 +77,9 @@ def test_contact_budget_keeps_the_highest_value_offers(pairs, budget):
     cfg = model_config(model_overrides={"contact_budget": budget})
     offers = build_offers(_scores(pairs), cfg)
     chosen = offers.filter(pl.col("selected"))
-    eligible = offers.filter((pl.col("action") != NO_OFFER) & ~pl.col("is_control")
-                             & (pl.col("expected_net_value_eur") > 0))
+    eligible = offers.filter(
+        (pl.col("action") != NO_OFFER) & ~pl.col("is_control") & (pl.col("expected_net_value_eur") > 0)
+    )
     assert chosen.height == min(budget, eligible.height)
     if chosen.height and eligible.height > chosen.height:
         left_out = eligible.join(chosen, on="customer_id", how="anti")
@@ -95,8 +111,16 @@ def served():
 NUMERIC = ["months_to_renewal", "tenure_months", "elec_price_trend_12m", "last_interaction_days_ago"]
 
 
-@given(st.lists(st.tuples(*[st.one_of(st.none(), st.floats(-1e6, 1e6, allow_nan=False)) for _ in NUMERIC],
-                          st.sampled_from(["Residential", "SME", "Corporate", "Unseen"])), min_size=1, max_size=25))
+@given(
+    st.lists(
+        st.tuples(
+            *[st.one_of(st.none(), st.floats(-1e6, 1e6, allow_nan=False)) for _ in NUMERIC],
+            st.sampled_from(["Residential", "SME", "Corporate", "Unseen"]),
+        ),
+        min_size=1,
+        max_size=25,
+    )
+)
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_scores_are_probabilities_with_reasons_for_any_feature_values(served, values):
     gold, model = served
@@ -111,14 +135,29 @@ def test_scores_are_probabilities_with_reasons_for_any_feature_values(served, va
     assert out["reason_1"].null_count() == 0 and (out["reason_text_1"].str.len_chars() > 0).all()
     assert (out["churn_pred"] == (out["churn_proba"] >= model.threshold["threshold"])).all()
     margin = out["avg_monthly_margin_12m"].fill_null(0).fill_nan(0).clip(lower_bound=0)
-    np.testing.assert_allclose(out["expected_monthly_loss"].to_numpy(), (out["churn_proba"] * margin).to_numpy())
+    np.testing.assert_allclose(
+        out["expected_monthly_loss"].to_numpy(), (out["churn_proba"] * margin).to_numpy()
+    )
 
 
 def test_recommendations_table_has_the_published_columns(served):
     gold, model = served
     recos = recommendations(scores(scoring_features(gold), model, CFG), CFG)
     assert recos.columns == [
-        "customer_id", "risk_tier", "segment", "action", "timing_window", "offer_share_of_margin", "offer_cost_eur",
-        "expected_monthly_loss", "save_rate", "expected_net_value_eur", "is_control", "selected",
-        "reason_text_1", "reason_text_2", "reason_text_3"]
+        "customer_id",
+        "risk_tier",
+        "segment",
+        "action",
+        "timing_window",
+        "offer_share_of_margin",
+        "offer_cost_eur",
+        "expected_monthly_loss",
+        "save_rate",
+        "expected_net_value_eur",
+        "is_control",
+        "selected",
+        "reason_text_1",
+        "reason_text_2",
+        "reason_text_3",
+    ]
     assert recos["reason_text_1"].null_count() == 0

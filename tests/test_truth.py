@@ -19,17 +19,34 @@ def _lake(tmp_path, proba, true_proba, outcome, margin):
     lake = Lake.open(str(tmp_path))
     n = len(proba)
     ids = [f"C{i:05d}" for i in range(n)]
-    scores = pl.DataFrame({"customer_id": ids, "as_of_date": [AS_OF] * n, "churn_proba": proba,
-                           "avg_monthly_margin_12m": margin}).with_columns(
+    scores = pl.DataFrame(
+        {
+            "customer_id": ids,
+            "as_of_date": [AS_OF] * n,
+            "churn_proba": proba,
+            "avg_monthly_margin_12m": margin,
+        }
+    ).with_columns(
         risk_tier=risk_tier(pl.col("churn_proba"), (0.4, 0.6, 0.8)),
         expected_monthly_loss=pl.col("churn_proba") * pl.col("avg_monthly_margin_12m").clip(lower_bound=0),
-        segment=pl.lit("Residential"), reason_text_1=pl.lit("x"), reason_text_2=pl.lit(None, pl.String),
-        reason_text_3=pl.lit(None, pl.String))
+        segment=pl.lit("Residential"),
+        reason_text_1=pl.lit("x"),
+        reason_text_2=pl.lit(None, pl.String),
+        reason_text_3=pl.lit(None, pl.String),
+    )
     lake.write_parquet("runs/run-t/scored/scores.parquet", scores)
     lake.write_text("CURRENT", json.dumps({"run_id": "run-t"}))
-    truth = pl.DataFrame({"customer_id": ids, "as_of_date": [AS_OF] * n, "horizon_days": [90] * n,
-                          "true_proba": true_proba, "churned_within_horizon": outcome,
-                          "churn_effective_date": [None] * n}, schema_overrides={"churn_effective_date": pl.Date})
+    truth = pl.DataFrame(
+        {
+            "customer_id": ids,
+            "as_of_date": [AS_OF] * n,
+            "horizon_days": [90] * n,
+            "true_proba": true_proba,
+            "churned_within_horizon": outcome,
+            "churn_effective_date": [None] * n,
+        },
+        schema_overrides={"churn_effective_date": pl.Date},
+    )
     lake.write_text("truth/scoring_snapshot.csv", truth.write_csv())
     return lake
 

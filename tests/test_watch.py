@@ -12,8 +12,15 @@ import pytest
 from dataflow.aws.watch import Watcher, raw_listing, watch
 from dataflow.lake import Lake
 
-RAW = ["customer_attributes.csv", "customer_contracts.csv", "price_history.csv", "costs_by_province_month.csv",
-       "customer_interactions.json", "churn_label.csv", "consumption_hourly_2024.parquet"]
+RAW = [
+    "customer_attributes.csv",
+    "customer_contracts.csv",
+    "price_history.csv",
+    "costs_by_province_month.csv",
+    "customer_interactions.json",
+    "churn_label.csv",
+    "consumption_hourly_2024.parquet",
+]
 
 
 class Clock:
@@ -64,7 +71,9 @@ def test_burst_of_seven_uploads_starts_one_run_after_the_debounce(s3_lake):
     assert w.poll() is True and run.calls == [s3_lake]
     clock.t += 3600
     assert w.poll() is False and run.calls == [s3_lake]  # unchanged listing: no new run
-    assert any("starting a run" in m for m in messages) and any("run-1 ended: published" in m for m in messages)
+    assert any("starting a run" in m for m in messages) and any(
+        "run-1 ended: published" in m for m in messages
+    )
 
 
 def test_a_changed_file_starts_a_new_run_and_unchanged_polls_do_not(s3_lake):
@@ -86,8 +95,11 @@ def test_a_changed_file_starts_a_new_run_and_unchanged_polls_do_not(s3_lake):
 def test_real_time_loop_with_a_concurrent_burst(s3_lake):
     run, stop = Recorder(), threading.Event()
     out: list = []
-    loop = threading.Thread(target=lambda: out.extend(
-        watch(s3_lake, interval_s=0.05, debounce_s=0.6, run=run, progress=lambda m: None, stop=stop)))
+    loop = threading.Thread(
+        target=lambda: out.extend(
+            watch(s3_lake, interval_s=0.05, debounce_s=0.6, run=run, progress=lambda m: None, stop=stop)
+        )
+    )
     loop.start()
     for name in RAW:
         _upload(s3_lake, name)
@@ -106,8 +118,9 @@ def test_once_returns_after_the_first_run(tmp_path):
     for name in RAW:
         _upload(lake, name)
     run = Recorder()
-    results = watch(lake, interval_s=0.01, debounce_s=0.05, once=True, run=run, progress=lambda m: None,
-                    max_polls=1000)
+    results = watch(
+        lake, interval_s=0.01, debounce_s=0.05, once=True, run=run, progress=lambda m: None, max_polls=1000
+    )
     assert len(run.calls) == 1 and [r.run_id for r in results] == ["run-1"]
 
 
@@ -155,8 +168,9 @@ def test_wait_until_settled_waits_for_the_last_upload(s3_lake):
         if pending:
             _upload(s3_lake, pending.pop(0))
 
-    listing = wait_until_settled(s3_lake, quiet_s=30, timeout_s=600, poll_s=10, progress=lambda m: None,
-                                 clock=clock, sleep=sleep)
+    listing = wait_until_settled(
+        s3_lake, quiet_s=30, timeout_s=600, poll_s=10, progress=lambda m: None, clock=clock, sleep=sleep
+    )
     assert len(listing) == 7 and clock.t >= 1000 + 6 * 10 + 30
 
 
@@ -166,5 +180,12 @@ def test_wait_until_settled_gives_up_on_an_empty_raw_folder(tmp_path):
 
     clock = Clock()
     with pytest.raises(LakeError, match="did not settle within 60s"):
-        wait_until_settled(str(tmp_path), quiet_s=5, timeout_s=60, poll_s=10, progress=lambda m: None,
-                           clock=clock, sleep=lambda s: setattr(clock, "t", clock.t + s))
+        wait_until_settled(
+            str(tmp_path),
+            quiet_s=5,
+            timeout_s=60,
+            poll_s=10,
+            progress=lambda m: None,
+            clock=clock,
+            sleep=lambda s: setattr(clock, "t", clock.t + s),
+        )

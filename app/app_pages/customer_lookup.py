@@ -7,12 +7,22 @@ import streamlit as st
 from app import components as ui
 from app import data, queries
 
-PROFILE_FEATURES = ("renewal_bucket", "months_to_renewal", "tenure_bucket", "is_dual_fuel", "portfolio_type",
-                    "sentiment_label", "customer_intent", "has_interaction", "avg_monthly_margin_12m")
+PROFILE_FEATURES = (
+    "renewal_bucket",
+    "months_to_renewal",
+    "tenure_bucket",
+    "is_dual_fuel",
+    "portfolio_type",
+    "sentiment_label",
+    "customer_intent",
+    "has_interaction",
+    "avg_monthly_margin_12m",
+)
 
 
 def fields(row: dict, skip: tuple = ()) -> pl.DataFrame:
     """A record as a two-column field/value table."""
+
     def show(v) -> str:
         if v is None:
             return "—"
@@ -28,56 +38,96 @@ if data.run_table(run, queries.SCORES) is None:
     ui.missing("Scores (scored/scores.parquet)", "Customers can be looked up once a run publishes scores.")
     st.stop()
 
-typed = st.text_input("Customer id", value=queries.riskiest_customer(run) or "",
-                      help="Starts with the customer with the largest margin at risk", placeholder="e.g. C00042")
+typed = st.text_input(
+    "Customer id",
+    value=queries.riskiest_customer(run) or "",
+    help="Starts with the customer with the largest margin at risk",
+    placeholder="e.g. C00042",
+)
 cid = typed.strip().upper()
 score = queries.customer_score(run, cid) if cid else None
 if score is None:
     if cid:
         known = queries.customer_row(run, "silver/silver_customer.parquet", cid)
         if known:
-            st.warning(f"Customer **{cid}** is in the data but was not scored: not active on the scoring date.")
+            st.warning(
+                f"Customer **{cid}** is in the data but was not scored: not active on the scoring date."
+            )
         else:
             hints = queries.suggest_ids(run, cid)
-            st.warning(f"No customer **{cid}** in this run." + (f" Did you mean {', '.join(hints)}?" if hints else ""))
+            st.warning(
+                f"No customer **{cid}** in this run."
+                + (f" Did you mean {', '.join(hints)}?" if hints else "")
+            )
     st.stop()
 
 tier = score["risk_tier"]
 st.markdown(f"### {cid} &nbsp; :{ui.TIER_BADGE.get(tier, 'gray')}-badge[{tier} risk]")
-ui.kpis([
-    ("Churn probability", ui.pct(score["churn_proba"]), "Calibrated probability of leaving within the horizon"),
-    ("Risk tier", tier, "Low < 0.40 ≤ Medium < 0.60 ≤ High < 0.80 ≤ Critical"),
-    ("Avg monthly margin", ui.eur(score["avg_monthly_margin_12m"], 2), "Average over the last 12 months"),
-    ("Margin at risk (€/month)", ui.eur(score["expected_monthly_loss"], 2),
-     "Churn probability × positive average monthly margin"),
-])
+ui.kpis(
+    [
+        (
+            "Churn probability",
+            ui.pct(score["churn_proba"]),
+            "Calibrated probability of leaving within the horizon",
+        ),
+        ("Risk tier", tier, "Low < 0.40 ≤ Medium < 0.60 ≤ High < 0.80 ≤ Critical"),
+        ("Avg monthly margin", ui.eur(score["avg_monthly_margin_12m"], 2), "Average over the last 12 months"),
+        (
+            "Margin at risk (€/month)",
+            ui.eur(score["expected_monthly_loss"], 2),
+            "Churn probability × positive average monthly margin",
+        ),
+    ]
+)
 
 left, right = st.columns(2)
 with left:
     st.markdown("**Why this risk** (largest contributions raising it)")
     reasons = [score.get(f"reason_text_{i}") for i in (1, 2, 3)]
-    st.markdown("\n".join(f"{i}. {r}" for i, r in enumerate([r for r in reasons if r], 1)) or "No reason recorded.")
+    st.markdown(
+        "\n".join(f"{i}. {r}" for i, r in enumerate([r for r in reasons if r], 1)) or "No reason recorded."
+    )
 reco = queries.customer_row(run, queries.RECOS, cid)
 with right:
     st.markdown("**Recommended action**")
     if reco is None:
         st.caption("No recommendation for this customer in this run.")
     else:
-        status = "in the control group (no offer, to measure the effect)" if reco["is_control"] else (
-            "selected for an offer" if reco["selected"] else "not selected")
-        st.markdown(f"**{ui.action_label(reco['action'])}** — timing: {ui.words(reco['timing_window'])}; {status}.")
+        status = (
+            "in the control group (no offer, to measure the effect)"
+            if reco["is_control"]
+            else ("selected for an offer" if reco["selected"] else "not selected")
+        )
+        st.markdown(
+            f"**{ui.action_label(reco['action'])}** — timing: {ui.words(reco['timing_window'])}; {status}."
+        )
         loss = reco["expected_monthly_loss"] or 0.0
-        st.caption(f"Without action: {ui.eur(loss, 2)} per month, {ui.eur(loss * 12, 2)} per year of margin at risk.")
+        st.caption(
+            f"Without action: {ui.eur(loss, 2)} per month, {ui.eur(loss * 12, 2)} per year of margin at risk."
+        )
 if reco is not None:
     cost, net = reco["offer_cost_eur"] or 0.0, reco["expected_net_value_eur"] or 0.0
-    ui.kpis([
-        ("Offer cost (€)", ui.eur(cost, 2),
-         f"{ui.pct(reco['offer_share_of_margin'], 0)} of the margin over the protected period, never more than "
-         "the margin it protects; no offer for a negative margin"),
-        ("Expected saved margin (€)", ui.eur(cost + net, 2), "Save rate × margin at risk over the protected period"),
-        ("Expected net value (€)", ui.eur(net, 2), "Expected saved margin minus the offer cost"),
-        ("Save rate", ui.pct(reco["save_rate"], 0), "Assumed share of at-risk customers the action keeps"),
-    ])
+    ui.kpis(
+        [
+            (
+                "Offer cost (€)",
+                ui.eur(cost, 2),
+                f"{ui.pct(reco['offer_share_of_margin'], 0)} of the margin over the protected period, never more than "
+                "the margin it protects; no offer for a negative margin",
+            ),
+            (
+                "Expected saved margin (€)",
+                ui.eur(cost + net, 2),
+                "Save rate × margin at risk over the protected period",
+            ),
+            ("Expected net value (€)", ui.eur(net, 2), "Expected saved margin minus the offer cost"),
+            (
+                "Save rate",
+                ui.pct(reco["save_rate"], 0),
+                "Assumed share of at-risk customers the action keeps",
+            ),
+        ]
+    )
 
 left, right = st.columns(2)
 with left:
@@ -88,7 +138,9 @@ with right:
     st.markdown(f"**On the scoring date {score['as_of_date']}**")
     gold = queries.customer_row(run, queries.GOLD, cid, where="is_scoring") or {}
     shown = {k: gold[k] for k in PROFILE_FEATURES if k in gold} | {
-        "sales_channel": score.get("sales_channel"), "segment": score.get("segment")}
+        "sales_channel": score.get("sales_channel"),
+        "segment": score.get("segment"),
+    }
     ui.table(fields(shown), height=320)
     if box := ui.lazy_expander("All features of the scoring snapshot", key="lookup_features"):
         with box:
@@ -99,12 +151,24 @@ hist = queries.customer_history(run, cid)
 if hist is None or hist.is_empty():
     st.caption("No monthly history for this customer.")
 else:
-    metrics = [c for c in ("monthly_elec_kwh", "monthly_gas_m3", "total_revenue", "total_margin") if c in hist.columns]
+    metrics = [
+        c
+        for c in ("monthly_elec_kwh", "monthly_gas_m3", "total_revenue", "total_margin")
+        if c in hist.columns
+    ]
     long = hist.select("month", *metrics).unpivot(metrics, index="month")
-    ui.chart(alt.Chart(long, height=170).mark_line(point=True).encode(
-        x=alt.X("month:T", title=None), y=alt.Y("value:Q", title=None),
-        color=alt.Color("variable:N", legend=None), tooltip=["month:T", "variable", alt.Tooltip("value:Q", format=",.2f")],
-    ).facet(facet=alt.Facet("variable:N", title=None), columns=2).resolve_scale(y="independent"))
+    ui.chart(
+        alt.Chart(long, height=170)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("month:T", title=None),
+            y=alt.Y("value:Q", title=None),
+            color=alt.Color("variable:N", legend=None),
+            tooltip=["month:T", "variable", alt.Tooltip("value:Q", format=",.2f")],
+        )
+        .facet(facet=alt.Facet("variable:N", title=None), columns=2)
+        .resolve_scale(y="independent")
+    )
     if box := ui.lazy_expander("Monthly rows", key="lookup_months"):
         with box:
             ui.table(hist)

@@ -14,8 +14,12 @@ def browse_tables(run: data.Run) -> None:
     tables = browse.tables(run)
     left, mid = st.columns([1, 3])
     layer = left.selectbox("Layer", list(tables), index=list(tables).index("gold") if "gold" in tables else 0)
-    key = mid.selectbox("Table", tables[layer], format_func=browse.label,
-                        help="raw = the input files as delivered; the other layers are this run's outputs")
+    key = mid.selectbox(
+        "Table",
+        tables[layer],
+        format_func=browse.label,
+        help="raw = the input files as delivered; the other layers are this run's outputs",
+    )
     path = browse.local(run.uri, key)
     cols = [c for c, _ in data.columns_of(path)]
     chosen = st.multiselect("Columns", cols, default=cols[:12], key=f"cols:{key}")
@@ -39,30 +43,43 @@ def browse_tables(run: data.Run) -> None:
     rows = browse.page(run.uri, key, tuple(chosen), filters, size, (number - 1) * size)
     first = (number - 1) * size + 1 if rows.height else 0
     of = f"{total:,}" if total is not None else "an uncounted number of"
-    st.caption(f"**{browse.label(key)}** — rows {first:,}–{first + rows.height - 1 if rows.height else 0:,} "
-               f"of {of} rows" + (f" matching {len(filters)} filter(s)" if filters else ""))
+    st.caption(
+        f"**{browse.label(key)}** — rows {first:,}–{first + rows.height - 1 if rows.height else 0:,} "
+        f"of {of} rows" + (f" matching {len(filters)} filter(s)" if filters else "")
+    )
     ui.table(rows, height=min(38 + 35 * max(rows.height, 1), 560))
 
 
 def margin_boxes(box) -> alt.LayerChart:
     """Box plot from precomputed quantiles: box q1–q3, white tick at the median, whiskers p05–p95."""
     base = alt.Chart(box, height=220).encode(x=alt.X("segment:N", title=None, axis=alt.Axis(labelAngle=0)))
-    y = alt.Y("p05:Q", title="€ / month", scale=alt.Scale(type="symlog"),
-              axis=alt.Axis(values=[-1000, -100, -10, 0, 10, 100, 1000, 10000]))
-    return (base.mark_rule().encode(y=y, y2="p95:Q")
-            + base.mark_bar(size=28, color="#4c78a8").encode(y="q1:Q", y2="q3:Q",
-                                                             tooltip=["segment", "customers", "median", "mean"])
-            + base.mark_tick(color="white", size=28, thickness=2).encode(y="median:Q"))
+    y = alt.Y(
+        "p05:Q",
+        title="€ / month",
+        scale=alt.Scale(type="symlog"),
+        axis=alt.Axis(values=[-1000, -100, -10, 0, 10, 100, 1000, 10000]),
+    )
+    return (
+        base.mark_rule().encode(y=y, y2="p95:Q")
+        + base.mark_bar(size=28, color="#4c78a8").encode(
+            y="q1:Q", y2="q3:Q", tooltip=["segment", "customers", "median", "mean"]
+        )
+        + base.mark_tick(color="white", size=28, thickness=2).encode(y="median:Q")
+    )
 
 
 def churn_drivers(run: data.Run) -> None:
     """Observed churn by renewal, tenure, channel, competition and sentiment; margin by segment."""
     info = queries.labelled_summary(run)
     if info is None or not info["rows"]:
-        ui.missing("Labelled snapshots (gold/gold_features.parquet)", "Run the pipeline with a churn label file.")
+        ui.missing(
+            "Labelled snapshots (gold/gold_features.parquet)", "Run the pipeline with a churn label file."
+        )
         return
-    st.caption(f"Observed churn over {info['rows']:,} labelled snapshots on {info['dates']} as-of date(s) "
-               f"(churn within the label horizon: {ui.pct(info['churn_rate'])}).")
+    st.caption(
+        f"Observed churn over {info['rows']:,} labelled snapshots on {info['dates']} as-of date(s) "
+        f"(churn within the label horizon: {ui.pct(info['churn_rate'])})."
+    )
     orders = {}
     try:
         from dataflow.gold.tier_lifecycle import RENEWAL_BUCKETS, TENURE_BUCKETS
@@ -70,9 +87,13 @@ def churn_drivers(run: data.Run) -> None:
         orders = {"renewal_bucket": list(RENEWAL_BUCKETS), "tenure_bucket": list(TENURE_BUCKETS)}
     except ImportError:
         pass
-    charts = [("renewal_bucket", "Months to renewal"), ("tenure_bucket", "Tenure"),
-              ("sales_channel", "Sales channel"), ("is_high_competition_province", "High-competition province"),
-              ("sentiment_label", "Sentiment of the latest contact")]
+    charts = [
+        ("renewal_bucket", "Months to renewal"),
+        ("tenure_bucket", "Tenure"),
+        ("sales_channel", "Sales channel"),
+        ("is_high_competition_province", "High-competition province"),
+        ("sentiment_label", "Sentiment of the latest contact"),
+    ]
     grid = st.columns(2)
     for i, (column, title) in enumerate(charts):
         df = queries.churn_by(run, column)
@@ -85,17 +106,21 @@ def churn_drivers(run: data.Run) -> None:
                 df = df.with_columns(value=df["value"].replace({"1": "yes", "0": "no"}))
             ui.chart(ui.rate_bars(df, title, orders.get(column)))
     with grid[1]:
-        st.markdown("**Average monthly margin by segment** (scoring snapshot; box = quartiles, "
-                    "whiskers = 5th–95th percentile, symmetric log scale)")
+        st.markdown(
+            "**Average monthly margin by segment** (scoring snapshot; box = quartiles, "
+            "whiskers = 5th–95th percentile, symmetric log scale)"
+        )
         box = queries.margin_by_segment(run)
         if box is None or box.is_empty():
             st.caption("No margins on the scoring snapshot.")
         else:
             ui.chart(margin_boxes(box))
-            ui.table(box.select("segment", "customers", "median", "mean", "total"),
-                     median=st.column_config.NumberColumn(format="€%.2f"),
-                     mean=st.column_config.NumberColumn(format="€%.2f"),
-                     total=st.column_config.NumberColumn("total €/month", format="€%.0f"))
+            ui.table(
+                box.select("segment", "customers", "median", "mean", "total"),
+                median=st.column_config.NumberColumn(format="€%.2f"),
+                mean=st.column_config.NumberColumn(format="€%.2f"),
+                total=st.column_config.NumberColumn("total €/month", format="€%.0f"),
+            )
 
 
 run = data.current()

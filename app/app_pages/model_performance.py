@@ -13,8 +13,11 @@ run = data.current()
 ui.header("Model Performance", run)
 source = data.candidate_run(run) or data.served_run(run)
 if source is None:
-    ui.missing("The model evaluation (model/evaluation.json)", "This run trained no model: run "
-               "`spanishgas run` on a lake with a churn label file to train and evaluate one.")
+    ui.missing(
+        "The model evaluation (model/evaluation.json)",
+        "This run trained no model: run "
+        "`spanishgas run` on a lake with a churn label file to train and evaluate one.",
+    )
     st.stop()
 
 ev = data.run_doc(source, "model/evaluation.json")
@@ -25,18 +28,26 @@ precision = tp / (tp + fp) if tp + fp else None
 recall = tp / (tp + fn) if tp + fn else None
 served = data.served_run(run)
 if source != run:
-    st.info(f"This run trained no candidate; the evaluation of the served champion (run `{source.run_id}`) is shown.")
+    st.info(
+        f"This run trained no candidate; the evaluation of the served champion (run `{source.run_id}`) is shown."
+    )
 elif served and served != run:
-    st.info(f"This run's candidate is shown below; customers were scored by the champion of run `{served.run_id}`.")
-st.markdown(f"**{champ.get('experiment', '?')} · {champ.get('model', '?')}**, evaluated on the held-out test "
-            f"snapshot ({tp + fp + fn + tn:,} customers); decision threshold {ui.num(conf.get('threshold'))}.")
-ui.kpis([
-    ("PR-AUC", ui.num(ev.get("pr_auc")), "Area under the precision-recall curve"),
-    ("ROC-AUC", ui.num(ev.get("roc_auc")), "Area under the ROC curve"),
-    ("Precision", ui.num(precision), "Share of flagged customers who churned (at the threshold)"),
-    ("Recall", ui.num(recall), "Share of churners who were flagged (at the threshold)"),
-    ("ECE", ui.num(ev.get("ece")), "Expected calibration error"),
-])
+    st.info(
+        f"This run's candidate is shown below; customers were scored by the champion of run `{served.run_id}`."
+    )
+st.markdown(
+    f"**{champ.get('experiment', '?')} · {champ.get('model', '?')}**, evaluated on the held-out test "
+    f"snapshot ({tp + fp + fn + tn:,} customers); decision threshold {ui.num(conf.get('threshold'))}."
+)
+ui.kpis(
+    [
+        ("PR-AUC", ui.num(ev.get("pr_auc")), "Area under the precision-recall curve"),
+        ("ROC-AUC", ui.num(ev.get("roc_auc")), "Area under the ROC curve"),
+        ("Precision", ui.num(precision), "Share of flagged customers who churned (at the threshold)"),
+        ("Recall", ui.num(recall), "Share of churners who were flagged (at the threshold)"),
+        ("ECE", ui.num(ev.get("ece")), "Expected calibration error"),
+    ]
+)
 
 
 def thin(frame: pl.DataFrame) -> pl.DataFrame:
@@ -49,17 +60,31 @@ left, right = st.columns(2)
 with left:
     st.markdown("**Precision-recall curve**")
     pr = thin(pl.DataFrame(ev.get("pr_curve") or {"precision": [], "recall": []}))
-    ui.chart(alt.Chart(pr, height=280).mark_line().encode(
-        x=alt.X("recall:Q", scale=alt.Scale(domain=[0, 1])), y=alt.Y("precision:Q", scale=alt.Scale(domain=[0, 1])),
-        order="i:Q"))
+    ui.chart(
+        alt.Chart(pr, height=280)
+        .mark_line()
+        .encode(
+            x=alt.X("recall:Q", scale=alt.Scale(domain=[0, 1])),
+            y=alt.Y("precision:Q", scale=alt.Scale(domain=[0, 1])),
+            order="i:Q",
+        )
+    )
 with right:
     st.markdown("**ROC curve**")
     roc = thin(pl.DataFrame(ev.get("roc_curve") or {"fpr": [], "tpr": []}))
-    diag = alt.Chart(pl.DataFrame({"fpr": [0.0, 1.0], "tpr": [0.0, 1.0]})).mark_line(strokeDash=[4, 4], color="gray")
-    ui.chart(alt.Chart(roc, height=280).mark_line().encode(
-        x=alt.X("fpr:Q", title="false positive rate"), y=alt.Y("tpr:Q", title="true positive rate"),
-        order="i:Q") + diag.encode(
-        x="fpr:Q", y="tpr:Q"))
+    diag = alt.Chart(pl.DataFrame({"fpr": [0.0, 1.0], "tpr": [0.0, 1.0]})).mark_line(
+        strokeDash=[4, 4], color="gray"
+    )
+    ui.chart(
+        alt.Chart(roc, height=280)
+        .mark_line()
+        .encode(
+            x=alt.X("fpr:Q", title="false positive rate"),
+            y=alt.Y("tpr:Q", title="true positive rate"),
+            order="i:Q",
+        )
+        + diag.encode(x="fpr:Q", y="tpr:Q")
+    )
 
 left, right = st.columns(2)
 with left:
@@ -68,36 +93,73 @@ with left:
     if rel.is_empty():
         st.caption("No reliability bins in the evaluation.")
     else:
-        ideal = alt.Chart(pl.DataFrame({"x": [0.0, 1.0]})).mark_line(strokeDash=[4, 4], color="gray").encode(
-            x="x:Q", y="x:Q")
-        pts = alt.Chart(rel, height=280).mark_line(point=True).encode(
-            x=alt.X("mean_proba:Q", title="mean predicted probability", scale=alt.Scale(domain=[0, 1])),
-            y=alt.Y("observed_rate:Q", title="observed churn rate", scale=alt.Scale(domain=[0, 1])),
-            tooltip=["bin", "n", alt.Tooltip("mean_proba:Q", format=".3f"), alt.Tooltip("observed_rate:Q", format=".3f")])
+        ideal = (
+            alt.Chart(pl.DataFrame({"x": [0.0, 1.0]}))
+            .mark_line(strokeDash=[4, 4], color="gray")
+            .encode(x="x:Q", y="x:Q")
+        )
+        pts = (
+            alt.Chart(rel, height=280)
+            .mark_line(point=True)
+            .encode(
+                x=alt.X("mean_proba:Q", title="mean predicted probability", scale=alt.Scale(domain=[0, 1])),
+                y=alt.Y("observed_rate:Q", title="observed churn rate", scale=alt.Scale(domain=[0, 1])),
+                tooltip=[
+                    "bin",
+                    "n",
+                    alt.Tooltip("mean_proba:Q", format=".3f"),
+                    alt.Tooltip("observed_rate:Q", format=".3f"),
+                ],
+            )
+        )
         ui.chart(ideal + pts)
 with right:
     st.markdown(f"**Confusion matrix** at threshold {ui.num(conf.get('threshold'))}")
-    cm = pl.DataFrame({"actual": ["Churn", "Churn", "No churn", "No churn"],
-                       "predicted": ["Churn", "No churn", "Churn", "No churn"], "customers": [tp, fn, fp, tn]})
-    base = alt.Chart(cm, height=280).encode(x=alt.X("predicted:N", sort=["Churn", "No churn"], axis=alt.Axis(labelAngle=0)),
-                                            y=alt.Y("actual:N", sort=["Churn", "No churn"]))
-    ui.chart(base.mark_rect().encode(color=alt.Color("customers:Q", scale=alt.Scale(scheme="blues"), legend=None))
-             + base.mark_text(fontSize=18).encode(text=alt.Text("customers:Q", format=","),
-                                                   color=alt.value("black")))
+    cm = pl.DataFrame(
+        {
+            "actual": ["Churn", "Churn", "No churn", "No churn"],
+            "predicted": ["Churn", "No churn", "Churn", "No churn"],
+            "customers": [tp, fn, fp, tn],
+        }
+    )
+    base = alt.Chart(cm, height=280).encode(
+        x=alt.X("predicted:N", sort=["Churn", "No churn"], axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("actual:N", sort=["Churn", "No churn"]),
+    )
+    ui.chart(
+        base.mark_rect().encode(color=alt.Color("customers:Q", scale=alt.Scale(scheme="blues"), legend=None))
+        + base.mark_text(fontSize=18).encode(
+            text=alt.Text("customers:Q", format=","), color=alt.value("black")
+        )
+    )
 
 st.subheader("Experiment ladder")
 ladder_key = run.key("model/experiments.parquet")
 ladder_path = data.path_of(run.uri, ladder_key) or data.fresh_path_of(run.uri, "registry/experiments.parquet")
 if ladder_path is None:
-    st.info("The experiment ladder (E0–E8 × logistic / random forest / XGBoost) has not been run yet. Run "
-            "`uv run spanishgas experiments` to compare them; the table appears here afterwards.",
-            icon=":material/science:")
+    st.info(
+        "The experiment ladder (E0–E8 × logistic / random forest / XGBoost) has not been run yet. Run "
+        "`uv run spanishgas experiments` to compare them; the table appears here afterwards.",
+        icon=":material/science:",
+    )
 else:
     ladder = data.sql(f"SELECT * FROM {data.source(ladder_path)} ORDER BY experiment, model")
-    ui.chart(alt.Chart(ladder, height=240).mark_bar().encode(
-        x=alt.X("experiment:N"), xOffset="model:N", y=alt.Y("pr_auc:Q", title="PR-AUC (test)"),
-        color="model:N", tooltip=["experiment", "model", alt.Tooltip("pr_auc:Q", format=".3f"),
-                                  alt.Tooltip("roc_auc:Q", format=".3f")]))
+    ui.chart(
+        alt.Chart(ladder, height=240)
+        .mark_bar()
+        .encode(
+            x=alt.X("experiment:N"),
+            xOffset="model:N",
+            y=alt.Y("pr_auc:Q", title="PR-AUC (test)"),
+            color="model:N",
+            tooltip=[
+                "experiment",
+                "model",
+                alt.Tooltip("pr_auc:Q", format=".3f"),
+                alt.Tooltip("roc_auc:Q", format=".3f"),
+            ],
+        )
+    )
     ui.table(ladder)
 
 left, right = st.columns(2)
@@ -109,9 +171,15 @@ with left:
     else:
         by = "mean_abs_shap" if "mean_abs_shap" in fi.columns else "gain"
         top = fi.sort(by, descending=True).head(20)
-        ui.chart(alt.Chart(top, height=max(200, 26 * top.height)).mark_bar().encode(
-            y=alt.Y("feature:N", sort="-x", title=None, axis=alt.Axis(labelLimit=260)), x=alt.X(f"{by}:Q", title=by.replace("_", " ")),
-            tooltip=[c for c in ("feature", "gain", "mean_abs_shap") if c in top.columns]))
+        ui.chart(
+            alt.Chart(top, height=max(200, 26 * top.height))
+            .mark_bar()
+            .encode(
+                y=alt.Y("feature:N", sort="-x", title=None, axis=alt.Axis(labelLimit=260)),
+                x=alt.X(f"{by}:Q", title=by.replace("_", " ")),
+                tooltip=[c for c in ("feature", "gain", "mean_abs_shap") if c in top.columns],
+            )
+        )
 with right:
     st.markdown("**Promotion decision**")
     promo = data.run_doc(source, "model/promotion.json")
@@ -122,10 +190,16 @@ with right:
         (st.success if decision == "promoted" else st.warning)(f"Candidate **{decision}**")
         for reason in promo.get("reasons") or []:
             st.markdown(f"- {reason}")
-        cand, cur, gate = promo.get("candidate") or {}, promo.get("current_champion") or {}, promo.get("gate") or {}
+        cand, cur, gate = (
+            promo.get("candidate") or {},
+            promo.get("current_champion") or {},
+            promo.get("gate") or {},
+        )
         st.markdown(
             f"- candidate PR-AUC **{ui.num(cand.get('pr_auc'))}** (run `{cand.get('run_id', run.run_id)}`)\n"
-            f"- current champion: " + (f"run `{cur.get('run_id')}`, PR-AUC {ui.num(cur.get('pr_auc'))}" if cur
-                                       else "none registered") + "\n"
+            f"- current champion: "
+            + (f"run `{cur.get('run_id')}`, PR-AUC {ui.num(cur.get('pr_auc'))}" if cur else "none registered")
+            + "\n"
             f"- gate: PR-AUC ≥ {gate.get('min_pr_auc', '?')}, at most {gate.get('pr_auc_tolerance', '?')} below the "
-            "current champion")
+            "current champion"
+        )

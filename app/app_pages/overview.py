@@ -11,27 +11,58 @@ ui.header("Overview", run)
 
 summary = queries.score_summary(run)
 if summary is None:
-    ui.missing("Scores (scored/scores.parquet)", "The run stopped before scoring; the pages below the ETL "
-               "layers stay empty until a run with a model publishes scores.")
+    ui.missing(
+        "Scores (scored/scores.parquet)",
+        "The run stopped before scoring; the pages below the ETL "
+        "layers stay empty until a run with a model publishes scores.",
+    )
 else:
-    ui.kpis([
-        ("Customers scored", ui.count(summary["n"]), "Customers active on the scoring date with a churn probability"),
-        ("At-risk share", ui.pct(summary["at_risk_share"]),
-         f"High + Critical tiers: {summary['at_risk']:,} customers (probability ≥ 0.60)"),
-        ("Margin at risk (€/month)", ui.eur(summary["margin_at_risk"]),
-         "Σ expected monthly loss = churn probability × positive average monthly margin"),
-        ("Scoring date", str(summary["as_of"]), "The as-of date of the scoring snapshot"),
-    ])
+    ui.kpis(
+        [
+            (
+                "Customers scored",
+                ui.count(summary["n"]),
+                "Customers active on the scoring date with a churn probability",
+            ),
+            (
+                "At-risk share",
+                ui.pct(summary["at_risk_share"]),
+                f"High + Critical tiers: {summary['at_risk']:,} customers (probability ≥ 0.60)",
+            ),
+            (
+                "Margin at risk (€/month)",
+                ui.eur(summary["margin_at_risk"]),
+                "Σ expected monthly loss = churn probability × positive average monthly margin",
+            ),
+            ("Scoring date", str(summary["as_of"]), "The as-of date of the scoring snapshot"),
+        ]
+    )
     st.subheader("Customers per risk tier")
     tiers = summary["tiers"]
-    ui.kpis([(f"{t['risk_tier']} tier", ui.count(t["n"]),
-              f"{ui.pct(t['n'] / summary['n'] if summary['n'] else 0)} of customers, "
-              f"{ui.eur(t['loss'])} per month at risk") for t in tiers.to_dicts()])
-    bars = alt.Chart(tiers, height=170).mark_bar().encode(
-        y=alt.Y("risk_tier:N", sort=list(data.TIERS), title=None),
-        x=alt.X("n:Q", title="customers"),
-        color=alt.Color("risk_tier:N", scale=ui.tier_scale(), legend=None),
-        tooltip=["risk_tier", alt.Tooltip("n:Q", format=","), alt.Tooltip("loss:Q", format=",.0f", title="€/month")],
+    ui.kpis(
+        [
+            (
+                f"{t['risk_tier']} tier",
+                ui.count(t["n"]),
+                f"{ui.pct(t['n'] / summary['n'] if summary['n'] else 0)} of customers, "
+                f"{ui.eur(t['loss'])} per month at risk",
+            )
+            for t in tiers.to_dicts()
+        ]
+    )
+    bars = (
+        alt.Chart(tiers, height=170)
+        .mark_bar()
+        .encode(
+            y=alt.Y("risk_tier:N", sort=list(data.TIERS), title=None),
+            x=alt.X("n:Q", title="customers"),
+            color=alt.Color("risk_tier:N", scale=ui.tier_scale(), legend=None),
+            tooltip=[
+                "risk_tier",
+                alt.Tooltip("n:Q", format=","),
+                alt.Tooltip("loss:Q", format=",.0f", title="€/month"),
+            ],
+        )
     )
     ui.chart(bars)
 
@@ -42,35 +73,66 @@ if source is None:
 else:
     ev = data.run_doc(source, "model/evaluation.json")
     champ = data.run_doc(source, "model/champion.json") or {}
-    ui.kpis([
-        ("PR-AUC", ui.num(ev.get("pr_auc")), "Area under the precision-recall curve on the held-out test snapshot"),
-        ("ROC-AUC", ui.num(ev.get("roc_auc")), "Area under the ROC curve on the held-out test snapshot"),
-        ("ECE", ui.num(ev.get("ece")), "Expected calibration error: mean |predicted − observed| over probability bins"),
-        ("Brier score", ui.num(ev.get("brier")), "Mean squared error of the probabilities (lower is better)"),
-    ])
+    ui.kpis(
+        [
+            (
+                "PR-AUC",
+                ui.num(ev.get("pr_auc")),
+                "Area under the precision-recall curve on the held-out test snapshot",
+            ),
+            ("ROC-AUC", ui.num(ev.get("roc_auc")), "Area under the ROC curve on the held-out test snapshot"),
+            (
+                "ECE",
+                ui.num(ev.get("ece")),
+                "Expected calibration error: mean |predicted − observed| over probability bins",
+            ),
+            (
+                "Brier score",
+                ui.num(ev.get("brier")),
+                "Mean squared error of the probabilities (lower is better)",
+            ),
+        ]
+    )
     where = "trained in this run" if source == run else f"trained in run `{source.run_id}`"
     st.markdown(f"Serving **{champ.get('experiment', '?')} · {champ.get('model', '?')}**, {where}.")
 promo = data.run_doc(run, "model/promotion.json")
 if promo:
-    st.markdown(f"This run's candidate: promotion decision **{promo.get('decision', 'unknown')}** — "
-                + "; ".join(promo.get("reasons") or []))
+    st.markdown(
+        f"This run's candidate: promotion decision **{promo.get('decision', 'unknown')}** — "
+        + "; ".join(promo.get("reasons") or [])
+    )
 
 st.subheader("Last run")
 manifest = data.run_doc(run, "manifest.json") or {}
 quality = manifest.get("quality") or {}
 timings = manifest.get("timings") or {}
-ui.kpis([
-    ("Status", str(manifest.get("status", "unknown")), "Status recorded in the run's manifest"),
-    ("Finished (UTC)", ui.when(manifest.get("finished_at")), "When the run was published"),
-    ("Duration", f"{timings['total']:.0f} s" if "total" in timings else "—", "Wall time of the whole run"),
-    ("Quality checks failed", f"{quality.get('failed', 0)} of {quality.get('checks', 0)}",
-     "Failed checks below the gate are warnings; a gate failure blocks publication"),
-])
+ui.kpis(
+    [
+        ("Status", str(manifest.get("status", "unknown")), "Status recorded in the run's manifest"),
+        ("Finished (UTC)", ui.when(manifest.get("finished_at")), "When the run was published"),
+        (
+            "Duration",
+            f"{timings['total']:.0f} s" if "total" in timings else "—",
+            "Wall time of the whole run",
+        ),
+        (
+            "Quality checks failed",
+            f"{quality.get('failed', 0)} of {quality.get('checks', 0)}",
+            "Failed checks below the gate are warnings; a gate failure blocks publication",
+        ),
+    ]
+)
 latest = next(iter(data.manifests(run.uri)), None)
 if latest and latest.get("run_id") != run.run_id and latest.get("status") == "running":
-    st.info(f"Run `{latest.get('run_id')}` is in progress (started {ui.when(latest.get('started_at'))} UTC); "
-            "the dashboard switches to it once it is published.", icon=":material/hourglass_top:")
+    st.info(
+        f"Run `{latest.get('run_id')}` is in progress (started {ui.when(latest.get('started_at'))} UTC); "
+        "the dashboard switches to it once it is published.",
+        icon=":material/hourglass_top:",
+    )
 elif latest and latest.get("run_id") != run.run_id and latest.get("status") != "published":
-    st.warning(f"The latest run `{latest.get('run_id')}` ({latest.get('started_at', '?')}) ended "
-               f"**{latest.get('status')}**: {latest.get('error', 'no message')}. The dashboard shows the last "
-               "published run.", icon=":material/error:")
+    st.warning(
+        f"The latest run `{latest.get('run_id')}` ({latest.get('started_at', '?')}) ended "
+        f"**{latest.get('status')}**: {latest.get('error', 'no message')}. The dashboard shows the last "
+        "published run.",
+        icon=":material/error:",
+    )

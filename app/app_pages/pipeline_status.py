@@ -15,21 +15,46 @@ def history_rows(manifests: list[dict], records: list[dict], current: str) -> pl
     rows = []
     for m in manifests:
         t = m.get("timings") or {}
-        rows.append({
-            "run_id": m.get("run_id"), "status": m.get("status"), "current": m.get("run_id") == current,
-            "started_at": m.get("started_at"), "finished_at": m.get("finished_at"),
-            "seconds": t.get("total"), "quarantined": sum((m.get("quarantined") or {}).values()),
-            "checks_failed": (m.get("quality") or {}).get("failed"), "error": m.get("error"),
-        })
+        rows.append(
+            {
+                "run_id": m.get("run_id"),
+                "status": m.get("status"),
+                "current": m.get("run_id") == current,
+                "started_at": m.get("started_at"),
+                "finished_at": m.get("finished_at"),
+                "seconds": t.get("total"),
+                "quarantined": sum((m.get("quarantined") or {}).values()),
+                "checks_failed": (m.get("quality") or {}).get("failed"),
+                "error": m.get("error"),
+            }
+        )
     seen = {r["run_id"] for r in rows}
     for r in records:
         if r.get("run_id") not in seen:
-            rows.append({"run_id": r.get("run_id"), "status": r.get("status"), "current": False,
-                         "started_at": r.get("started_at"), "finished_at": r.get("finished_at"), "seconds": None,
-                         "quarantined": None, "checks_failed": None, "error": r.get("error")})
-    schema = {"run_id": pl.String, "status": pl.String, "current": pl.Boolean, "started_at": pl.String,
-              "finished_at": pl.String, "seconds": pl.Float64, "quarantined": pl.Int64, "checks_failed": pl.Int64,
-              "error": pl.String}
+            rows.append(
+                {
+                    "run_id": r.get("run_id"),
+                    "status": r.get("status"),
+                    "current": False,
+                    "started_at": r.get("started_at"),
+                    "finished_at": r.get("finished_at"),
+                    "seconds": None,
+                    "quarantined": None,
+                    "checks_failed": None,
+                    "error": r.get("error"),
+                }
+            )
+    schema = {
+        "run_id": pl.String,
+        "status": pl.String,
+        "current": pl.Boolean,
+        "started_at": pl.String,
+        "finished_at": pl.String,
+        "seconds": pl.Float64,
+        "quarantined": pl.Int64,
+        "checks_failed": pl.Int64,
+        "error": pl.String,
+    }
     return pl.DataFrame(rows, schema=schema).sort("started_at", descending=True, nulls_last=True)
 
 
@@ -37,12 +62,18 @@ run = data.current()
 ui.header("Pipeline Status", run)
 history = history_rows(data.manifests(run.uri), data.history_records(run.uri), run.run_id)
 statuses = history["status"].to_list()
-ui.kpis([
-    ("Runs", ui.count(history.height), "Every run recorded in the lake (manifests and run history)"),
-    ("Published", ui.count(statuses.count("published")), "Runs that passed every gate and moved CURRENT"),
-    ("Failed", ui.count(sum(s in ("failed", "failed_quality_gate") for s in statuses)), "Failed or blocked by a gate"),
-    ("Running", ui.count(statuses.count("running")), "Claimed and not finished"),
-])
+ui.kpis(
+    [
+        ("Runs", ui.count(history.height), "Every run recorded in the lake (manifests and run history)"),
+        ("Published", ui.count(statuses.count("published")), "Runs that passed every gate and moved CURRENT"),
+        (
+            "Failed",
+            ui.count(sum(s in ("failed", "failed_quality_gate") for s in statuses)),
+            "Failed or blocked by a gate",
+        ),
+        ("Running", ui.count(statuses.count("running")), "Claimed and not finished"),
+    ]
+)
 st.subheader("Run history")
 ui.table(history, seconds=st.column_config.NumberColumn("duration (s)", format="%.1f"))
 
@@ -57,19 +88,32 @@ left, right = st.columns(2)
 with left:
     st.markdown("**Stage timings** (seconds)")
     timings = manifest.get("timings") or {}
-    stages = pl.DataFrame([{"stage": s, "seconds": float(timings[s])} for s in STAGES if s in timings],
-                          schema={"stage": pl.String, "seconds": pl.Float64})
+    stages = pl.DataFrame(
+        [{"stage": s, "seconds": float(timings[s])} for s in STAGES if s in timings],
+        schema={"stage": pl.String, "seconds": pl.Float64},
+    )
     if stages.is_empty():
         st.caption("No timings recorded for this run.")
     else:
-        ui.chart(alt.Chart(stages, height=200).mark_bar().encode(
-            y=alt.Y("stage:N", sort=list(STAGES), title=None), x="seconds:Q", tooltip=["stage", "seconds"]))
+        ui.chart(
+            alt.Chart(stages, height=200)
+            .mark_bar()
+            .encode(
+                y=alt.Y("stage:N", sort=list(STAGES), title=None), x="seconds:Q", tooltip=["stage", "seconds"]
+            )
+        )
         st.caption(f"Total {timings.get('total', sum(stages['seconds'])):.1f} s")
 with right:
     st.markdown("**Slowest nodes**")
     nodes = manifest.get("node_timings") or {}
-    slow = pl.DataFrame({"node": list(nodes), "seconds": [float(v) for v in nodes.values()]},
-                        schema={"node": pl.String, "seconds": pl.Float64}).sort("seconds", descending=True).head(12)
+    slow = (
+        pl.DataFrame(
+            {"node": list(nodes), "seconds": [float(v) for v in nodes.values()]},
+            schema={"node": pl.String, "seconds": pl.Float64},
+        )
+        .sort("seconds", descending=True)
+        .head(12)
+    )
     ui.table(slow, seconds=st.column_config.NumberColumn(format="%.2f"))
 
 left, right = st.columns(2)
@@ -81,8 +125,13 @@ with left:
     else:
         rec = rec.with_columns(balanced=pl.col("rows_in") == pl.col("rows_kept") + pl.col("rows_quarantined"))
         count = st.column_config.NumberColumn(format="localized")
-        ui.table(rec, balanced=st.column_config.CheckboxColumn("balanced"), rows_in=count, rows_kept=count,
-                 rows_quarantined=count)
+        ui.table(
+            rec,
+            balanced=st.column_config.CheckboxColumn("balanced"),
+            rows_in=count,
+            rows_kept=count,
+            rows_quarantined=count,
+        )
 with right:
     quarantined = manifest.get("quarantined") or {}
     st.markdown(f"**Quarantine** ({sum(quarantined.values()):,} rows)")
@@ -112,11 +161,20 @@ image, why = dagtools.dag_image(code)
 if not image:
     st.info(why, icon=":material/info:")
 elif st.toggle("Show the whole pipeline DAG (Hamilton)", key="show_dag"):  # off by default: a large image
-    st.image(image, width="stretch", caption="Every node of the pipeline, raw files on the left; download the "
-             "full-size image to read the node names.")
+    st.image(
+        image,
+        width="stretch",
+        caption="Every node of the pipeline, raw files on the left; download the "
+        "full-size image to read the node names.",
+    )
     with open(image, "rb") as fh:
-        st.download_button("Download the full-size DAG (PNG)", fh.read(), file_name="spanishgas-dag.png",
-                           mime="image/png", icon=":material/download:")
+        st.download_button(
+            "Download the full-size DAG (PNG)",
+            fh.read(),
+            file_name="spanishgas-dag.png",
+            mime="image/png",
+            icon=":material/download:",
+        )
 
 st.markdown("**Lineage** — what a node or raw file depends on and feeds")
 nodes, err = dagtools.dag_nodes(code)

@@ -28,7 +28,12 @@ METRIC_UNITS = {
     "GateFailed": "Count",
 }
 SEVERITIES = ("info", "warning", "error", "critical")
-_LEVELS = {"info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR, "critical": logging.CRITICAL}
+_LEVELS = {
+    "info": logging.INFO,
+    "warning": logging.WARNING,
+    "error": logging.ERROR,
+    "critical": logging.CRITICAL,
+}
 SUBJECT_MAX = 99  # SNS: ASCII, no control characters, fewer than 100 characters
 MESSAGE_MAX = 200_000  # SNS allows 256 KB; stay well below it
 
@@ -43,8 +48,15 @@ def sns_subject(subject: str, severity: str) -> str:
 class Alerter:
     """Send alerts and metrics to the log, and to SNS / CloudWatch when a topic / namespace is given."""
 
-    def __init__(self, *, topic_arn: str | None = None, namespace: str | None = None, lake: str | None = None,
-                 sns=None, cloudwatch=None):
+    def __init__(
+        self,
+        *,
+        topic_arn: str | None = None,
+        namespace: str | None = None,
+        lake: str | None = None,
+        sns=None,
+        cloudwatch=None,
+    ):
         self.topic_arn, self.namespace, self.lake = topic_arn, namespace, lake
         self._sns, self._cw = sns, cloudwatch
         self.failures: Counter[str] = Counter()  # channel -> failed calls ("sns", "cloudwatch")
@@ -58,22 +70,36 @@ class Alerter:
             setattr(self, attr, client(name, timeout_s=5.0))
         return getattr(self, attr)
 
-    def alert(self, subject: str, message: str, *, severity: str = "warning", details: dict | None = None) -> None:
+    def alert(
+        self, subject: str, message: str, *, severity: str = "warning", details: dict | None = None
+    ) -> None:
         """Log the alert and, when a topic is configured, publish it to SNS as a JSON document."""
         if severity not in SEVERITIES:
             raise ValueError(f"severity must be one of {SEVERITIES}, not {severity!r}")
         log.log(_LEVELS[severity], "%s: %s%s", subject, message, f" {details}" if details else "")
         if not self.topic_arn:
             return
-        body = {"subject": subject, "severity": severity, "message": message, "details": details or {},
-                "lake": self.lake, "time": datetime.now(UTC).isoformat(timespec="seconds")}
+        body = {
+            "subject": subject,
+            "severity": severity,
+            "message": message,
+            "details": details or {},
+            "lake": self.lake,
+            "time": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
         text = json.dumps(_json_safe(body), ensure_ascii=False, allow_nan=False)
         if len(text.encode("utf-8")) > MESSAGE_MAX:
             body["details"] = {"truncated": True, "keys": sorted(map(str, (details or {}).keys()))[:100]}
             text = json.dumps(_json_safe(body), ensure_ascii=False, allow_nan=False)
-        self._send("sns", lambda: self._client("sns").publish(
-            TopicArn=self.topic_arn, Subject=sns_subject(subject, severity), Message=text,
-            MessageAttributes={"severity": {"DataType": "String", "StringValue": severity}}))
+        self._send(
+            "sns",
+            lambda: self._client("sns").publish(
+                TopicArn=self.topic_arn,
+                Subject=sns_subject(subject, severity),
+                Message=text,
+                MessageAttributes={"severity": {"DataType": "String", "StringValue": severity}},
+            ),
+        )
 
     def metrics(self, values: dict[str, float], *, unit_map: dict | None = None) -> None:
         """Log the values and, when a namespace is configured, put them as CloudWatch metrics."""
@@ -92,12 +118,18 @@ class Alerter:
         units = {**METRIC_UNITS, **(unit_map or {})}
         dims = [{"Name": "Lake", "Value": self.lake}] if self.lake else []
         now = datetime.now(UTC)
-        data = [{"MetricName": k, "Value": v, "Unit": units.get(k, "None"), "Timestamp": now, "Dimensions": dims}
-                for k, v in clean.items()]
+        data = [
+            {"MetricName": k, "Value": v, "Unit": units.get(k, "None"), "Timestamp": now, "Dimensions": dims}
+            for k, v in clean.items()
+        ]
         for i in range(0, len(data), 500):  # PutMetricData takes at most 1000 values per call
-            chunk = data[i: i + 500]
-            self._send("cloudwatch", lambda chunk=chunk: self._client("cloudwatch").put_metric_data(
-                Namespace=self.namespace, MetricData=chunk))
+            chunk = data[i : i + 500]
+            self._send(
+                "cloudwatch",
+                lambda chunk=chunk: self._client("cloudwatch").put_metric_data(
+                    Namespace=self.namespace, MetricData=chunk
+                ),
+            )
 
     def _send(self, channel: str, call) -> None:
         try:
@@ -105,8 +137,13 @@ class Alerter:
             self.sent[channel] += 1
         except Exception as exc:  # noqa: BLE001 - an alert channel must never break the run
             self.failures[channel] += 1
-            log.error("could not send to %s (%s failures so far): %s: %s",
-                      channel, self.failures[channel], type(exc).__name__, exc)
+            log.error(
+                "could not send to %s (%s failures so far): %s: %s",
+                channel,
+                self.failures[channel],
+                type(exc).__name__,
+                exc,
+            )
 
 
 def _json_safe(obj):

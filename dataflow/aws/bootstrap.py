@@ -38,7 +38,9 @@ def wait_for_endpoint(timeout_s: float = 60.0) -> None:
 def create_bucket(bucket: str) -> bool:
     """Create ``bucket`` in the current region if it does not exist (True if created)."""
     s3 = client("s3")
-    kwargs = {} if region() == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region()}}
+    kwargs = (
+        {} if region() == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region()}}
+    )
     try:
         s3.create_bucket(Bucket=bucket, **kwargs)
         return True
@@ -51,8 +53,13 @@ def bootstrap(bucket: str, table: str, topic: str) -> dict:
     created_bucket = create_bucket(bucket)
     created_table = create_runs_table(table)
     topic_arn = client("sns").create_topic(Name=topic)["TopicArn"]
-    return {"bucket": bucket, "bucket_created": created_bucket, "table": table, "table_created": created_table,
-            "topic_arn": topic_arn}
+    return {
+        "bucket": bucket,
+        "bucket_created": created_bucket,
+        "table": table,
+        "table_created": created_table,
+        "topic_arn": topic_arn,
+    }
 
 
 def names_from_env() -> tuple[str, str, str, str | None]:
@@ -64,7 +71,7 @@ def names_from_env() -> tuple[str, str, str, str | None]:
         raise BootstrapError(f"{ENV_RUNS_TABLE} is not set")
     if not arn or arn.count(":") != 5:
         raise BootstrapError(f"{ENV_ALERTS_TOPIC} must be an SNS topic ARN, got {arn!r}")
-    return lake[len("s3://"):].split("/", 1)[0], table, arn.rsplit(":", 1)[1], arn
+    return lake[len("s3://") :].split("/", 1)[0], table, arn.rsplit(":", 1)[1], arn
 
 
 def has_raw(uri: str | None = None) -> bool:
@@ -77,7 +84,9 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m dataflow.aws.bootstrap", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="cmd", required=True)
     init = sub.add_parser("init", help="create bucket, runs table and alerts topic")
-    init.add_argument("--wait", type=float, default=60.0, help="seconds to wait for the endpoint (default 60)")
+    init.add_argument(
+        "--wait", type=float, default=60.0, help="seconds to wait for the endpoint (default 60)"
+    )
     sub.add_parser("has-raw", help="exit 0 if <lake>/raw/ has files, 1 if it is empty")
     a = p.parse_args(argv)
     try:
@@ -87,9 +96,11 @@ def main(argv: list[str] | None = None) -> int:
         wait_for_endpoint(a.wait)
         out = bootstrap(bucket, table, topic)
         if out["topic_arn"] != arn:
-            raise BootstrapError(f"the emulator created topic {out['topic_arn']} but the services use {arn}: "
-                                 "set EMULATOR_ACCOUNT_ID to the emulator's account (moto: 123456789012, "
-                                 "LocalStack: 000000000000); `just up moto` does this")
+            raise BootstrapError(
+                f"the emulator created topic {out['topic_arn']} but the services use {arn}: "
+                "set EMULATOR_ACCOUNT_ID to the emulator's account (moto: 123456789012, "
+                "LocalStack: 000000000000); `just up moto` does this"
+            )
         print(f"bootstrap: bucket {bucket}, table {table}, topic {out['topic_arn']} ready")
         return 0
     except Exception as exc:  # noqa: BLE001 - one clear line for the container log

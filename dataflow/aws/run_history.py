@@ -92,8 +92,9 @@ class RunHistory(ABC):
     def list_runs(self, limit: int = 50) -> list[dict]:
         """The latest runs, newest first."""
 
-    def mark_succeeded(self, run_id: str, *, timings: dict, rows: dict, published: bool,
-                       now: datetime | None = None) -> None:
+    def mark_succeeded(
+        self, run_id: str, *, timings: dict, rows: dict, published: bool, now: datetime | None = None
+    ) -> None:
         """Record success (timings in seconds, row counts, whether the run was published)."""
         self._mark(run_id, SUCCEEDED, now, timings=dict(timings), rows=dict(rows), published=bool(published))
 
@@ -104,7 +105,9 @@ class RunHistory(ABC):
     def _mark(self, run_id: str, status: str, now: datetime | None, **fields: Any) -> None:
         _check_id(run_id)
         if run_id not in self._claims:
-            raise StaleClaimError(f"run {run_id} was not claimed by this worker; refusing to mark it {status}")
+            raise StaleClaimError(
+                f"run {run_id} was not claimed by this worker; refusing to mark it {status}"
+            )
         token, claimed_epoch = self._claims[run_id]
         t = _utc(now)
         fields.update(status=status, finished_at=_iso(t), duration_s=round(t.timestamp() - claimed_epoch, 3))
@@ -115,9 +118,16 @@ class RunHistory(ABC):
 
     def _new_claim(self, run_id: str, inputs_fingerprint: str, now: datetime, attempt: int) -> dict:
         token = uuid.uuid4().hex
-        return {HASH_KEY: run_id, LIST_INDEX_HASH: KIND, "status": RUNNING, "inputs_fingerprint": inputs_fingerprint,
-                "claim_token": token, LIST_INDEX_RANGE: _iso(now), "claimed_epoch": now.timestamp(),
-                "attempt": attempt}
+        return {
+            HASH_KEY: run_id,
+            LIST_INDEX_HASH: KIND,
+            "status": RUNNING,
+            "inputs_fingerprint": inputs_fingerprint,
+            "claim_token": token,
+            LIST_INDEX_RANGE: _iso(now),
+            "claimed_epoch": now.timestamp(),
+            "attempt": attempt,
+        }
 
 
 # ---- DynamoDB --------------------------------------------------------------------------------------------
@@ -173,14 +183,33 @@ class DynamoRunHistory(RunHistory):
         _check_id(run_id)
         t = _utc(now)
         rec = self._new_claim(run_id, inputs_fingerprint, t, 0)
-        names = {"#s": "status", "#k": LIST_INDEX_HASH, "#st": LIST_INDEX_RANGE, "#e": "error",
-                 "#r": "rows", "#t": "timings", "#p": "published", "#f": "finished_at", "#d": "duration_s"}
-        values = {":running": RUNNING, ":failed": FAILED, ":kind": KIND, ":fp": inputs_fingerprint,
-                  ":tok": rec["claim_token"], ":iso": rec[LIST_INDEX_RANGE], ":epoch": rec["claimed_epoch"],
-                  ":cutoff": t.timestamp() - self.abandon_after.total_seconds(), ":zero": 0, ":one": 1}
+        names = {
+            "#s": "status",
+            "#k": LIST_INDEX_HASH,
+            "#st": LIST_INDEX_RANGE,
+            "#e": "error",
+            "#r": "rows",
+            "#t": "timings",
+            "#p": "published",
+            "#f": "finished_at",
+            "#d": "duration_s",
+        }
+        values = {
+            ":running": RUNNING,
+            ":failed": FAILED,
+            ":kind": KIND,
+            ":fp": inputs_fingerprint,
+            ":tok": rec["claim_token"],
+            ":iso": rec[LIST_INDEX_RANGE],
+            ":epoch": rec["claimed_epoch"],
+            ":cutoff": t.timestamp() - self.abandon_after.total_seconds(),
+            ":zero": 0,
+            ":one": 1,
+        }
         try:
             self._call(
-                "claim", self._ddb.update_item,
+                "claim",
+                self._ddb.update_item,
                 Key={HASH_KEY: {"S": run_id}},
                 UpdateExpression=(
                     "SET #s = :running, #k = :kind, inputs_fingerprint = :fp, claim_token = :tok, #st = :iso, "
@@ -211,10 +240,15 @@ class DynamoRunHistory(RunHistory):
         values.update({":tok": self._av(token), ":running": self._av(RUNNING)})
         names["#s0"] = "status"
         try:
-            self._call("update", self._ddb.update_item, Key={HASH_KEY: {"S": run_id}},
-                       UpdateExpression=f"SET {sets}",
-                       ConditionExpression="#s0 = :running AND claim_token = :tok",
-                       ExpressionAttributeNames=names, ExpressionAttributeValues=values)
+            self._call(
+                "update",
+                self._ddb.update_item,
+                Key={HASH_KEY: {"S": run_id}},
+                UpdateExpression=f"SET {sets}",
+                ConditionExpression="#s0 = :running AND claim_token = :tok",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+            )
         except ClientError as exc:
             raise StaleClaimError(
                 f"run {run_id}: this worker's claim was taken over (abandoned and reclaimed); "
@@ -222,14 +256,20 @@ class DynamoRunHistory(RunHistory):
             ) from exc
 
     def get(self, run_id: str) -> dict | None:
-        resp = self._call("get", self._ddb.get_item, Key={HASH_KEY: {"S": _check_id(run_id)}}, ConsistentRead=True)
+        resp = self._call(
+            "get", self._ddb.get_item, Key={HASH_KEY: {"S": _check_id(run_id)}}, ConsistentRead=True
+        )
         return self._item(resp["Item"]) if "Item" in resp else None
 
     def list_runs(self, limit: int = 50) -> list[dict]:
         out: list[dict] = []
-        kwargs: dict = {"IndexName": LIST_INDEX, "KeyConditionExpression": "#k = :kind",
-                        "ExpressionAttributeNames": {"#k": LIST_INDEX_HASH},
-                        "ExpressionAttributeValues": {":kind": {"S": KIND}}, "ScanIndexForward": False}
+        kwargs: dict = {
+            "IndexName": LIST_INDEX,
+            "KeyConditionExpression": "#k = :kind",
+            "ExpressionAttributeNames": {"#k": LIST_INDEX_HASH},
+            "ExpressionAttributeValues": {":kind": {"S": KIND}},
+            "ScanIndexForward": False,
+        }
         while len(out) < limit:
             resp = self._call("query", self._ddb.query, Limit=limit - len(out), **kwargs)
             out += [self._item(i) for i in resp.get("Items", [])]
@@ -244,15 +284,20 @@ def table_spec(table_name: str) -> dict:
     return {
         "TableName": table_name,
         "BillingMode": "PAY_PER_REQUEST",
-        "AttributeDefinitions": [{"AttributeName": n, "AttributeType": "S"}
-                                 for n in (HASH_KEY, LIST_INDEX_HASH, LIST_INDEX_RANGE)],
+        "AttributeDefinitions": [
+            {"AttributeName": n, "AttributeType": "S"} for n in (HASH_KEY, LIST_INDEX_HASH, LIST_INDEX_RANGE)
+        ],
         "KeySchema": [{"AttributeName": HASH_KEY, "KeyType": "HASH"}],
-        "GlobalSecondaryIndexes": [{
-            "IndexName": LIST_INDEX,
-            "KeySchema": [{"AttributeName": LIST_INDEX_HASH, "KeyType": "HASH"},
-                          {"AttributeName": LIST_INDEX_RANGE, "KeyType": "RANGE"}],
-            "Projection": {"ProjectionType": "ALL"},
-        }],
+        "GlobalSecondaryIndexes": [
+            {
+                "IndexName": LIST_INDEX,
+                "KeySchema": [
+                    {"AttributeName": LIST_INDEX_HASH, "KeyType": "HASH"},
+                    {"AttributeName": LIST_INDEX_RANGE, "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
     }
 
 
@@ -263,7 +308,9 @@ def create_runs_table(table_name: str, *, ddb=None) -> bool:
     ddb = ddb or client("dynamodb")
     try:
         ddb.create_table(**table_spec(table_name))
-        ddb.get_waiter("table_exists").wait(TableName=table_name, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+        ddb.get_waiter("table_exists").wait(
+            TableName=table_name, WaiterConfig={"Delay": 1, "MaxAttempts": 60}
+        )
         return True
     except ddb.exceptions.ResourceInUseException:
         pass
@@ -271,8 +318,10 @@ def create_runs_table(table_name: str, *, ddb=None) -> bool:
     keys = [(k["AttributeName"], k["KeyType"]) for k in desc["KeySchema"]]
     indexes = {i["IndexName"] for i in desc.get("GlobalSecondaryIndexes", [])}
     if keys != [(HASH_KEY, "HASH")] or LIST_INDEX not in indexes:
-        raise RunHistoryError(f"table {table_name} exists with key {keys} and indexes {sorted(indexes)}; "
-                              f"expected hash key {HASH_KEY!r} and index {LIST_INDEX!r}")
+        raise RunHistoryError(
+            f"table {table_name} exists with key {keys} and indexes {sorted(indexes)}; "
+            f"expected hash key {HASH_KEY!r} and index {LIST_INDEX!r}"
+        )
     return False
 
 
@@ -327,8 +376,10 @@ class LakeRunHistory(RunHistory):
         with self._locked():
             rec = self.get(run_id)
             if not rec or rec.get("status") != RUNNING or rec.get("claim_token") != token:
-                raise StaleClaimError(f"run {run_id}: this worker's claim was taken over; "
-                                      f"not overwriting the newer attempt with status {fields['status']}")
+                raise StaleClaimError(
+                    f"run {run_id}: this worker's claim was taken over; "
+                    f"not overwriting the newer attempt with status {fields['status']}"
+                )
             self.lake.write_json(self._key(run_id), {**rec, **fields})
 
     def get(self, run_id: str) -> dict | None:

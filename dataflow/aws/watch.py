@@ -28,7 +28,9 @@ def raw_listing(lake: Lake) -> Listing:
         strip = len(lake.prefix) + 1 if lake.prefix else 0
         out: Listing = {}
         try:
-            for page in lake.client.get_paginator("list_objects_v2").paginate(Bucket=lake.bucket, Prefix=prefix):
+            for page in lake.client.get_paginator("list_objects_v2").paginate(
+                Bucket=lake.bucket, Prefix=prefix
+            ):
                 for obj in page.get("Contents", []):
                     out[obj["Key"][strip:]] = (obj["Size"], obj.get("ETag", ""))
         except Exception as exc:  # botocore errors: report as a lake problem
@@ -52,11 +54,23 @@ def _default_run(uri: str) -> Any:
 class Watcher:
     """One poll at a time: remembers the last listing, when it last changed, and what was already run."""
 
-    def __init__(self, uri: str, *, debounce_s: float = 60, run: Callable[[str], Any] | None = None,
-                 progress: Callable[[str], None] = print, clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        uri: str,
+        *,
+        debounce_s: float = 60,
+        run: Callable[[str], Any] | None = None,
+        progress: Callable[[str], None] = print,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self.uri = uri
         self.lake = Lake.open(uri)
-        self.debounce_s, self.run, self.progress, self.clock = debounce_s, run or _default_run, progress, clock
+        self.debounce_s, self.run, self.progress, self.clock = (
+            debounce_s,
+            run or _default_run,
+            progress,
+            clock,
+        )
         self._last: Listing | None = None
         self._changed_at = 0.0
         self._handled: Listing = {}
@@ -73,8 +87,10 @@ class Watcher:
         if listing != self._last:
             self._last, self._changed_at = listing, now
             if listing and listing != self._handled:
-                self.progress(f"watch: raw/ changed ({len(listing)} files); waiting {self.debounce_s:g}s "
-                              "for uploads to settle")
+                self.progress(
+                    f"watch: raw/ changed ({len(listing)} files); waiting {self.debounce_s:g}s "
+                    "for uploads to settle"
+                )
             return False
         if not listing or listing == self._handled or now - self._changed_at < self.debounce_s:
             return False
@@ -82,7 +98,9 @@ class Watcher:
         self.progress(f"watch: raw/ stable for {self.debounce_s:g}s ({len(listing)} files): starting a run")
         try:
             result = self.run(self.uri)
-            self.progress(f"watch: run {getattr(result, 'run_id', '?')} ended: {getattr(result, 'status', result)}")
+            self.progress(
+                f"watch: run {getattr(result, 'run_id', '?')} ended: {getattr(result, 'status', result)}"
+            )
         except Exception as exc:  # noqa: BLE001 - the watcher outlives a failed run; the next upload retries
             log.exception("run on %s failed", self.uri)
             self.progress(f"watch: run failed: {type(exc).__name__}: {exc}")
@@ -91,18 +109,26 @@ class Watcher:
         return True
 
 
-def wait_until_settled(uri: str | None = None, *, quiet_s: float = 60, timeout_s: float = 900,
-                       poll_s: float = 10, progress: Callable[[str], None] = print,
-                       clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep,
-                       ) -> Listing:
+def wait_until_settled(
+    uri: str | None = None,
+    *,
+    quiet_s: float = 60,
+    timeout_s: float = 900,
+    poll_s: float = 10,
+    progress: Callable[[str], None] = print,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Listing:
     """Block until ``raw/`` is non-empty and unchanged for ``quiet_s`` (for a run started by an S3 event)."""
     lake = Lake.open(lake_uri(uri))
     start = clock()
     last, since = raw_listing(lake), clock()
     while not last or clock() - since < quiet_s:
         if clock() - start > timeout_s:
-            raise LakeError(f"{lake.uri_of(RAW_PREFIX)} did not settle within {timeout_s:g}s "
-                            f"({len(last)} files, still changing or empty)")
+            raise LakeError(
+                f"{lake.uri_of(RAW_PREFIX)} did not settle within {timeout_s:g}s "
+                f"({len(last)} files, still changing or empty)"
+            )
         sleep(poll_s)
         listing = raw_listing(lake)
         if listing != last:
@@ -111,9 +137,17 @@ def wait_until_settled(uri: str | None = None, *, quiet_s: float = 60, timeout_s
     return last
 
 
-def watch(uri: str | None = None, *, interval_s: float = 30, debounce_s: float = 60, once: bool = False,
-          run: Callable[[str], Any] | None = None, progress: Callable[[str], None] = print,
-          stop: threading.Event | None = None, max_polls: int | None = None) -> list[Any]:
+def watch(
+    uri: str | None = None,
+    *,
+    interval_s: float = 30,
+    debounce_s: float = 60,
+    once: bool = False,
+    run: Callable[[str], Any] | None = None,
+    progress: Callable[[str], None] = print,
+    stop: threading.Event | None = None,
+    max_polls: int | None = None,
+) -> list[Any]:
     """Poll ``<lake>/raw/`` every ``interval_s``; return the runs' results when stopped (or after one if ``once``)."""
     w = Watcher(lake_uri(uri), debounce_s=debounce_s, run=run, progress=progress)
     progress(f"watch: polling {w.lake.uri_of(RAW_PREFIX)} every {interval_s:g}s (debounce {debounce_s:g}s)")
@@ -131,7 +165,9 @@ def watch(uri: str | None = None, *, interval_s: float = 30, debounce_s: float =
 def main(argv: list[str] | None = None) -> int:
     """``python -m dataflow.aws.watch``: the same as ``spanishgas watch``."""
     p = argparse.ArgumentParser(prog="spanishgas watch", description=__doc__.splitlines()[0])
-    p.add_argument("--lake", default=None, help="lake folder or s3://bucket/prefix (default: $SPANISHGAS_LAKE)")
+    p.add_argument(
+        "--lake", default=None, help="lake folder or s3://bucket/prefix (default: $SPANISHGAS_LAKE)"
+    )
     p.add_argument("--interval", type=float, default=30, help="seconds between polls (default 30)")
     p.add_argument("--debounce", type=float, default=60, help="seconds raw/ must stay unchanged (default 60)")
     p.add_argument("--once", action="store_true", help="exit after the first run")

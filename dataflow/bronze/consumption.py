@@ -24,9 +24,15 @@ from dataflow.validation import PanderaPolarsValidator
 
 EARLIEST, LATEST = dt.datetime(2000, 1, 1), dt.datetime(2099, 12, 31, 23)  # plausible reading times
 SYSTEMATIC_SHARE = 0.5  # a file where more rows than this break the rules is broken as a whole
-QUARANTINE_SCHEMA = {"customer_id": pl.Utf8, "timestamp": pl.Utf8, "consumption_elec_kwh": pl.Utf8,
-                     "consumption_gas_m3": pl.Utf8, "_source_file": pl.Utf8, "_row_number": pl.Int64,
-                     "_reason": pl.Utf8}
+QUARANTINE_SCHEMA = {
+    "customer_id": pl.Utf8,
+    "timestamp": pl.Utf8,
+    "consumption_elec_kwh": pl.Utf8,
+    "consumption_gas_m3": pl.Utf8,
+    "_source_file": pl.Utf8,
+    "_row_number": pl.Int64,
+    "_reason": pl.Utf8,
+}
 _DUPLICATE_CONFLICT = "duplicate (customer_id, timestamp) with different readings; no copy kept"
 _DUPLICATE_EXACT = "exact duplicate of another row for the same customer and hour; one copy kept"
 
@@ -42,15 +48,19 @@ def _calendar(con: duckdb.DuckDBPyConnection, first: dt.datetime | None, last: d
     if first is not None and last is not None:
         first, last = max(first, EARLIEST), min(last, LATEST)
     if first is None or last is None or first > last:
-        con.sql("CREATE TEMP TABLE cal AS SELECT NULL::TIMESTAMP AS ts, NULL::INTEGER AS c, NULL::SMALLINT AS hm "
-                "WHERE FALSE")
+        con.sql(
+            "CREATE TEMP TABLE cal AS SELECT NULL::TIMESTAMP AS ts, NULL::INTEGER AS c, NULL::SMALLINT AS hm "
+            "WHERE FALSE"
+        )
     else:
         con.sql(f"CREATE TEMP TABLE cal AS {T.hour_calendar_sql(first, last)}")
 
 
 def _time_span(con: duckdb.DuckDBPyConnection, source: ConsumptionSource) -> tuple[dt.datetime | None, ...]:
     """First and last timestamp over all files, file by file (a Parquet file answers from its statistics)."""
-    spans = [con.sql(f"SELECT min(ts), max(ts) FROM ({f.typed_select()})").fetchall()[0] for f in source.files]
+    spans = [
+        con.sql(f"SELECT min(ts), max(ts) FROM ({f.typed_select()})").fetchall()[0] for f in source.files
+    ]
     firsts, lasts = [a for a, _ in spans if a is not None], [b for _, b in spans if b is not None]
     return (min(firsts) if firsts else None), (max(lasts) if lasts else None)
 
@@ -71,10 +81,15 @@ def _monthly_sql(groups: str, where: str) -> str:
     k = T.CLASSES_PER_MONTH
 
     def tiers(col: str, name: str) -> str:
-        parts = [(f"c % {k} = {T.PEAK}", "tier_1_peak"), (f"c % {k} = {T.STANDARD}", "tier_2_standard"),
-                 (f"c % {k} IN ({T.OFFPEAK}, {T.HOLIDAY})", "tier_3_offpeak")]
-        return ", ".join(f"round(coalesce(sum({col}) FILTER (WHERE {cond}), 0), 6) AS {name}_{suffix}"
-                         for cond, suffix in parts)
+        parts = [
+            (f"c % {k} = {T.PEAK}", "tier_1_peak"),
+            (f"c % {k} = {T.STANDARD}", "tier_2_standard"),
+            (f"c % {k} IN ({T.OFFPEAK}, {T.HOLIDAY})", "tier_3_offpeak"),
+        ]
+        return ", ".join(
+            f"round(coalesce(sum({col}) FILTER (WHERE {cond}), 0), 6) AS {name}_{suffix}"
+            for cond, suffix in parts
+        )
 
     return f"""
         SELECT customer_id,
@@ -94,14 +109,19 @@ def _monthly_sql(groups: str, where: str) -> str:
 def raw_consumption(raw_inventory: RawInventory) -> ConsumptionSource:
     """Every hourly consumption file (CSV or Parquet), each checked for the contract columns and readable types."""
     con = connect()
-    return ConsumptionSource(tuple(inspect_file(con, f.key, str(f.local_path), f.format, f.sha256)
-                                   for f in raw_inventory.consumption))
+    return ConsumptionSource(
+        tuple(
+            inspect_file(con, f.key, str(f.local_path), f.format, f.sha256) for f in raw_inventory.consumption
+        )
+    )
 
 
 def _good(ident: str) -> str:
     """The full row rule, timestamp included (what the calendar join checks in the fast pass)."""
-    return (f"coalesce({_valid(ident)} AND epoch_us(ts) % {T.HOUR_US} = 0 "
-            f"AND ts BETWEEN TIMESTAMP '{EARLIEST}' AND TIMESTAMP '{LATEST}', false)")
+    return (
+        f"coalesce({_valid(ident)} AND epoch_us(ts) % {T.HOUR_US} = 0 "
+        f"AND ts BETWEEN TIMESTAMP '{EARLIEST}' AND TIMESTAMP '{LATEST}', false)"
+    )
 
 
 def _id_list(ids: list[str]) -> str:
@@ -113,8 +133,10 @@ def _id_list(ids: list[str]) -> str:
 def _fast_rows(source: ConsumptionSource) -> str:
     """Every file's rows for the one pass; a file whose Parquet statistics prove it NULL- and ±inf-free skips
     the per-row check (an empty id or a NaN still shows in its customer-month and is rechecked)."""
-    return "\nUNION ALL\n".join(f"SELECT * FROM ({f.typed_select()})" + ("" if f.screened else
-                                  f" WHERE {_valid('customer_id')}") for f in source.files)
+    return "\nUNION ALL\n".join(
+        f"SELECT * FROM ({f.typed_select()})" + ("" if f.screened else f" WHERE {_valid('customer_id')}")
+        for f in source.files
+    )
 
 
 def _recheck_rows(typed: str, raw_ids: list[str]) -> str:
@@ -138,10 +160,21 @@ def bronze_customer_month(raw_consumption: ConsumptionSource) -> pl.DataFrame:
     con.sql("""CREATE TEMP TABLE recheck AS SELECT DISTINCT trim(customer_id) AS customer_id FROM groups
                WHERE trim(customer_id) <> '' AND (customer_id <> trim(customer_id) OR n > distinct_hours
                                                   OR NOT isfinite(es) OR NOT isfinite(gs))""")
-    frames = [con.sql(_monthly_sql("groups", "trim(customer_id) <> '' AND trim(customer_id) NOT IN "
-                                   "(SELECT customer_id FROM recheck)")).pl()]
-    raw_ids = [r[0] for r in con.sql("SELECT DISTINCT customer_id FROM groups WHERE trim(customer_id) IN "
-                                     "(SELECT customer_id FROM recheck)").fetchall()]
+    frames = [
+        con.sql(
+            _monthly_sql(
+                "groups",
+                "trim(customer_id) <> '' AND trim(customer_id) NOT IN (SELECT customer_id FROM recheck)",
+            )
+        ).pl()
+    ]
+    raw_ids = [
+        r[0]
+        for r in con.sql(
+            "SELECT DISTINCT customer_id FROM groups WHERE trim(customer_id) IN "
+            "(SELECT customer_id FROM recheck)"
+        ).fetchall()
+    ]
     if raw_ids:
         con.sql(f"CREATE TEMP TABLE regroups AS {_group_sql(_recheck_rows(typed, raw_ids))}")
         frames.append(con.sql(_monthly_sql("regroups", "TRUE")).pl())
@@ -150,24 +183,31 @@ def bronze_customer_month(raw_consumption: ConsumptionSource) -> pl.DataFrame:
 
 def _reasons_sql() -> str:
     """Every rule a row breaks, in words, joined with '; '."""
+
     def reading(col: str, v: str) -> str:
-        return (f"CASE WHEN \"raw_{col}\" IS NULL THEN '{col} is empty' "
-                f"WHEN {v} IS NULL THEN '{col} is not a number' "
-                f"WHEN NOT isfinite({v}) THEN '{col} is not a finite number' END")
+        return (
+            f"CASE WHEN \"raw_{col}\" IS NULL THEN '{col} is empty' "
+            f"WHEN {v} IS NULL THEN '{col} is not a number' "
+            f"WHEN NOT isfinite({v}) THEN '{col} is not a finite number' END"
+        )
 
-    return ("concat_ws('; ', "
-            "CASE WHEN customer_id IS NULL OR trim(customer_id) = '' THEN 'customer_id is empty' END, "
-            "CASE WHEN raw_timestamp IS NULL THEN 'timestamp is empty' "
-            "WHEN ts IS NULL THEN 'timestamp is not a date-time (expected YYYY-MM-DD HH:MM:SS)' "
-            f"WHEN epoch_us(ts) % {T.HOUR_US} <> 0 THEN 'timestamp is not on the hour' "
-            f"WHEN ts NOT BETWEEN TIMESTAMP '{EARLIEST}' AND TIMESTAMP '{LATEST}' "
-            f"THEN 'timestamp is outside the years {EARLIEST.year}–{LATEST.year}' END, "
-            f"{reading('consumption_elec_kwh', 'e')}, {reading('consumption_gas_m3', 'g')})")
+    return (
+        "concat_ws('; ', "
+        "CASE WHEN customer_id IS NULL OR trim(customer_id) = '' THEN 'customer_id is empty' END, "
+        "CASE WHEN raw_timestamp IS NULL THEN 'timestamp is empty' "
+        "WHEN ts IS NULL THEN 'timestamp is not a date-time (expected YYYY-MM-DD HH:MM:SS)' "
+        f"WHEN epoch_us(ts) % {T.HOUR_US} <> 0 THEN 'timestamp is not on the hour' "
+        f"WHEN ts NOT BETWEEN TIMESTAMP '{EARLIEST}' AND TIMESTAMP '{LATEST}' "
+        f"THEN 'timestamp is outside the years {EARLIEST.year}–{LATEST.year}' END, "
+        f"{reading('consumption_elec_kwh', 'e')}, {reading('consumption_gas_m3', 'g')})"
+    )
 
 
-_RAW_COLUMNS = ('"raw_customer_id" AS customer_id, "raw_timestamp" AS "timestamp", '
-                '"raw_consumption_elec_kwh" AS consumption_elec_kwh, '
-                '"raw_consumption_gas_m3" AS consumption_gas_m3, _source_file, _row_number')
+_RAW_COLUMNS = (
+    '"raw_customer_id" AS customer_id, "raw_timestamp" AS "timestamp", '
+    '"raw_consumption_elec_kwh" AS consumption_elec_kwh, '
+    '"raw_consumption_gas_m3" AS consumption_gas_m3, _source_file, _row_number'
+)
 _BAD_ROWS = f"SELECT {_RAW_COLUMNS}, {_reasons_sql()} AS _reason FROM audit WHERE NOT _good"
 
 
@@ -176,11 +216,19 @@ def _stop_if_systematic(con: duckdb.DuckDBPyConnection, source: ConsumptionSourc
     bad = dict(con.sql("SELECT _source_file, count(*) FROM audit WHERE NOT _good GROUP BY 1").fetchall())
     for file in source.files:
         if file.rows and bad.get(file.key, 0) / file.rows > SYSTEMATIC_SHARE:
-            row = con.sql(f"{_BAD_ROWS} AND _source_file = $key LIMIT 1", params={"key": file.key}).pl().row(0, named=True)
+            row = (
+                con.sql(f"{_BAD_ROWS} AND _source_file = $key LIMIT 1", params={"key": file.key})
+                .pl()
+                .row(0, named=True)
+            )
             column = row["_reason"].split(" ", 1)[0]
-            raise ContractError(file.key, column, f"{bad[file.key]:,} of {file.rows:,} rows break the contract "
-                                f"(row {row['_row_number']}: {row['_reason']}); the file is unusable as a whole",
-                                row.get(column))
+            raise ContractError(
+                file.key,
+                column,
+                f"{bad[file.key]:,} of {file.rows:,} rows break the contract "
+                f"(row {row['_row_number']}: {row['_reason']}); the file is unusable as a whole",
+                row.get(column),
+            )
 
 
 def _duplicate_rows(con: duckdb.DuckDBPyConnection, kept: pl.DataFrame) -> pl.DataFrame | None:
@@ -188,9 +236,12 @@ def _duplicate_rows(con: duckdb.DuckDBPyConnection, kept: pl.DataFrame) -> pl.Da
     good = con.sql("SELECT customer_id, count(*) AS good FROM audit WHERE _good GROUP BY customer_id").pl()
     kept_hours = kept.group_by("customer_id").agg(pl.col("hours_with_reading").sum())
     trimmed = good.with_columns(pl.col("customer_id").str.strip_chars(" ").alias("cid"))
-    recheck = (trimmed.group_by("cid").agg(pl.col("good").sum())
-               .join(kept_hours.rename({"customer_id": "cid"}), on="cid", how="left")
-               .filter(pl.col("good") > pl.col("hours_with_reading").fill_null(0)))  # more rows than hours kept
+    recheck = (
+        trimmed.group_by("cid")
+        .agg(pl.col("good").sum())
+        .join(kept_hours.rename({"customer_id": "cid"}), on="cid", how="left")
+        .filter(pl.col("good") > pl.col("hours_with_reading").fill_null(0))
+    )  # more rows than hours kept
     raw_ids = trimmed.join(recheck.select("cid"), on="cid")["customer_id"].to_list()
     if not raw_ids:
         return None
@@ -205,27 +256,43 @@ def _duplicate_rows(con: duckdb.DuckDBPyConnection, kept: pl.DataFrame) -> pl.Da
         FROM x WHERE conflict OR copy > 1""").pl()
 
 
-def quarantine_consumption(raw_consumption: ConsumptionSource, bronze_customer_month: pl.DataFrame) -> pl.DataFrame:
+def quarantine_consumption(
+    raw_consumption: ConsumptionSource, bronze_customer_month: pl.DataFrame
+) -> pl.DataFrame:
     """Hourly rows set aside, as written, with file, row number and reason; read again only when rows are missing."""
     kept = bronze_customer_month.select("customer_id", "hours_with_reading")
     if raw_consumption.rows == int(kept["hours_with_reading"].sum()):
         return pl.DataFrame(schema=QUARANTINE_SCHEMA)  # every row was kept: nothing to look for
     con = connect()
-    con.sql(f"CREATE TEMP VIEW audit AS SELECT *, {_good('trim(customer_id)')} AS _good FROM ({raw_consumption.audit_sql()})")
+    con.sql(
+        f"CREATE TEMP VIEW audit AS SELECT *, {_good('trim(customer_id)')} AS _good FROM ({raw_consumption.audit_sql()})"
+    )
     _stop_if_systematic(con, raw_consumption)
     frames = [con.sql(_BAD_ROWS).pl(), _duplicate_rows(con, kept)]
-    return pl.concat([f.cast(QUARANTINE_SCHEMA) for f in frames if f is not None]).sort("_source_file", "_row_number")
+    return pl.concat([f.cast(QUARANTINE_SCHEMA) for f in frames if f is not None]).sort(
+        "_source_file", "_row_number"
+    )
 
 
-def consumption_reconciliation(raw_consumption: ConsumptionSource, quarantine_consumption: pl.DataFrame,
-                               bronze_customer_month: pl.DataFrame) -> pl.DataFrame:
+def consumption_reconciliation(
+    raw_consumption: ConsumptionSource,
+    quarantine_consumption: pl.DataFrame,
+    bronze_customer_month: pl.DataFrame,
+) -> pl.DataFrame:
     """Hourly rows read = rows kept (hours summed into a month) + rows quarantined, checked exactly."""
     rows_in, quarantined = raw_consumption.rows, quarantine_consumption.height
     kept = int(bronze_customer_month["hours_with_reading"].sum())
     if rows_in != kept + quarantined:
-        raise RuntimeError(f"consumption: {rows_in} hourly rows read but {kept} kept + {quarantined} "
-                           "quarantined; rows were lost or invented between reading and summing (a bronze bug)")
-    return pl.DataFrame({"dataset": ["consumption"], "rows_in": [rows_in], "rows_kept": [kept],
-                         "rows_quarantined": [quarantined]},
-                        schema={"dataset": pl.Utf8, "rows_in": pl.Int64, "rows_kept": pl.Int64,
-                                "rows_quarantined": pl.Int64})
+        raise RuntimeError(
+            f"consumption: {rows_in} hourly rows read but {kept} kept + {quarantined} "
+            "quarantined; rows were lost or invented between reading and summing (a bronze bug)"
+        )
+    return pl.DataFrame(
+        {
+            "dataset": ["consumption"],
+            "rows_in": [rows_in],
+            "rows_kept": [kept],
+            "rows_quarantined": [quarantined],
+        },
+        schema={"dataset": pl.Utf8, "rows_in": pl.Int64, "rows_kept": pl.Int64, "rows_quarantined": pl.Int64},
+    )

@@ -9,8 +9,11 @@ import polars as pl
 from dataflow.errors import UserError
 
 
-def bronze_customer(raw_customer_attributes: pl.DataFrame, raw_customer_contracts: pl.DataFrame,
-                    bronze_customer_month: pl.DataFrame) -> pl.DataFrame:
+def bronze_customer(
+    raw_customer_attributes: pl.DataFrame,
+    raw_customer_contracts: pl.DataFrame,
+    bronze_customer_month: pl.DataFrame,
+) -> pl.DataFrame:
     """Every customer of the attributes file with their contract dates and first/last reading and hours read.
 
     A customer with no contract row keeps null dates; one with no readings keeps null reading columns.
@@ -32,6 +35,8 @@ def latest_reading_date(bronze_customer_month: pl.DataFrame) -> dt.date:
     """The calendar day of the most recent hourly reading kept (the data's 'today')."""
     latest = bronze_customer_month["last_reading_at"].max()
     if latest is None:
-        raise UserError("no hourly consumption reading was kept, so there is no latest reading date; "
-                        "check quarantine/…/consumption for why every row was rejected")
+        raise UserError(
+            "no hourly consumption reading was kept, so there is no latest reading date; "
+            "check quarantine/…/consumption for why every row was rejected"
+        )
     return latest.date()

@@ -13,8 +13,11 @@ _TIERS = [f"{c}_tier_{t}" for c in ("elec_kwh", "gas_m3") for t in ("1_peak", "2
 BRONZE_CUSTOMER_MONTH_SCHEMA = pa.DataFrameSchema(
     {
         "customer_id": _ID,
-        "month": pa.Column(pl.Date, pa.Check(lambda d: d.lazyframe.select(pl.col(d.key).dt.day() == 1),
-                                             name="first_of_month"), nullable=False),
+        "month": pa.Column(
+            pl.Date,
+            pa.Check(lambda d: d.lazyframe.select(pl.col(d.key).dt.day() == 1), name="first_of_month"),
+            nullable=False,
+        ),
         "monthly_elec_kwh": _KWH,
         "monthly_gas_m3": _KWH,
         "monthly_gas_kwh": _KWH,
@@ -26,5 +29,8 @@ BRONZE_CUSTOMER_MONTH_SCHEMA = pa.DataFrameSchema(
         "first_reading_at": pa.Column(pl.Datetime("us"), nullable=False),
         "last_reading_at": pa.Column(pl.Datetime("us"), nullable=False),
     },
-    unique=["customer_id", "month"], strict=True, ordered=True, name="bronze_customer_month",
+    unique=["customer_id", "month"],
+    strict=True,
+    ordered=True,
+    name="bronze_customer_month",
 )

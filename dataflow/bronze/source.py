@@ -16,11 +16,26 @@ from dataflow.errors import ContractError
 REQUIRED = ("customer_id", "timestamp", "consumption_elec_kwh", "consumption_gas_m3")
 THREADS = 2
 MEMORY_LIMIT = "2GB"
-_NUMBERS = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
-             "UBIGINT", "FLOAT", "DOUBLE"}
+_NUMBERS = {
+    "TINYINT",
+    "SMALLINT",
+    "INTEGER",
+    "BIGINT",
+    "HUGEINT",
+    "UTINYINT",
+    "USMALLINT",
+    "UINTEGER",
+    "UBIGINT",
+    "FLOAT",
+    "DOUBLE",
+}
 TIMESTAMP_FORMATS = "['%Y-%m-%d %H:%M:%S', '%Y-%m-%dT%H:%M:%S']"  # text timestamps the contract accepts
-_NATIVE = {"customer_id": "VARCHAR", "timestamp": "TIMESTAMP", "consumption_elec_kwh": "DOUBLE",
-           "consumption_gas_m3": "DOUBLE"}
+_NATIVE = {
+    "customer_id": "VARCHAR",
+    "timestamp": "TIMESTAMP",
+    "consumption_elec_kwh": "DOUBLE",
+    "consumption_gas_m3": "DOUBLE",
+}
 _TIMESTAMPS = {"TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS"}
 
 
@@ -47,10 +62,15 @@ def _typed(col: str, dtype: str, key: str) -> str:
             return q
         if dtype in _TIMESTAMPS:
             return f"CAST({q} AS TIMESTAMP)"
-        if dtype == "VARCHAR":  # a function, not TRY_CAST: DuckDB 2.0 pushes casts into the CSV reader as strict
+        if (
+            dtype == "VARCHAR"
+        ):  # a function, not TRY_CAST: DuckDB 2.0 pushes casts into the CSV reader as strict
             return f"try_strptime(trim({q}), {TIMESTAMP_FORMATS})"
-        rule = ("must be local clock time without a time zone" if "TIME ZONE" in dtype
-                else "must be a date-time (Parquet timestamp or text YYYY-MM-DD HH:MM:SS)")
+        rule = (
+            "must be local clock time without a time zone"
+            if "TIME ZONE" in dtype
+            else "must be a date-time (Parquet timestamp or text YYYY-MM-DD HH:MM:SS)"
+        )
         raise ContractError(key, col, f"{rule}; the file stores it as {dtype}", dtype)
     if dtype == "DOUBLE":
         return q
@@ -79,14 +99,18 @@ class ConsumptionFile:
         if self.format == "parquet":
             return f"read_parquet({path}, file_row_number={str(numbered).lower()})"
         ordinality = " WITH ORDINALITY" if numbered else ""  # 1-based data row number
-        return f"read_csv({path}, header=true, all_varchar=true, delim=',', quote='\"', escape='\"'){ordinality}"
+        return (
+            f"read_csv({path}, header=true, all_varchar=true, delim=',', quote='\"', escape='\"'){ordinality}"
+        )
 
     def typed_select(self) -> str:
         """customer_id, ts, e, g in contract types."""
         t = dict(self.types)
         cols = [_typed(c, t[c], self.key) for c in REQUIRED]
-        return (f"SELECT {cols[0]} AS customer_id, {cols[1]} AS ts, {cols[2]} AS e, {cols[3]} AS g "
-                f"FROM {self.reader()}")
+        return (
+            f"SELECT {cols[0]} AS customer_id, {cols[1]} AS ts, {cols[2]} AS e, {cols[3]} AS g "
+            f"FROM {self.reader()}"
+        )
 
     def audit_select(self) -> str:
         """The typed columns plus the values as written, the file key and the row number, for quarantine."""
@@ -94,10 +118,12 @@ class ConsumptionFile:
         typed = [_typed(c, t[c], self.key) for c in REQUIRED]
         text = [f'CAST("{c}" AS VARCHAR)' for c in REQUIRED]
         row = "file_row_number + 1" if self.format == "parquet" else "ordinality"
-        return (f"SELECT {typed[0]} AS customer_id, {typed[1]} AS ts, {typed[2]} AS e, {typed[3]} AS g, "
-                + ", ".join(f'{x} AS "raw_{c}"' for x, c in zip(text, REQUIRED, strict=True))
-                + f", {_literal(self.key)} AS _source_file, CAST({row} AS BIGINT) AS _row_number "
-                f"FROM {self.reader(numbered=True)}")
+        return (
+            f"SELECT {typed[0]} AS customer_id, {typed[1]} AS ts, {typed[2]} AS e, {typed[3]} AS g, "
+            + ", ".join(f'{x} AS "raw_{c}"' for x, c in zip(text, REQUIRED, strict=True))
+            + f", {_literal(self.key)} AS _source_file, CAST({row} AS BIGINT) AS _row_number "
+            f"FROM {self.reader(numbered=True)}"
+        )
 
 
 @dataclass(frozen=True)
@@ -139,7 +165,9 @@ def _stats_screen(con: duckdb.DuckDBPyConnection, path: str) -> bool:
     return True
 
 
-def inspect_file(con: duckdb.DuckDBPyConnection, key: str, path: str, fmt: str, sha256: str = "") -> ConsumptionFile:
+def inspect_file(
+    con: duckdb.DuckDBPyConnection, key: str, path: str, fmt: str, sha256: str = ""
+) -> ConsumptionFile:
     """Open one file, check it has every contract column, and note the columns' types."""
     probe = ConsumptionFile(key, str(path), fmt, ())
     try:
@@ -154,8 +182,12 @@ def inspect_file(con: duckdb.DuckDBPyConnection, key: str, path: str, fmt: str, 
     for c in REQUIRED:
         _typed(c, types[c], key)  # a column of an unusable type stops the run here, not mid-pipeline
     try:  # Parquet: from the footer, instantly; CSV: one parse of the file
-        (rows,), = con.sql(f"SELECT count(*) FROM {probe.reader()}").fetchall()
+        ((rows,),) = con.sql(f"SELECT count(*) FROM {probe.reader()}").fetchall()
     except duckdb.Error as exc:
         raise ContractError(key, None, f"cannot be read to the end: {str(exc).splitlines()[0]}") from exc
-    screened = fmt == "parquet" and all(types[c] == t for c, t in _NATIVE.items()) and _stats_screen(con, str(path))
-    return ConsumptionFile(key, str(path), fmt, tuple((c, types[c]) for c in REQUIRED), int(rows), sha256, screened)
+    screened = (
+        fmt == "parquet" and all(types[c] == t for c, t in _NATIVE.items()) and _stats_screen(con, str(path))
+    )
+    return ConsumptionFile(
+        key, str(path), fmt, tuple((c, types[c]) for c in REQUIRED), int(rows), sha256, screened
+    )

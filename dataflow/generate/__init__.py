@@ -40,8 +40,10 @@ class GenerateSummary:
     seconds: float = 0.0
 
     def describe(self) -> str:
-        lines = [f"generated {self.lake}: {self.customers:,} customers active on 2025-01-01 "
-                 f"({self.drawn:,} incl. 2024 leavers), seed {self.seed}, {self.seconds:.1f} s"]
+        lines = [
+            f"generated {self.lake}: {self.customers:,} customers active on 2025-01-01 "
+            f"({self.drawn:,} incl. 2024 leavers), seed {self.seed}, {self.seconds:.1f} s"
+        ]
         for key, rows, size in self.files:
             lines.append(f"  {key:48s} {rows:>13,} rows {size / 1e6:>9.1f} MB")
         return "\n".join(lines)
@@ -51,10 +53,17 @@ def _csv(df: pl.DataFrame, path: Path) -> None:
     df.write_csv(path, date_format="%Y-%m-%d", null_value="")
 
 
-def generate(lake_uri: str, customers: int = DEFAULT_CUSTOMERS, seed: int = 42,
-             consumption_format: str = "parquet", progress: Callable[[str], None] = lambda _m: None, *,
-             as_of_dates: tuple[date, ...] = labels.AS_OF_DEFAULT, horizon_days: int = labels.HORIZON_DEFAULT,
-             workers: int | None = None) -> GenerateSummary:
+def generate(
+    lake_uri: str,
+    customers: int = DEFAULT_CUSTOMERS,
+    seed: int = 42,
+    consumption_format: str = "parquet",
+    progress: Callable[[str], None] = lambda _m: None,
+    *,
+    as_of_dates: tuple[date, ...] = labels.AS_OF_DEFAULT,
+    horizon_days: int = labels.HORIZON_DEFAULT,
+    workers: int | None = None,
+) -> GenerateSummary:
     """Write ``<lake>/raw/`` (the seven contract files) and ``<lake>/truth/`` for a synthetic book."""
     if consumption_format not in ("parquet", "csv"):
         raise ValueError("consumption_format must be 'parquet' or 'csv'")
@@ -74,16 +83,20 @@ def generate(lake_uri: str, customers: int = DEFAULT_CUSTOMERS, seed: int = 42,
         raw, truth = stage / "raw", stage / "truth"
         rows: dict[str, int] = {}
         progress("writing customers, contracts, interactions, prices, costs, labels …")
-        for name, df in (("customer_attributes", tables.attributes(book, seed)),
-                         ("customer_contracts", tables.contracts(book, seed))):
+        for name, df in (
+            ("customer_attributes", tables.attributes(book, seed)),
+            ("customer_contracts", tables.contracts(book, seed)),
+        ):
             _csv(df, raw / RAW_FILES[name])
             rows[RAW_FILES[name]] = len(df)
         records = tables.interaction_records(book, sched, seed)
         (raw / RAW_FILES["customer_interactions"]).write_bytes(tables.interactions_json(records))
         rows[RAW_FILES["customer_interactions"]] = len(records)
         c = prices.costs(seed)
-        for name, df in (("price_history", prices.price_frame(book, c, seed)),
-                         ("costs_by_province_month", prices.costs_frame(c))):
+        for name, df in (
+            ("price_history", prices.price_frame(book, c, seed)),
+            ("costs_by_province_month", prices.costs_frame(c)),
+        ):
             _csv(df, raw / RAW_FILES[name])
             rows[RAW_FILES[name]] = len(df)
         lab, probs, snap = labels.label_frames(book, as_of_dates, horizon_days)
@@ -91,12 +104,20 @@ def generate(lake_uri: str, customers: int = DEFAULT_CUSTOMERS, seed: int = 42,
         rows[RAW_FILES["churn_label"]] = len(lab)
         _csv(snap, truth / "scoring_snapshot.csv")
         _csv(probs, truth / "label_probabilities.csv")
-        tables.truth_customers(book, sched).write_parquet(truth / "customers.parquet", compression="zstd",
-                                                          statistics=False)
-        rows.update({"scoring_snapshot.csv": len(snap), "label_probabilities.csv": len(probs),
-                     "customers.parquet": len(book["segment"]), "generator.json": 1})
-        _write_generator_json(truth / "generator.json", customers, seed, consumption_format, as_of_dates,
-                              horizon_days)
+        tables.truth_customers(book, sched).write_parquet(
+            truth / "customers.parquet", compression="zstd", statistics=False
+        )
+        rows.update(
+            {
+                "scoring_snapshot.csv": len(snap),
+                "label_probabilities.csv": len(probs),
+                "customers.parquet": len(book["segment"]),
+                "generator.json": 1,
+            }
+        )
+        _write_generator_json(
+            truth / "generator.json", customers, seed, consumption_format, as_of_dates, horizon_days
+        )
         progress("writing hourly readings …")
         m = consumption.meters(book, seed)
         for name, n in writer.write_consumption(m, raw, consumption_format, progress, workers):
@@ -128,15 +149,24 @@ def _clear_previous(lake: Lake) -> None:
         lake.delete(key)
 
 
-def _write_generator_json(path: Path, customers: int, seed: int, fmt: str, as_of: tuple[date, ...],
-                          horizon: int) -> None:
+def _write_generator_json(
+    path: Path, customers: int, seed: int, fmt: str, as_of: tuple[date, ...], horizon: int
+) -> None:
     import json
 
     import numpy as np
 
-    consts = {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in vars(C).items()
-              if k.isupper() and not isinstance(v, np.datetime64)}
-    doc = {"customers": customers, "seed": seed, "consumption_format": fmt,
-           "as_of_dates": [d.isoformat() for d in as_of], "horizon_days": horizon,
-           "calibration": consts}
+    consts = {
+        k: (v.tolist() if isinstance(v, np.ndarray) else v)
+        for k, v in vars(C).items()
+        if k.isupper() and not isinstance(v, np.datetime64)
+    }
+    doc = {
+        "customers": customers,
+        "seed": seed,
+        "consumption_format": fmt,
+        "as_of_dates": [d.isoformat() for d in as_of],
+        "horizon_days": horizon,
+        "calibration": consts,
+    }
     path.write_text(json.dumps(doc, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")

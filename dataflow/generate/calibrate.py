@@ -84,9 +84,19 @@ def _features(book, sch, idx: np.ndarray, day: int) -> np.ndarray:
     lk = last_kind[idx]
     onehot = np.stack([(lk == k) for k in range(len(interactions.KINDS))], axis=1)
     elapsed = min(max(day, 0), 365) / 365
-    cols = [ren, tenure, book["high_comp"][idx], book["channel"][idx], book["dual_fuel"][idx],
-            book["price_rise"][idx] * elapsed, book["segment"][idx], n_contacts[idx], onehot,
-            day - last_day[idx], ren + day - last_day[idx]]
+    cols = [
+        ren,
+        tenure,
+        book["high_comp"][idx],
+        book["channel"][idx],
+        book["dual_fuel"][idx],
+        book["price_rise"][idx] * elapsed,
+        book["segment"][idx],
+        n_contacts[idx],
+        onehot,
+        day - last_day[idx],
+        ren + day - last_day[idx],
+    ]
     return np.column_stack(cols).astype(float)
 
 

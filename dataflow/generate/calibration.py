@@ -24,12 +24,45 @@ P_SECOND_RESIDENCE = 0.022  # among residential
 RES_POWER_KW = np.round(np.arange(2, 10) * 1.15, 2)  # 2.3 … 10.35
 RES_POWER_P = np.array([0.10, 0.20, 0.28, 0.14, 0.16, 0.05, 0.04, 0.03])
 SECOND_RES_POWER_P = np.array([0.20, 0.35, 0.25, 0.08, 0.08, 0.02, 0.01, 0.01])
-IND_POWER_COUNTS = {10: 1832, 15: 28, 20: 10, 25: 9, 30: 25, 35: 12, 40: 6, 45: 8, 50: 8, 55: 5, 60: 4, 65: 5,
-                    70: 4, 75: 5, 80: 8, 85: 4, 90: 2, 95: 4, 100: 3, 105: 2, 110: 2, 115: 1, 120: 3,
-                    130: 5, 140: 1, 145: 1, 150: 12}  # real extract counts; > 10 kW is Corporate
+IND_POWER_COUNTS = {
+    10: 1832,
+    15: 28,
+    20: 10,
+    25: 9,
+    30: 25,
+    35: 12,
+    40: 6,
+    45: 8,
+    50: 8,
+    55: 5,
+    60: 4,
+    65: 5,
+    70: 4,
+    75: 5,
+    80: 8,
+    85: 4,
+    90: 2,
+    95: 4,
+    100: 3,
+    105: 2,
+    110: 2,
+    115: 1,
+    120: 3,
+    130: 5,
+    140: 1,
+    145: 1,
+    150: 12,
+}  # real extract counts; > 10 kW is Corporate
 # sales channel: (raw code, draw probability); Unknown is split between two raw spellings
-CHANNELS = ("presencial_comercial", "desconocido", "unknown", "comparador", "oficina", "telemarketing",
-            "web_propia")
+CHANNELS = (
+    "presencial_comercial",
+    "desconocido",
+    "unknown",
+    "comparador",
+    "oficina",
+    "telemarketing",
+    "web_propia",
+)
 CHANNEL_P = np.array([0.452, 0.160, 0.103, 0.131, 0.091, 0.062, 0.0012])
 CHANNEL_DIRT = 0.03  # share of channel values written with stray spaces or upper case
 # tenure buckets at 2024-12-31 (days = months × 30): 0–6m, 6–12m, 1–2y, 2–5y, 5y+ (back to 2009-12-28)
@@ -44,8 +77,15 @@ PRODUCT_CHANGE_MEAN_DAYS = 330  # days back from the extract (or churn) to the l
 # ---- the churn process ---------------------------------------------------------------------------------
 # Causes combine into one linear predictor eta (log-odds units) per customer and renewal cycle.
 ETA_COMPETITION = 0.50  # high-competition province
-ETA_CHANNEL = {"presencial_comercial": 0.30, "oficina": 0.10, "telemarketing": -0.15, "desconocido": -0.25,
-               "unknown": -0.25, "comparador": -0.50, "web_propia": -0.80}
+ETA_CHANNEL = {
+    "presencial_comercial": 0.30,
+    "oficina": 0.10,
+    "telemarketing": -0.15,
+    "desconocido": -0.25,
+    "unknown": -0.25,
+    "comparador": -0.50,
+    "web_propia": -0.80,
+}
 ETA_TENURE = ((2.0, 0.30), (5.0, 0.15), (np.inf, -0.55))  # (tenure years at renewal below, effect)
 ETA_PRICE_RISE = 5.0  # per unit of relative tier-1 rise over 2024 (+7% → +0.35)
 ETA_DUAL_FUEL = -0.30
@@ -63,7 +103,10 @@ EXPIRED_HAZARD_PER_DAY = 0.00040
 # ---- interactions --------------------------------------------------------------------------------------
 # contacts in a renewal cycle happen OFFSET days before that renewal; dissatisfied customers call later
 CONTACT_P_HIGH = 0.99  # P(at least one contact in a cycle) in a dissatisfaction episode
-CONTACT_P_LOW = {"24": 0.16, "25": 0.48}  # … otherwise; the extract's contacts are mostly about the 2025 renewal
+CONTACT_P_LOW = {
+    "24": 0.16,
+    "25": 0.48,
+}  # … otherwise; the extract's contacts are mostly about the 2025 renewal
 EXTRA_CONTACT_P_HIGH, EXTRA_CONTACT_P_LOW = 0.30, 0.06  # P(a further contact), repeated
 NOTICE_DAYS, NOTICE_RESPONSE_DAYS = 140, 7.0  # renewal letters go out 165 days ahead; the unhappy react
 EARLIER_CONTACT_GAP = (20, 70)  # days between an unhappy customer's earlier contacts
@@ -72,10 +115,23 @@ OFFSET_RANGE = (4, 406)
 NEW_CUSTOMER_CONTACT_DAYS = 30  # a dissatisfied new customer's call comes within this many days of activation
 # text kinds for the decisive (last) contact of a cycle; earlier contacts use the *_EARLY mixes
 KINDS_HIGH = {"complaint_neg": 0.50, "complaint_neu": 0.17, "cancel": 0.07, "renewal_neg": 0.26}
-KINDS_LOW = {"renewal_pos": 0.560, "renewal_neu": 0.325, "account": 0.040, "billing": 0.020, "plan": 0.018,
-             "pricing": 0.027, "complaint_neg": 0.004, "renewal_neg": 0.002}
-KINDS_EARLY_HIGH = {"complaint_neg": 0.05, "renewal_neu": 0.55, "pricing": 0.20, "billing": 0.15,
-                    "complaint_neu": 0.05}
+KINDS_LOW = {
+    "renewal_pos": 0.560,
+    "renewal_neu": 0.325,
+    "account": 0.040,
+    "billing": 0.020,
+    "plan": 0.018,
+    "pricing": 0.027,
+    "complaint_neg": 0.004,
+    "renewal_neg": 0.002,
+}
+KINDS_EARLY_HIGH = {
+    "complaint_neg": 0.05,
+    "renewal_neu": 0.55,
+    "pricing": 0.20,
+    "billing": 0.15,
+    "complaint_neu": 0.05,
+}
 
 # ---- prices and costs ----------------------------------------------------------------------------------
 ELEC_COST_RANGE = (0.0761, 0.0811)  # province mean elec_var_cost €/kWh

@@ -24,9 +24,13 @@ def eta(book: dict[str, np.ndarray], renewal_day: np.ndarray) -> np.ndarray:
     chan = np.array([C.ETA_CHANNEL[c] for c in C.CHANNELS])[book["channel"]]
     years = (renewal_day - book["activation"]) / 365.25
     tenure = np.select([years < lim for lim, _ in C.ETA_TENURE], [e for _, e in C.ETA_TENURE])
-    return (C.ETA_COMPETITION * book["high_comp"] + chan + tenure
-            + C.ETA_PRICE_RISE * (book["price_rise"] - C.PRICE_RISE_MEDIAN)
-            + C.ETA_DUAL_FUEL * book["dual_fuel"])
+    return (
+        C.ETA_COMPETITION * book["high_comp"]
+        + chan
+        + tenure
+        + C.ETA_PRICE_RISE * (book["price_rise"] - C.PRICE_RISE_MEDIAN)
+        + C.ETA_DUAL_FUEL * book["dual_fuel"]
+    )
 
 
 def hazard_integral(book: dict[str, np.ndarray], a: np.ndarray, b: np.ndarray) -> np.ndarray:

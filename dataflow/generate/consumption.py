@@ -20,8 +20,14 @@ from dataflow.generate import rng
 from dataflow.generate.population import SEGMENTS
 
 ROWS_PER_GROUP = 2_000_000
-SCHEMA = pa.schema([("customer_id", pa.string()), ("timestamp", pa.timestamp("us")),
-                    ("consumption_elec_kwh", pa.float64()), ("consumption_gas_m3", pa.float64())])
+SCHEMA = pa.schema(
+    [
+        ("customer_id", pa.string()),
+        ("timestamp", pa.timestamp("us")),
+        ("consumption_elec_kwh", pa.float64()),
+        ("consumption_gas_m3", pa.float64()),
+    ]
+)
 T0_US = np.datetime64("2024-01-01T00:00:00", "us").astype(np.int64)
 HOUR_US = 3_600_000_000
 DAILY_SD = np.array([0.15, 0.25, 0.10, 0.05], np.float32)  # day-to-day wobble by segment
@@ -52,9 +58,18 @@ def meters(book: dict[str, np.ndarray], seed: int) -> Meters:
     start = np.clip(book["activation"], 0, L.DAYS) * 24
     end = np.clip(book["churn_day"], 0, C.READINGS_END_DAY) * 24
     noise = np.array([C.NOISE_SD[s] for s in SEGMENTS], np.float32)[seg]
-    return Meters(book["customer_id"], seg, book["elec_kwh_year"].astype(np.float32),
-                  book["gas_m3_year"].astype(np.float32), start.astype(np.int64), end.astype(np.int64),
-                  L.elec_variant(seg, phase, amp), L.gas_variant(seg, phase), noise, seed)
+    return Meters(
+        book["customer_id"],
+        seg,
+        book["elec_kwh_year"].astype(np.float32),
+        book["gas_m3_year"].astype(np.float32),
+        start.astype(np.int64),
+        end.astype(np.int64),
+        L.elec_variant(seg, phase, amp),
+        L.gas_variant(seg, phase),
+        noise,
+        seed,
+    )
 
 
 def blocks(m: Meters, month: int) -> Iterator[tuple[int, np.ndarray]]:
@@ -63,7 +78,7 @@ def blocks(m: Meters, month: int) -> Iterator[tuple[int, np.ndarray]]:
     active = np.flatnonzero((m.start_h < h1) & (m.end_h > h0))
     per = max(1, ROWS_PER_GROUP // (h1 - h0))
     for b, lo in enumerate(range(0, len(active), per)):
-        yield b, active[lo:lo + per]
+        yield b, active[lo : lo + per]
 
 
 class Buffers:
@@ -125,20 +140,37 @@ def block_table(m: Meters, month: int, block: int, cust: np.ndarray, buf: Buffer
     n, nh = len(cust), h1 - h0
     shp = L.shapes()
     seg = m.segment[cust]
-    elec = _series(buf.f32[0], m.elec[cust], m.elec_shape[cust], np.ascontiguousarray(shp["elec"][:, h0:h1]),
-                   DAILY_SD[seg], m.noise[cust], g, buf.f32[2])
+    elec = _series(
+        buf.f32[0],
+        m.elec[cust],
+        m.elec_shape[cust],
+        np.ascontiguousarray(shp["elec"][:, h0:h1]),
+        DAILY_SD[seg],
+        m.noise[cust],
+        g,
+        buf.f32[2],
+    )
     gas = buf.f32[1][: n * nh].reshape(n, nh)
     gas[:] = 0
     gc = np.flatnonzero(m.gas[cust] > 0)
     if len(gc):
-        gas[gc] = _series(np.empty(len(gc) * nh, np.float32), m.gas[cust][gc], m.gas_shape[cust][gc],
-                          np.ascontiguousarray(shp["gas"][:, h0:h1]), DAILY_SD[seg[gc]],
-                          np.full(len(gc), 0.25, np.float32), g, buf.f32[2])
+        gas[gc] = _series(
+            np.empty(len(gc) * nh, np.float32),
+            m.gas[cust][gc],
+            m.gas_shape[cust][gc],
+            np.ascontiguousarray(shp["gas"][:, h0:h1]),
+            DAILY_SD[seg[gc]],
+            np.full(len(gc), 0.25, np.float32),
+            g,
+            buf.f32[2],
+        )
     hours = np.arange(h0, h1)
     partial = (m.start_h[cust] > h0) | (m.end_h[cust] < h1)
     keep = None
     if partial.any():
-        keep = ((hours[None, :] >= m.start_h[cust, None]) & (hours[None, :] < m.end_h[cust, None])).reshape(-1)
+        keep = ((hours[None, :] >= m.start_h[cust, None]) & (hours[None, :] < m.end_h[cust, None])).reshape(
+            -1
+        )
     elec_v = _f64(buf.f64[0], elec, keep, buf.f32[2])
     gas_v = _f64(buf.f64[1], gas, keep, buf.f32[2])
     ts, idx = buf.ts[: n * nh].reshape(n, nh), buf.idx[: n * nh].reshape(n, nh)
@@ -151,8 +183,10 @@ def block_table(m: Meters, month: int, block: int, cust: np.ndarray, buf: Buffer
     elec_v /= 1000.0
     gas_v /= 1000.0
     ids = pa.DictionaryArray.from_arrays(_arrow(pa.int32(), idx), pa.array(m.ids[cust], pa.string()))
-    return pa.table([ids, _arrow(pa.timestamp("us"), ts), _arrow(pa.float64(), elec_v),
-                     _arrow(pa.float64(), gas_v)], names=SCHEMA.names)
+    return pa.table(
+        [ids, _arrow(pa.timestamp("us"), ts), _arrow(pa.float64(), elec_v), _arrow(pa.float64(), gas_v)],
+        names=SCHEMA.names,
+    )
 
 
 def _dirt(g: np.random.Generator, elec_wh: np.ndarray, gas_l: np.ndarray) -> None:
@@ -171,4 +205,3 @@ def _dirt(g: np.random.Generator, elec_wh: np.ndarray, gas_l: np.ndarray) -> Non
 def active_hours(m: Meters) -> int:
     """Total number of hourly rows the book produces."""
     return int(np.clip(m.end_h - m.start_h, 0, None).sum())
-

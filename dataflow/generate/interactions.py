@@ -11,16 +11,32 @@ import numpy as np
 
 from dataflow.generate import calibration as C
 
-KINDS = ("renewal_pos", "renewal_neu", "renewal_neg", "complaint_neg", "complaint_neu", "cancel", "pricing",
-         "billing", "plan", "account", "general")
+KINDS = (
+    "renewal_pos",
+    "renewal_neu",
+    "renewal_neg",
+    "complaint_neg",
+    "complaint_neu",
+    "cancel",
+    "pricing",
+    "billing",
+    "plan",
+    "account",
+    "general",
+)
 KIND = {k: i for i, k in enumerate(KINDS)}
 # what the NLP of dataflow/nlp.py must read in each kind's texts (checked by the tests)
 EXPECTED = {
-    "renewal_pos": ("Contract Renewal", "positive"), "renewal_neu": ("Contract Renewal", "neutral"),
-    "renewal_neg": ("Contract Renewal", "negative"), "complaint_neg": ("Complaint / Escalation", "negative"),
-    "complaint_neu": ("Complaint / Escalation", "neutral"), "cancel": ("Cancellation / Switch", "negative"),
-    "pricing": ("Pricing Offers", "neutral"), "billing": ("Billing / Payment", "neutral"),
-    "plan": ("Plan / Product Inquiry", "neutral"), "account": ("Account / Service Inquiry", "neutral"),
+    "renewal_pos": ("Contract Renewal", "positive"),
+    "renewal_neu": ("Contract Renewal", "neutral"),
+    "renewal_neg": ("Contract Renewal", "negative"),
+    "complaint_neg": ("Complaint / Escalation", "negative"),
+    "complaint_neu": ("Complaint / Escalation", "neutral"),
+    "cancel": ("Cancellation / Switch", "negative"),
+    "pricing": ("Pricing Offers", "neutral"),
+    "billing": ("Billing / Payment", "neutral"),
+    "plan": ("Plan / Product Inquiry", "neutral"),
+    "account": ("Account / Service Inquiry", "neutral"),
     "general": ("General / Operational Contact", "neutral"),
 }
 CHANNELS = ("phone", "email", "chat", "office")
@@ -68,12 +84,23 @@ def schedule(g: np.random.Generator, book: dict[str, np.ndarray]) -> dict[str, n
         soon = joined + g.integers(1, C.NEW_CUSTOMER_CONTACT_DAYS + 1, len(idx))
         day = np.where(late, np.minimum(soon, renewal[idx] - C.OFFSET_RANGE[0]), day)
         offset = renewal[idx] - day
-        parts.append({"idx": idx, "day": day, "kind": kind, "to_renewal": offset, "high": hi,
-                      "channel": g.choice(len(CHANNELS), len(idx), p=CHANNEL_P).astype(np.int8)})
+        parts.append(
+            {
+                "idx": idx,
+                "day": day,
+                "kind": kind,
+                "to_renewal": offset,
+                "high": hi,
+                "channel": g.choice(len(CHANNELS), len(idx), p=CHANNEL_P).astype(np.int8),
+            }
+        )
     s = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
     i = s["idx"]
-    keep = ((s["day"] >= np.maximum(book["activation"][i], 0)) & (s["day"] < C.INTERACTIONS_END_DAY)
-            & (s["day"] < book["churn_day"][i]))
+    keep = (
+        (s["day"] >= np.maximum(book["activation"][i], 0))
+        & (s["day"] < C.INTERACTIONS_END_DAY)
+        & (s["day"] < book["churn_day"][i])
+    )
     s = {k: v[keep] for k, v in s.items()}
     order = np.lexsort((s["day"], s["idx"]))
     s = {k: v[order] for k, v in s.items()}

@@ -42,8 +42,12 @@ def renewal_as_of(next_renewal: np.ndarray, day: int | np.ndarray) -> np.ndarray
 
 def _rows(book: dict[str, np.ndarray], idx: np.ndarray, day: int, horizon: int) -> dict[str, np.ndarray]:
     churned = (book["churn_day"][idx] >= day) & (book["churn_day"][idx] < day + horizon)
-    return {"idx": idx, "day": np.full(len(idx), day), "churned": churned,
-            "proba": true_proba(book, idx, np.full(len(idx), day), horizon)}
+    return {
+        "idx": idx,
+        "day": np.full(len(idx), day),
+        "churned": churned,
+        "proba": true_proba(book, idx, np.full(len(idx), day), horizon),
+    }
 
 
 def active_on(book: dict[str, np.ndarray], day: int) -> np.ndarray:
@@ -51,27 +55,44 @@ def active_on(book: dict[str, np.ndarray], day: int) -> np.ndarray:
     return np.flatnonzero((book["activation"] < day) & (book["churn_day"] >= day))
 
 
-def label_frames(book: dict[str, np.ndarray], as_of: tuple[date, ...], horizon: int
-                 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+def label_frames(
+    book: dict[str, np.ndarray], as_of: tuple[date, ...], horizon: int
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """(churn_label.csv, truth/label_probabilities.csv, truth/scoring_snapshot.csv) as frames."""
     parts = [_rows(book, active_on(book, d), d, horizon) for d in as_of_days(as_of)]
     lab = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
     ids = book["customer_id"][lab["idx"]]
     label_date = to_dates(lab["day"])
     effective = np.where(lab["churned"], to_dates(book["churn_day"][lab["idx"]]), np.datetime64("NaT"))
-    labels = pl.DataFrame({
-        "customer_id": ids, "label_date": label_date, "horizon_days": np.full(len(ids), horizon),
-        "churned_within_horizon": lab["churned"].astype(np.int8), "churn_effective_date": effective,
-    })
-    probs = pl.DataFrame({"customer_id": ids, "label_date": label_date,
-                          "horizon_days": np.full(len(ids), horizon), "true_proba": np.round(lab["proba"], 6)})
+    labels = pl.DataFrame(
+        {
+            "customer_id": ids,
+            "label_date": label_date,
+            "horizon_days": np.full(len(ids), horizon),
+            "churned_within_horizon": lab["churned"].astype(np.int8),
+            "churn_effective_date": effective,
+        }
+    )
+    probs = pl.DataFrame(
+        {
+            "customer_id": ids,
+            "label_date": label_date,
+            "horizon_days": np.full(len(ids), horizon),
+            "true_proba": np.round(lab["proba"], 6),
+        }
+    )
     snap = _rows(book, active_on(book, C.SCORING_DAY), C.SCORING_DAY, horizon)
     snap_ids = book["customer_id"][snap["idx"]]
-    snapshot = pl.DataFrame({
-        "customer_id": snap_ids, "as_of_date": to_dates(snap["day"]),
-        "horizon_days": np.full(len(snap_ids), horizon), "true_proba": np.round(snap["proba"], 6),
-        "churned_within_horizon": snap["churned"].astype(np.int8),
-        "churn_effective_date": np.where(snap["churned"], to_dates(book["churn_day"][snap["idx"]]),
-                                         np.datetime64("NaT")),
-    })
+    snapshot = pl.DataFrame(
+        {
+            "customer_id": snap_ids,
+            "as_of_date": to_dates(snap["day"]),
+            "horizon_days": np.full(len(snap_ids), horizon),
+            "true_proba": np.round(snap["proba"], 6),
+            "churned_within_horizon": snap["churned"].astype(np.int8),
+            "churn_effective_date": np.where(
+                snap["churned"], to_dates(book["churn_day"][snap["idx"]]), np.datetime64("NaT")
+            ),
+        }
+    )
     return labels, probs, snapshot

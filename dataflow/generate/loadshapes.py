@@ -16,20 +16,128 @@ HOURS = 8784
 DAYS = 366
 # 2024 national holidays (Año Nuevo, Reyes, Viernes Santo, Trabajo, Asunción, Hispanidad, Todos los Santos,
 # Constitución, Inmaculada, Navidad) as day-of-year (0-based)
-HOLIDAYS_2024 = ("2024-01-01", "2024-01-06", "2024-03-29", "2024-05-01", "2024-08-15", "2024-10-12",
-                 "2024-11-01", "2024-12-06", "2024-12-08", "2024-12-25")
-MONTH_START_DAY = np.array([(np.datetime64(f"2024-{m:02d}-01") - np.datetime64("2024-01-01")).astype(int)
-                            for m in range(1, 13)] + [DAYS])
+HOLIDAYS_2024 = (
+    "2024-01-01",
+    "2024-01-06",
+    "2024-03-29",
+    "2024-05-01",
+    "2024-08-15",
+    "2024-10-12",
+    "2024-11-01",
+    "2024-12-06",
+    "2024-12-08",
+    "2024-12-25",
+)
+MONTH_START_DAY = np.array(
+    [(np.datetime64(f"2024-{m:02d}-01") - np.datetime64("2024-01-01")).astype(int) for m in range(1, 13)]
+    + [DAYS]
+)
 
-_RES_WORK = [.45, .38, .35, .34, .34, .36, .50, .80, .90, .75, .65, .62, .65, .75, .85, .75, .70, .75, .95,
-             1.2, 1.45, 1.55, 1.35, .90]
-_RES_FREE = [.55, .45, .40, .38, .37, .38, .42, .55, .70, .90, .95, .95, .98, 1.0, 1.05, .90, .85, .85, 1.0,
-             1.2, 1.4, 1.5, 1.3, .95]
-_SME_WORK = [.12, .12, .12, .12, .12, .14, .20, .35, .80, 1.0, 1.0, 1.0, 1.0, .95, .80, .90, 1.0, 1.0, 1.0,
-             .70, .35, .18, .15, .12]
-_SME_FREE = [.12] * 8 + [.18] * 6 + [.14] * 10
-_GAS_DAY = [.25, .2, .2, .2, .25, .45, 1.3, 1.6, 1.3, .8, .6, .5, .5, .55, .6, .55, .6, .8, 1.2, 1.4, 1.4, 1.2,
-            .8, .4]
+_RES_WORK = [
+    0.45,
+    0.38,
+    0.35,
+    0.34,
+    0.34,
+    0.36,
+    0.50,
+    0.80,
+    0.90,
+    0.75,
+    0.65,
+    0.62,
+    0.65,
+    0.75,
+    0.85,
+    0.75,
+    0.70,
+    0.75,
+    0.95,
+    1.2,
+    1.45,
+    1.55,
+    1.35,
+    0.90,
+]
+_RES_FREE = [
+    0.55,
+    0.45,
+    0.40,
+    0.38,
+    0.37,
+    0.38,
+    0.42,
+    0.55,
+    0.70,
+    0.90,
+    0.95,
+    0.95,
+    0.98,
+    1.0,
+    1.05,
+    0.90,
+    0.85,
+    0.85,
+    1.0,
+    1.2,
+    1.4,
+    1.5,
+    1.3,
+    0.95,
+]
+_SME_WORK = [
+    0.12,
+    0.12,
+    0.12,
+    0.12,
+    0.12,
+    0.14,
+    0.20,
+    0.35,
+    0.80,
+    1.0,
+    1.0,
+    1.0,
+    1.0,
+    0.95,
+    0.80,
+    0.90,
+    1.0,
+    1.0,
+    1.0,
+    0.70,
+    0.35,
+    0.18,
+    0.15,
+    0.12,
+]
+_SME_FREE = [0.12] * 8 + [0.18] * 6 + [0.14] * 10
+_GAS_DAY = [
+    0.25,
+    0.2,
+    0.2,
+    0.2,
+    0.25,
+    0.45,
+    1.3,
+    1.6,
+    1.3,
+    0.8,
+    0.6,
+    0.5,
+    0.5,
+    0.55,
+    0.6,
+    0.55,
+    0.6,
+    0.8,
+    1.2,
+    1.4,
+    1.4,
+    1.2,
+    0.8,
+    0.4,
+]
 
 
 @lru_cache(maxsize=1)
@@ -43,10 +151,20 @@ def calendar() -> dict[str, np.ndarray]:
     heat = np.clip(season, 0, None) ** 1.5
     cool = np.clip(-season - 0.35, 0, None) / 0.65
     d = np.datetime64("2024-01-01") + day
-    holiday_home = (((d >= np.datetime64("2024-03-23")) & (d <= np.datetime64("2024-03-31")))
-                    | (month == 7) | (d >= np.datetime64("2024-12-22")))
-    return {"free": (weekday >= 5) | holiday, "holiday": holiday, "saturday": weekday == 5, "month": month,
-            "heat": heat, "cool": cool, "holiday_home": holiday_home}
+    holiday_home = (
+        ((d >= np.datetime64("2024-03-23")) & (d <= np.datetime64("2024-03-31")))
+        | (month == 7)
+        | (d >= np.datetime64("2024-12-22"))
+    )
+    return {
+        "free": (weekday >= 5) | holiday,
+        "holiday": holiday,
+        "saturday": weekday == 5,
+        "month": month,
+        "heat": heat,
+        "cool": cool,
+        "holiday_home": holiday_home,
+    }
 
 
 def _by_hour(work: list[float], free: list[float], phase: int) -> np.ndarray:
@@ -84,7 +202,7 @@ def shapes() -> dict[str, np.ndarray]:
                 elec.append(_normalise(x))
     for phase in (-1, 0, 1):
         day = np.roll(np.array(_GAS_DAY), phase)[None, :]
-        gas.append(_normalise((0.12 + 1.3 * heat ** 1.2) * day * np.ones((DAYS, 1))))  # homes
+        gas.append(_normalise((0.12 + 1.3 * heat**1.2) * day * np.ones((DAYS, 1))))  # homes
         work = _by_hour(_SME_WORK, _SME_FREE, phase)
         gas.append(_normalise((0.20 + 1.0 * heat) * work))  # businesses
     return {"elec": np.stack(elec), "gas": np.stack(gas)}

@@ -13,7 +13,12 @@ from dataflow.generate import calibration as C
 from dataflow.generate import churn, geography, rng
 
 Book = dict[str, np.ndarray]
-SEGMENTS = ("res", "second", "sme", "corp")  # residential primary/second home, SME (10 kW), Corporate (>10 kW)
+SEGMENTS = (
+    "res",
+    "second",
+    "sme",
+    "corp",
+)  # residential primary/second home, SME (10 kW), Corporate (>10 kW)
 RES, SECOND, SME, CORP = range(4)
 
 
@@ -44,9 +49,14 @@ def draw_static(g: np.random.Generator, n: int) -> Book:
     kw_ind = np.array(list(C.IND_POWER_COUNTS), dtype=float)
     p_ind = np.array(list(C.IND_POWER_COUNTS.values()), dtype=float)
     power = np.where(
-        is_ind, g.choice(kw_ind, n, p=p_ind / p_ind.sum()),
-        np.where(second, g.choice(C.RES_POWER_KW, n, p=C.SECOND_RES_POWER_P / C.SECOND_RES_POWER_P.sum()),
-                 g.choice(C.RES_POWER_KW, n, p=C.RES_POWER_P / C.RES_POWER_P.sum())))
+        is_ind,
+        g.choice(kw_ind, n, p=p_ind / p_ind.sum()),
+        np.where(
+            second,
+            g.choice(C.RES_POWER_KW, n, p=C.SECOND_RES_POWER_P / C.SECOND_RES_POWER_P.sum()),
+            g.choice(C.RES_POWER_KW, n, p=C.RES_POWER_P / C.RES_POWER_P.sum()),
+        ),
+    )
     seg = np.where(is_ind, np.where(power > 10, CORP, SME), np.where(second, SECOND, RES)).astype(np.int8)
     prov = g.choice(len(geography.CODES), n, p=geography.province_weights())
     high = geography.IS_HIGH[prov]
@@ -62,22 +72,37 @@ def draw_static(g: np.random.Generator, n: int) -> Book:
     elec = np.select(
         [seg == RES, seg == SECOND, seg == SME],
         [_lognormal(g, n, C.ELEC_RES), _lognormal(g, n, C.ELEC_SECOND_RES), _lognormal(g, n, C.ELEC_SME)],
-        np.exp(g.uniform(*np.log(C.ELEC_CORP_RANGE), n)))
+        np.exp(g.uniform(*np.log(C.ELEC_CORP_RANGE), n)),
+    )
     empty = (seg <= SECOND) & (g.random(n) < C.P_EMPTY_HOME)
     elec = np.where(empty, g.uniform(0.0, 3.0, n), elec)
     p_gas = np.array([C.P_GAS[s] for s in SEGMENTS])[seg] * geography.HAS_GAS_GRID[prov]
     has_gas = g.random(n) < p_gas
-    gas = np.select([seg <= SECOND, seg == SME],
-                    [_lognormal(g, n, C.GAS_RES), _lognormal(g, n, C.GAS_SME)], _lognormal(g, n, C.GAS_CORP))
+    gas = np.select(
+        [seg <= SECOND, seg == SME],
+        [_lognormal(g, n, C.GAS_RES), _lognormal(g, n, C.GAS_SME)],
+        _lognormal(g, n, C.GAS_CORP),
+    )
     gas = np.where(has_gas, gas, 0.0)
     gas_only = has_gas & (seg <= SECOND) & (g.random(n) < C.P_GAS_ONLY / C.P_GAS["res"])
     elec = np.where(gas_only, 0.0, elec)
     return {
-        "segment": seg, "power_kw": power, "province_idx": prov.astype(np.int16), "high_comp": high,
-        "urban": urban, "channel": channel, "channel_dirt": channel_dirt, "activation": activation,
-        "renewal_file": renewal, "expired": expired, "r24": r24, "r25": r25,
+        "segment": seg,
+        "power_kw": power,
+        "province_idx": prov.astype(np.int16),
+        "high_comp": high,
+        "urban": urban,
+        "channel": channel,
+        "channel_dirt": channel_dirt,
+        "activation": activation,
+        "renewal_file": renewal,
+        "expired": expired,
+        "r24": r24,
+        "r25": r25,
         "price_rise": C.PRICE_RISE_MEDIAN + C.PRICE_RISE_SD * g.standard_normal(n),
-        "elec_kwh_year": elec, "gas_m3_year": gas, "dual_fuel": gas > 0,
+        "elec_kwh_year": elec,
+        "gas_m3_year": gas,
+        "dual_fuel": gas > 0,
         "has_product_change": g.random(n) >= C.P_NO_PRODUCT_CHANGE,
         "product_change_back": g.exponential(C.PRODUCT_CHANGE_MEAN_DAYS, n),
     }
@@ -112,8 +137,11 @@ def _finish(book: Book) -> Book:
     churned = book["churn_day"] < C.SCORING_DAY
     end = np.where(churned, book["churn_day"], C.SCORING_DAY - 1)
     # the file's next_renewal_date: a leaver's is the first anniversary on or after the churn date
-    book["next_renewal"] = np.where(churned & (book["churn_day"] <= book["r24"]), book["r24"],
-                                    np.where(churned, book["r25"], book["renewal_file"]))
+    book["next_renewal"] = np.where(
+        churned & (book["churn_day"] <= book["r24"]),
+        book["r24"],
+        np.where(churned, book["r25"], book["renewal_file"]),
+    )
     back = np.floor(book["product_change_back"]).astype(np.int64)
     change = np.maximum(end - back, book["activation"])
     book["product_change"] = np.where(book["has_product_change"], change, np.iinfo(np.int64).min)

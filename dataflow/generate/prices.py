@@ -37,17 +37,25 @@ def costs(seed: int) -> dict[str, np.ndarray]:
     gas_base = _scaled(g, n, 2.0, 2.0, *C.GAS_COST_RANGE)
     gas = gas_base[:, None] * (1 + 0.08 * np.cos(2 * np.pi * t * 11 / 12))[None, :]
     gas = gas_base[:, None] * gas / gas.mean(axis=1, keepdims=True)
-    peaje = C.PEAJE_ELEC * (1 + 0.15 * np.cos(2 * np.pi * t * 11 / 12))[None, :] * (1 + 0.03 * g.standard_normal(n))[:, None]
+    peaje = (
+        C.PEAJE_ELEC
+        * (1 + 0.15 * np.cos(2 * np.pi * t * 11 / 12))[None, :]
+        * (1 + 0.03 * g.standard_normal(n))[:, None]
+    )
     return {"elec": np.round(elec, 6), "gas": np.round(gas, 6), "peaje": np.round(peaje, 6)}
 
 
 def costs_frame(c: dict[str, np.ndarray]) -> pl.DataFrame:
     n = len(geography.CODES)
-    return pl.DataFrame({
-        "month": np.tile(MONTHS, n), "province": np.repeat(geography.CODES.astype(np.int64), 12),
-        "elec_var_cost_eur_kwh": c["elec"].reshape(-1), "gas_var_cost_eur_m3": c["gas"].reshape(-1),
-        "peaje_elec_eur_kwh": c["peaje"].reshape(-1),
-    })
+    return pl.DataFrame(
+        {
+            "month": np.tile(MONTHS, n),
+            "province": np.repeat(geography.CODES.astype(np.int64), 12),
+            "elec_var_cost_eur_kwh": c["elec"].reshape(-1),
+            "gas_var_cost_eur_m3": c["gas"].reshape(-1),
+            "peaje_elec_eur_kwh": c["peaje"].reshape(-1),
+        }
+    )
 
 
 def active_months(book: dict[str, np.ndarray]) -> np.ndarray:
@@ -67,7 +75,9 @@ def price_frame(book: dict[str, np.ndarray], c: dict[str, np.ndarray], seed: int
     markup = np.array([C.TIER1_MARKUP[s] for s in grp]) + C.TIER1_MARKUP_SD * g.standard_normal(n)
     jan = c["elec"][prov].mean(axis=1) + markup
     t = np.arange(12) / 11
-    tier1 = jan[:, None] * (1 + book["price_rise"][:, None] * t[None, :]) + 0.0008 * g.standard_normal((n, 12))
+    tier1 = jan[:, None] * (1 + book["price_rise"][:, None] * t[None, :]) + 0.0008 * g.standard_normal(
+        (n, 12)
+    )
     r2 = np.array([C.TIER2_RATIO[s] for s in grp]) + 0.01 * g.standard_normal(n)
     r3 = np.array([C.TIER3_RATIO[s] for s in grp]) + 0.01 * g.standard_normal(n)
     tiers = [tier1, tier1 * r2[:, None], tier1 * r3[:, None]]
@@ -75,24 +85,34 @@ def price_frame(book: dict[str, np.ndarray], c: dict[str, np.ndarray], seed: int
     fee = np.round(book["power_kw"] * C.FIXED_FEE_PER_KW * (1 + 0.05 * g.standard_normal(n)), 2)
     fcost = np.round(book["power_kw"] * C.FIXED_COST_PER_KW, 2)
     gas = book["gas_m3_year"] > 0
-    gas_price = np.round(c["gas"][prov].mean(axis=1) + C.GAS_PRICE_MARKUP[0]
-                         + C.GAS_PRICE_MARKUP[1] * g.standard_normal(n), 4)
+    gas_price = np.round(
+        c["gas"][prov].mean(axis=1) + C.GAS_PRICE_MARKUP[0] + C.GAS_PRICE_MARKUP[1] * g.standard_normal(n), 4
+    )
     gas_rev = np.round(C.GAS_FIXED_REVENUE[0] + C.GAS_FIXED_REVENUE[1] * g.standard_normal(n), 2)
     gas_cost = np.round(C.GAS_FIXED_COST[0] + C.GAS_FIXED_COST[1] * g.standard_normal(n), 2)
     keep = active_months(book) & (g.random((n, 12)) >= C.P_MISSING_MONTH)
     for i in g.choice(n, size=min(n, round(n / 20_000)), replace=False):  # a rare customer missing a streak
         start = g.integers(0, 8)
-        keep[i, start:start + g.integers(3, 6)] = False
+        keep[i, start : start + g.integers(3, 6)] = False
     ci, mi = np.nonzero(keep)
+
     def gas_col(v):
         return pl.Series(np.where(gas[ci], v[ci], np.nan)).fill_nan(None)
-    df = pl.DataFrame({
-        "customer_id": book["customer_id"][ci], "pricing_date": [f"{MONTHS[m]}-01" for m in mi],
-        "variable_price_tier1_eur_kwh": tiers[0][ci, mi], "variable_price_tier2_eur_kwh": tiers[1][ci, mi],
-        "variable_price_tier3_eur_kwh": tiers[2][ci, mi], "elec_fixed_fee_eur_month": fee[ci],
-        "elec_fixed_cost_eur_month": fcost[ci], "gas_variable_price_eur_m3": gas_col(gas_price),
-        "gas_fixed_revenue_eur_year": gas_col(gas_rev), "gas_fixed_cost_eur_year": gas_col(gas_cost),
-    }).with_columns(pl.Series("_order", np.arange(len(ci)) * 2, dtype=pl.Int64))
+
+    df = pl.DataFrame(
+        {
+            "customer_id": book["customer_id"][ci],
+            "pricing_date": [f"{MONTHS[m]}-01" for m in mi],
+            "variable_price_tier1_eur_kwh": tiers[0][ci, mi],
+            "variable_price_tier2_eur_kwh": tiers[1][ci, mi],
+            "variable_price_tier3_eur_kwh": tiers[2][ci, mi],
+            "elec_fixed_fee_eur_month": fee[ci],
+            "elec_fixed_cost_eur_month": fcost[ci],
+            "gas_variable_price_eur_m3": gas_col(gas_price),
+            "gas_fixed_revenue_eur_year": gas_col(gas_rev),
+            "gas_fixed_cost_eur_year": gas_col(gas_cost),
+        }
+    ).with_columns(pl.Series("_order", np.arange(len(ci)) * 2, dtype=pl.Int64))
     # dirt: rows whose customer_id was lost, and exact duplicates, sitting next to their originals
     blank = df[np.sort(g.choice(len(df), round(n * C.NULL_ID_ROWS_PER_1000 / 1000), replace=False))]
     blank = blank.with_columns(pl.lit(None, pl.String).alias("customer_id"), pl.col("_order") + 1)

@@ -12,8 +12,13 @@ import numpy as np
 from dataflow.generate.interactions import KINDS
 
 P_PROSE = 0.45  # share of summaries written as prose rather than shorthand
-COMPETITORS = ("a comparison site", "another supplier", "a rival retailer", "an online comparison tool",
-               "a neighbour's supplier")
+COMPETITORS = (
+    "a comparison site",
+    "another supplier",
+    "a rival retailer",
+    "an online comparison tool",
+    "a neighbour's supplier",
+)
 
 TERSE: dict[str, tuple[str, ...]] = {
     "renewal_pos": (
@@ -118,10 +123,14 @@ PROSE: dict[str, tuple[str, ...]] = {
         "The customer asked how their price per kWh compares with {comp} and whether discounts apply.",
     ),
     "billing": ("The customer asked for a breakdown of the last bill and the agent explained each charge.",),
-    "plan": ("The customer asked which plan options would suit a home with a heat pump; the agent sent the "
-             "details.",),
-    "account": ("The customer inquired about how to update their account details online; the agent provided "
-                "info and clarified the steps.",),
+    "plan": (
+        "The customer asked which plan options would suit a home with a heat pump; the agent sent the "
+        "details.",
+    ),
+    "account": (
+        "The customer inquired about how to update their account details online; the agent provided "
+        "info and clarified the steps.",
+    ),
     "general": ("The customer contacted us for a routine follow-up; details were confirmed.",),
 }
 

@@ -22,10 +22,15 @@ from dataflow.generate import consumption as K
 from dataflow.generate import loadshapes as L
 
 PARQUET_OPTIONS = dict(
-    compression="zstd", compression_level=1, use_dictionary=["customer_id", "consumption_elec_kwh",
-                                                            "consumption_gas_m3"],
-    column_encoding={"timestamp": "DELTA_BINARY_PACKED"}, dictionary_pagesize_limit=4 << 20,
-    write_statistics=True, store_schema=False, version="2.6", data_page_version="1.0",
+    compression="zstd",
+    compression_level=1,
+    use_dictionary=["customer_id", "consumption_elec_kwh", "consumption_gas_m3"],
+    column_encoding={"timestamp": "DELTA_BINARY_PACKED"},
+    dictionary_pagesize_limit=4 << 20,
+    write_statistics=True,
+    store_schema=False,
+    version="2.6",
+    data_page_version="1.0",
 )
 CSV_HEADER = ",".join(K.SCHEMA.names) + "\n"
 _METERS: K.Meters | None = None  # set in the parent before forking the workers
@@ -59,15 +64,17 @@ def write_month(month: int, fmt: str, out_dir: str) -> tuple[int, int, str]:
                 writer = writer or pq.ParquetWriter(sink, t.schema, **PARQUET_OPTIONS)
                 writer.write_table(t, row_group_size=t.num_rows)
             else:
-                pacsv.write_csv(_csv_table(t, month), sink,
-                                pacsv.WriteOptions(include_header=False, quoting_style="none"))
+                pacsv.write_csv(
+                    _csv_table(t, month), sink, pacsv.WriteOptions(include_header=False, quoting_style="none")
+                )
         if writer is not None:
             writer.close()
     return month, rows, str(path)
 
 
-def write_consumption(m: K.Meters, out_dir: Path, fmt: str, progress: Callable[[str], None],
-                      workers: int | None = None) -> list[tuple[str, int]]:
+def write_consumption(
+    m: K.Meters, out_dir: Path, fmt: str, progress: Callable[[str], None], workers: int | None = None
+) -> list[tuple[str, int]]:
     """Write all months into ``out_dir``; returns [(file name, rows)] in file order."""
     global _METERS
     _METERS = m

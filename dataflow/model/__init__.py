@@ -63,7 +63,10 @@ def summary_lines(results: dict) -> list[str]:
             f"Critical, {at_risk / scores.height:.1%}), {flagged:,} above the decision threshold; expected margin "
             f"at risk €{scores['expected_monthly_loss'].sum():,.0f}/month"
         )
-        lines.append("risk tiers: " + ", ".join(f"{t} {counts.get(t, 0):,}" for t in ("Critical", "High", "Medium", "Low")))
+        lines.append(
+            "risk tiers: "
+            + ", ".join(f"{t} {counts.get(t, 0):,}" for t in ("Critical", "High", "Medium", "Low"))
+        )
     cand = results.get("champion_candidate")
     if cand is not None:
         m = cand.metrics
@@ -86,5 +89,8 @@ def summary_lines(results: dict) -> list[str]:
     if isinstance(drift_frame, pl.DataFrame):
         drifted = drift_frame.filter(pl.col("drifted"))
         names = ", ".join(drifted["feature"].head(5).to_list())
-        lines.append(f"drift: {drifted.height} of {drift_frame.height} monitored columns drifted" + (f" ({names})" if names else ""))
+        lines.append(
+            f"drift: {drifted.height} of {drift_frame.height} monitored columns drifted"
+            + (f" ({names})" if names else "")
+        )
     return lines

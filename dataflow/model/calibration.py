@@ -43,7 +43,9 @@ class Calibrator:
             return cls("sigmoid", a=float(lr.coef_[0, 0]), b=float(lr.intercept_[0]))
         if method == "isotonic":
             iso = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(scores, y)
-            return cls("isotonic", x=tuple(map(float, iso.X_thresholds_)), y=tuple(map(float, iso.y_thresholds_)))
+            return cls(
+                "isotonic", x=tuple(map(float, iso.X_thresholds_)), y=tuple(map(float, iso.y_thresholds_))
+            )
         raise ValueError(f"unknown calibration method {method!r}")
 
     def __call__(self, scores: np.ndarray) -> np.ndarray:
@@ -66,7 +68,9 @@ class Calibrator:
         return cls("isotonic", x=tuple(d["x"]), y=tuple(d["y"]))
 
 
-def choose_threshold(y: np.ndarray, proba: np.ndarray, rule: str = "precision_at_recall", target_recall: float = 0.70) -> dict:
+def choose_threshold(
+    y: np.ndarray, proba: np.ndarray, rule: str = "precision_at_recall", target_recall: float = 0.70
+) -> dict:
     """Decision threshold on calibrated probabilities: the highest precision with recall ≥ target
     (ties → higher recall), else the best F1. Returns threshold, precision, recall, f1 and the rule used."""
     precision, recall, thresholds = precision_recall_curve(y, proba)

@@ -38,21 +38,37 @@ def champion_fit(training_split: TrainingSplit, model_config: ModelConfig) -> Ch
     draft = ChampionModel(booster, encoder, Calibrator("sigmoid"), {}, cfg.champion_experiment)
     calibrator = Calibrator.fit(draft.margin(training_split.validation), y_val, cfg.calibration_method)
     model = ChampionModel(
-        booster=booster, encoder=encoder, calibrator=calibrator, threshold={}, experiment=cfg.champion_experiment,
-        model=cfg.champion_model, params={**xgb_params(cfg), "num_boost_round": cfg.xgb_rounds},
-        split=training_split.plan, risk_tiers=cfg.risk_tiers,
+        booster=booster,
+        encoder=encoder,
+        calibrator=calibrator,
+        threshold={},
+        experiment=cfg.champion_experiment,
+        model=cfg.champion_model,
+        params={**xgb_params(cfg), "num_boost_round": cfg.xgb_rounds},
+        split=training_split.plan,
+        risk_tiers=cfg.risk_tiers,
     )
     p_val = model.predict_proba(training_split.validation)
     threshold = choose_threshold(y_val, p_val, cfg.threshold_rule, cfg.target_recall)
     p_train = model.predict_proba(training_split.train)
     reference = Reference.build(training_split.train, features, p_train)
-    return replace(model, threshold=threshold, drift_reference=reference,
-                   metrics={"validation": summary(y_val, p_val)})
+    return replace(
+        model, threshold=threshold, drift_reference=reference, metrics={"validation": summary(y_val, p_val)}
+    )
 
 
-def champion_candidate(champion_fit: ChampionModel, model_evaluation: ModelEvaluation, run_id: str = "") -> ChampionModel:
+def champion_candidate(
+    champion_fit: ChampionModel, model_evaluation: ModelEvaluation, run_id: str = ""
+) -> ChampionModel:
     """The candidate of this run with its one test evaluation attached (written as model/champion.ubj + .json)."""
-    test = {k: model_evaluation.report[k] for k in ("pr_auc", "roc_auc", "brier", "log_loss", "ece", "n", "positives")}
+    test = {
+        k: model_evaluation.report[k]
+        for k in ("pr_auc", "roc_auc", "brier", "log_loss", "ece", "n", "positives")
+    }
     test["confusion"] = model_evaluation.report["confusion"]
-    metrics = {**test, "validation": champion_fit.metrics.get("validation", {}), "test_date": model_evaluation.report["test_date"]}
+    metrics = {
+        **test,
+        "validation": champion_fit.metrics.get("validation", {}),
+        "test_date": model_evaluation.report["test_date"],
+    }
     return champion_fit.with_metrics(metrics).with_run_id(run_id)

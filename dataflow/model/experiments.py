@@ -20,9 +20,17 @@ from dataflow.model.training_set import LABEL, TrainingSplit
 log = logging.getLogger("spanishgas.model")
 
 RESULT_SCHEMA = {
-    "experiment": pl.String, "model": pl.String, "pr_auc": pl.Float64, "roc_auc": pl.Float64,
-    "brier": pl.Float64, "log_loss": pl.Float64, "ece": pl.Float64, "n_features": pl.Int64,
-    "n_train": pl.Int64, "n_test": pl.Int64, "fit_seconds": pl.Float64,
+    "experiment": pl.String,
+    "model": pl.String,
+    "pr_auc": pl.Float64,
+    "roc_auc": pl.Float64,
+    "brier": pl.Float64,
+    "log_loss": pl.Float64,
+    "ece": pl.Float64,
+    "n_features": pl.Int64,
+    "n_train": pl.Int64,
+    "n_test": pl.Int64,
+    "fit_seconds": pl.Float64,
 }
 
 
@@ -47,7 +55,9 @@ def _train_rows(train: pl.DataFrame, cap: int, seed: int) -> pl.DataFrame:
     return train.sample(n=cap, seed=seed, shuffle=True)
 
 
-def _run_cell(split: TrainingSplit, train: pl.DataFrame, experiment: str, kind: str, cfg: ModelConfig) -> dict:
+def _run_cell(
+    split: TrainingSplit, train: pl.DataFrame, experiment: str, kind: str, cfg: ModelConfig
+) -> dict:
     """Fit one (experiment, model) on ``train``, calibrate on validation and measure on test."""
     t0 = time.perf_counter()
     features = _ladder_features(experiment, kind)
@@ -57,9 +67,17 @@ def _run_cell(split: TrainingSplit, train: pl.DataFrame, experiment: str, kind: 
     proba = calibrator(learner.score(encoder.transform(split.test)))
     m = summary(split.y("test"), proba)
     return {
-        "experiment": EXPERIMENT_NAMES[experiment], "model": kind, "pr_auc": m["pr_auc"], "roc_auc": m["roc_auc"],
-        "brier": m["brier"], "log_loss": m["log_loss"], "ece": m["ece"], "n_features": len(features),
-        "n_train": train.height, "n_test": split.test.height, "fit_seconds": round(time.perf_counter() - t0, 2),
+        "experiment": EXPERIMENT_NAMES[experiment],
+        "model": kind,
+        "pr_auc": m["pr_auc"],
+        "roc_auc": m["roc_auc"],
+        "brier": m["brier"],
+        "log_loss": m["log_loss"],
+        "ece": m["ece"],
+        "n_features": len(features),
+        "n_train": train.height,
+        "n_test": split.test.height,
+        "fit_seconds": round(time.perf_counter() - t0, 2),
     }
 
 
@@ -67,21 +85,29 @@ class Ladder:
     """Runs the ladder with progress output (used by the node and by ``spanishgas experiments``)."""
 
     @staticmethod
-    def run(split: TrainingSplit, cfg: ModelConfig, experiments: list[str] | None = None,
-            kinds: tuple[str, ...] = MODEL_KINDS) -> pl.DataFrame:
+    def run(
+        split: TrainingSplit,
+        cfg: ModelConfig,
+        experiments: list[str] | None = None,
+        kinds: tuple[str, ...] = MODEL_KINDS,
+    ) -> pl.DataFrame:
         train = _train_rows(split.train, cfg.experiment_max_train_rows, cfg.seed)
         rows = []
         for exp in experiments or list(EXPERIMENT_NAMES):
             for kind in kinds:
                 row = _run_cell(split, train, exp, kind, cfg)
                 rows.append(row)
-                log.info("  %-26s %-14s PR-AUC %.3f  ROC-AUC %.3f  (%.1fs)", row["experiment"], kind,
-                         row["pr_auc"], row["roc_auc"], row["fit_seconds"])
+                log.info(
+                    "  %-26s %-14s PR-AUC %.3f  ROC-AUC %.3f  (%.1fs)",
+                    row["experiment"],
+                    kind,
+                    row["pr_auc"],
+                    row["roc_auc"],
+                    row["fit_seconds"],
+                )
         return pl.DataFrame(rows, schema=RESULT_SCHEMA)
 
 
 def experiment_results(training_split: TrainingSplit, model_config: ModelConfig) -> pl.DataFrame:
     """PR-AUC, ROC-AUC, Brier and log-loss of every experiment × model on the same held-out test snapshot."""
     return Ladder.run(training_split, model_config)
-
-

@@ -16,7 +16,9 @@ TOP_K = 3
 MIN_CONTRIBUTION = 0.05  # log-odds: smaller pushes are noise, not a reason worth telling an agent
 
 
-def source_contributions(model: ChampionModel, frame: pl.DataFrame) -> tuple[np.ndarray, np.ndarray, list[str]]:
+def source_contributions(
+    model: ChampionModel, frame: pl.DataFrame
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Per-row TreeSHAP contribution of each gold feature (one-hot columns summed), the bias, and the feature
     names. Contributions plus bias equal the model's log-odds margin."""
     raw = model.contributions(frame)
@@ -29,8 +31,13 @@ def source_contributions(model: ChampionModel, frame: pl.DataFrame) -> tuple[np.
     return columns @ mapping, bias, features
 
 
-def top_reasons(contrib: np.ndarray, features: list[str], frame: pl.DataFrame, k: int = TOP_K,
-                min_contribution: float = MIN_CONTRIBUTION) -> list[list[tuple]]:
+def top_reasons(
+    contrib: np.ndarray,
+    features: list[str],
+    frame: pl.DataFrame,
+    k: int = TOP_K,
+    min_contribution: float = MIN_CONTRIBUTION,
+) -> list[list[tuple]]:
     """For each row, up to ``k`` (feature, code, text, contribution) that raise the risk by at least
     ``min_contribution`` log-odds, largest first, one per reason code; the fallback reason otherwise."""
     values = {f: frame[f].to_list() for f in features}
@@ -77,6 +84,8 @@ def importance(model: ChampionModel, frame: pl.DataFrame, max_rows: int = 5000) 
     sample = frame.sample(n=max_rows, seed=0) if frame.height > max_rows else frame
     contrib, _, features = source_contributions(model, sample)
     shap = np.abs(contrib).mean(axis=0)
-    rows = [{"feature": f, "gain": gain.get(f, 0.0) / total, "mean_abs_shap": float(s)}
-            for f, s in zip(features, shap, strict=True)]
+    rows = [
+        {"feature": f, "gain": gain.get(f, 0.0) / total, "mean_abs_shap": float(s)}
+        for f, s in zip(features, shap, strict=True)
+    ]
     return sorted(rows, key=lambda r: -r["mean_abs_shap"])

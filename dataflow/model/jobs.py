@@ -49,12 +49,16 @@ def run_experiments(lake_uri: str, overrides: dict | None = None) -> tuple[str, 
 
 def format_table(table: pl.DataFrame) -> str:
     """The ladder as aligned text, best PR-AUC per model family marked."""
-    lines = [f"{'experiment':<26} {'model':<14} {'PR-AUC':>7} {'ROC-AUC':>8} {'Brier':>7} {'log-loss':>8} "
-             f"{'ECE':>6} {'features':>8}"]
+    lines = [
+        f"{'experiment':<26} {'model':<14} {'PR-AUC':>7} {'ROC-AUC':>8} {'Brier':>7} {'log-loss':>8} "
+        f"{'ECE':>6} {'features':>8}"
+    ]
     best = table.group_by("model").agg(pl.col("pr_auc").max().alias("best"))
     marks = {r["model"]: r["best"] for r in best.to_dicts()}
     for r in table.to_dicts():
         star = " *" if r["pr_auc"] == marks.get(r["model"]) else ""
-        lines.append(f"{r['experiment']:<26} {r['model']:<14} {r['pr_auc']:7.3f} {r['roc_auc']:8.3f} "
-                     f"{r['brier']:7.4f} {r['log_loss']:8.4f} {r['ece']:6.3f} {r['n_features']:8d}{star}")
+        lines.append(
+            f"{r['experiment']:<26} {r['model']:<14} {r['pr_auc']:7.3f} {r['roc_auc']:8.3f} "
+            f"{r['brier']:7.4f} {r['log_loss']:8.4f} {r['ece']:6.3f} {r['n_features']:8d}{star}"
+        )
     return "\n".join(lines)

@@ -58,10 +58,17 @@ class Learner:
             self.model = fit_booster(x, y, columns, cfg)
         elif self.kind == "random_forest":
             forest = RandomForestClassifier(
-                n_estimators=150, min_samples_leaf=10, max_features="sqrt", max_samples=min(1.0, 40_000 / len(y)),
-                class_weight="balanced_subsample", n_jobs=cfg.n_jobs, random_state=cfg.seed,
+                n_estimators=150,
+                min_samples_leaf=10,
+                max_features="sqrt",
+                max_samples=min(1.0, 40_000 / len(y)),
+                class_weight="balanced_subsample",
+                n_jobs=cfg.n_jobs,
+                random_state=cfg.seed,
             )
-            self.model = make_pipeline(SimpleImputer(strategy="median", keep_empty_features=True), forest).fit(x, y)
+            self.model = make_pipeline(
+                SimpleImputer(strategy="median", keep_empty_features=True), forest
+            ).fit(x, y)
         else:
             logistic = LogisticRegression(class_weight="balanced", max_iter=2000, C=1.0)
             self.model = make_pipeline(
@@ -72,6 +79,7 @@ class Learner:
 
     def score(self, x: np.ndarray) -> np.ndarray:
         if self.kind == "xgboost":
-            return self.model.predict(xgb.DMatrix(x, feature_names=self.columns, nthread=self.cfg.n_jobs),
-                                      output_margin=True).astype(float)
+            return self.model.predict(
+                xgb.DMatrix(x, feature_names=self.columns, nthread=self.cfg.n_jobs), output_margin=True
+            ).astype(float)
         return logit(self.model.predict_proba(x)[:, 1])

@@ -62,7 +62,10 @@ class FeatureEncoder:
     @property
     def columns(self) -> list[str]:
         """Names of the matrix columns, in order."""
-        return [*self.numeric, *(f"{c}{SEP}{lvl}" for c, levels in self.categorical.items() for lvl in levels)]
+        return [
+            *self.numeric,
+            *(f"{c}{SEP}{lvl}" for c, levels in self.categorical.items() for lvl in levels),
+        ]
 
     @property
     def sources(self) -> list[str]:
@@ -82,7 +85,10 @@ class FeatureEncoder:
 
     def to_dict(self) -> dict:
         # a list of pairs, not a mapping: JSON writers may sort keys, and column order is part of the model
-        return {"numeric": list(self.numeric), "categorical": [[k, list(v)] for k, v in self.categorical.items()]}
+        return {
+            "numeric": list(self.numeric),
+            "categorical": [[k, list(v)] for k, v in self.categorical.items()],
+        }
 
     @classmethod
     def from_dict(cls, d: dict) -> FeatureEncoder:

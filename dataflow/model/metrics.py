@@ -53,12 +53,14 @@ def reliability(y: np.ndarray, proba: np.ndarray, bins: int = 10) -> list[dict]:
     for b in range(bins):
         mask = idx == b
         if mask.any():
-            out.append({
-                "bin": f"{b / bins:.1f}-{(b + 1) / bins:.1f}",
-                "mean_proba": float(proba[mask].mean()),
-                "observed_rate": float(y[mask].mean()),
-                "n": int(mask.sum()),
-            })
+            out.append(
+                {
+                    "bin": f"{b / bins:.1f}-{(b + 1) / bins:.1f}",
+                    "mean_proba": float(proba[mask].mean()),
+                    "observed_rate": float(y[mask].mean()),
+                    "n": int(mask.sum()),
+                }
+            )
     return out
 
 
@@ -99,7 +101,11 @@ def confusion(y: np.ndarray, proba: np.ndarray, threshold: float) -> dict:
     tp, fp = int((pred & (y == 1)).sum()), int((pred & (y == 0)).sum())
     fn, tn = int((~pred & (y == 1)).sum()), int((~pred & (y == 0)).sum())
     return {
-        "tn": tn, "fp": fp, "fn": fn, "tp": tp, "threshold": float(threshold),
+        "tn": tn,
+        "fp": fp,
+        "fn": fn,
+        "tp": tp,
+        "threshold": float(threshold),
         "precision": tp / (tp + fp) if tp + fp else 0.0,
         "recall": tp / (tp + fn) if tp + fn else 0.0,
     }
@@ -115,5 +121,6 @@ def tier_table(y: np.ndarray, proba: np.ndarray, thresholds: tuple[float, float,
     )
     by = {r["risk_tier"]: r for r in table.to_dicts()}
     return [
-        by.get(t, {"risk_tier": t, "n": 0, "mean_proba": None, "observed_churn_rate": None}) for t in TIER_NAMES
+        by.get(t, {"risk_tier": t, "n": 0, "mean_proba": None, "observed_churn_rate": None})
+        for t in TIER_NAMES
     ]

@@ -35,13 +35,25 @@ class PromotionDecision:
     def registry_record(self) -> dict:
         """What registry/champion.json should hold once this run is published (only if promoted)."""
         c = self.candidate
-        return {"run_id": c["run_id"], "experiment": c["experiment"], "model": c["model"],
-                "metrics": c["metrics"], "threshold": c["threshold"], "promoted_at": utc_now()}
+        return {
+            "run_id": c["run_id"],
+            "experiment": c["experiment"],
+            "model": c["model"],
+            "metrics": c["metrics"],
+            "threshold": c["threshold"],
+            "promoted_at": utc_now(),
+        }
 
     def to_dict(self) -> dict:
-        return {"decision": self.decision, "promoted": self.promoted, "reasons": self.reasons,
-                "candidate": self.candidate, "current_champion": self.current, "gate": self.gate,
-                "decided_at": self.decided_at}
+        return {
+            "decision": self.decision,
+            "promoted": self.promoted,
+            "reasons": self.reasons,
+            "candidate": self.candidate,
+            "current_champion": self.current,
+            "gate": self.gate,
+            "decided_at": self.decided_at,
+        }
 
     def write_to(self, lake: Lake, prefix: str) -> None:
         """Write promotion.json; the candidate's run id is taken from the run folder when not given as input."""
@@ -63,8 +75,11 @@ def _fair_on_test(model: ChampionModel, split: TrainingSplit) -> bool:
 
 
 def promotion_decision(
-    champion_candidate: ChampionModel, current_champion: RegistryEntry, training_split: TrainingSplit,
-    model_config: ModelConfig, run_id: str = "",
+    champion_candidate: ChampionModel,
+    current_champion: RegistryEntry,
+    training_split: TrainingSplit,
+    model_config: ModelConfig,
+    run_id: str = "",
 ) -> PromotionDecision:
     """Apply the gate: PR-AUC ≥ floor (0.70) and not below the current champion's minus the tolerance (0.02)."""
     cfg, cand = model_config, champion_candidate
@@ -76,29 +91,50 @@ def promotion_decision(
     if current_champion.model is not None:
         cur = current_champion.model
         if _fair_on_test(cur, training_split):
-            cur_pr, basis = summary(training_split.y("test"), cur.predict_proba(training_split.test))["pr_auc"], \
-                "same test snapshot"
+            cur_pr, basis = (
+                summary(training_split.y("test"), cur.predict_proba(training_split.test))["pr_auc"],
+                "same test snapshot",
+            )
         else:
             cur_pr, basis = float(cur.metrics.get("pr_auc", 0.0)), "recorded at its own promotion"
-        current = {"run_id": cur.run_id, "experiment": cur.experiment, "pr_auc": cur_pr, "basis": basis,
-                   "recorded_pr_auc": cur.metrics.get("pr_auc")}
+        current = {
+            "run_id": cur.run_id,
+            "experiment": cur.experiment,
+            "pr_auc": cur_pr,
+            "basis": basis,
+            "recorded_pr_auc": cur.metrics.get("pr_auc"),
+        }
         if pr_auc < cur_pr - cfg.pr_auc_tolerance:
-            reasons.append(f"test PR-AUC {pr_auc:.3f} is worse than the current champion's {cur_pr:.3f} "
-                           f"({basis}, run {cur.run_id}) by more than {cfg.pr_auc_tolerance:.2f}")
+            reasons.append(
+                f"test PR-AUC {pr_auc:.3f} is worse than the current champion's {cur_pr:.3f} "
+                f"({basis}, run {cur.run_id}) by more than {cfg.pr_auc_tolerance:.2f}"
+            )
     promoted = not reasons
     if promoted:
-        reasons.append(f"test PR-AUC {pr_auc:.3f} clears the gate {cfg.min_pr_auc:.2f}"
-                       + (f" and is within {cfg.pr_auc_tolerance:.2f} of the current champion" if current else
-                          " (no previous champion)"))
-    candidate = {"run_id": run_id or cand.run_id, "experiment": cand.experiment, "model": cand.model,
-                 "pr_auc": pr_auc, "metrics": {k: cand.metrics.get(k) for k in ("pr_auc", "roc_auc", "brier", "ece")},
-                 "threshold": cand.threshold.get("threshold")}
+        reasons.append(
+            f"test PR-AUC {pr_auc:.3f} clears the gate {cfg.min_pr_auc:.2f}"
+            + (
+                f" and is within {cfg.pr_auc_tolerance:.2f} of the current champion"
+                if current
+                else " (no previous champion)"
+            )
+        )
+    candidate = {
+        "run_id": run_id or cand.run_id,
+        "experiment": cand.experiment,
+        "model": cand.model,
+        "pr_auc": pr_auc,
+        "metrics": {k: cand.metrics.get(k) for k in ("pr_auc", "roc_auc", "brier", "ece")},
+        "threshold": cand.threshold.get("threshold"),
+    }
     gate = {"min_pr_auc": cfg.min_pr_auc, "pr_auc_tolerance": cfg.pr_auc_tolerance}
     return PromotionDecision(promoted, reasons, candidate, current, gate, utc_now())
 
 
 def serving_model(
-    champion_candidate: ChampionModel, promotion_decision: PromotionDecision, current_champion: RegistryEntry,
+    champion_candidate: ChampionModel,
+    promotion_decision: PromotionDecision,
+    current_champion: RegistryEntry,
 ) -> ChampionModel:
     """The model that scores this run: the candidate if promoted, else the previous champion from the lake."""
     if promotion_decision.promoted:

@@ -34,7 +34,11 @@ def _renewal(v) -> str:
         return "renewal date unknown"
     v = float(v)
     if v <= 0:
-        return "renewal date reached now" if v > -0.5 else f"contract past its renewal date ({-v:.0f} months ago)"
+        return (
+            "renewal date reached now"
+            if v > -0.5
+            else f"contract past its renewal date ({-v:.0f} months ago)"
+        )
     if v <= 3:
         return f"renewal within 3 months ({v:.1f} months away)"
     return f"renewal in {v:.0f} months"
@@ -66,73 +70,157 @@ _INTENT_TEXT = {
     "Pricing Offers": "asked about prices or offers",
     "No interaction": "has never contacted us",
 }
-_SEVERITY_TEXT = {3: "asked to cancel or switch supplier", 2: "made a complaint", 1: "asked about prices or offers"}
+_SEVERITY_TEXT = {
+    3: "asked to cancel or switch supplier",
+    2: "made a complaint",
+    1: "asked about prices or offers",
+}
 _RENEWAL_BUCKET_TEXT = {
-    "expired": "contract past its renewal date", "0-3m": "renewal within 3 months", "3-6m": "renewal in 3-6 months",
-    "6-12m": "renewal in 6-12 months", "12m+": "renewal more than a year away",
+    "expired": "contract past its renewal date",
+    "0-3m": "renewal within 3 months",
+    "3-6m": "renewal in 3-6 months",
+    "6-12m": "renewal in 6-12 months",
+    "12m+": "renewal more than a year away",
 }
 
 CATALOGUE: dict[str, Reason] = {
     # lifecycle
     "months_to_renewal": Reason("renewal_timing", _renewal),
     "renewal_bucket": Reason("renewal_timing", lambda v: _RENEWAL_BUCKET_TEXT.get(v, f"renewal window {v}")),
-    "is_within_3m_of_renewal": Reason("renewal_timing", _flag("renewal within 3 months", "renewal more than 3 months away")),
-    "is_expired_contract": Reason("contract_expired", _flag("contract past its renewal date", "contract not yet due")),
+    "is_within_3m_of_renewal": Reason(
+        "renewal_timing", _flag("renewal within 3 months", "renewal more than 3 months away")
+    ),
+    "is_expired_contract": Reason(
+        "contract_expired", _flag("contract past its renewal date", "contract not yet due")
+    ),
     "tenure_months": Reason("tenure", _tenure),
     "tenure_bucket": Reason("tenure", lambda v: f"tenure band {v}"),
     "segment": Reason("segment", lambda v: f"{v} customer"),
     "sales_channel": Reason("sales_channel", lambda v: f"acquired via {v}"),
-    "is_high_competition_province": Reason("competition", _flag("lives in a high-competition province", "lives in a low-competition province")),
-    "is_second_residence": Reason("second_residence", _flag("supply point is a second home", "supply point is a main home")),
-    "is_dual_fuel": Reason("fuel_mix", _flag("dual-fuel customer", "single-fuel customer (electricity only)")),
+    "is_high_competition_province": Reason(
+        "competition", _flag("lives in a high-competition province", "lives in a low-competition province")
+    ),
+    "is_second_residence": Reason(
+        "second_residence", _flag("supply point is a second home", "supply point is a main home")
+    ),
+    "is_dual_fuel": Reason(
+        "fuel_mix", _flag("dual-fuel customer", "single-fuel customer (electricity only)")
+    ),
     "portfolio_type": Reason("fuel_mix", lambda v: f"portfolio {str(v).replace('_', ', ')}"),
     "is_digital_channel": Reason("sales_channel", _flag("acquired online", "acquired offline")),
-    "is_comparison_channel": Reason("price_shopper", _flag("came through a price-comparison website", "not acquired via a comparison website")),
-    "is_own_website_channel": Reason("sales_channel", _flag("signed up on our website", "not acquired via our website")),
+    "is_comparison_channel": Reason(
+        "price_shopper",
+        _flag("came through a price-comparison website", "not acquired via a comparison website"),
+    ),
+    "is_own_website_channel": Reason(
+        "sales_channel", _flag("signed up on our website", "not acquired via our website")
+    ),
     # market core
     "avg_monthly_elec_kwh_12m": Reason("consumption", lambda v: f"uses {_num(v)} kWh of electricity a month"),
     "avg_monthly_gas_m3_12m": Reason("gas_consumption", lambda v: f"uses {_num(v)} m³ of gas a month"),
     "gas_share_of_revenue_12m": Reason("gas_consumption", lambda v: f"gas is {_num(v, '.0%')} of the bill"),
-    "province_avg_elec_cost_12m": Reason("market_cost", lambda v: f"province wholesale electricity cost {_num(v, '.3f')} €/kWh"),
-    "province_avg_gas_cost_12m": Reason("market_cost", lambda v: f"province wholesale gas cost {_num(v, '.3f')} €/m³"),
+    "province_avg_elec_cost_12m": Reason(
+        "market_cost", lambda v: f"province wholesale electricity cost {_num(v, '.3f')} €/kWh"
+    ),
+    "province_avg_gas_cost_12m": Reason(
+        "market_cost", lambda v: f"province wholesale gas cost {_num(v, '.3f')} €/m³"
+    ),
     "price_change_count_12m": Reason("price_changes", lambda v: f"price changed {_num(v)} times this year"),
     # market risk
-    "std_monthly_elec_kwh_12m": Reason("unstable_consumption", lambda v: f"electricity use swings by ±{_num(v)} kWh a month"),
-    "std_monthly_gas_m3_12m": Reason("unstable_consumption", lambda v: f"gas use swings by ±{_num(v)} m³ a month"),
+    "std_monthly_elec_kwh_12m": Reason(
+        "unstable_consumption", lambda v: f"electricity use swings by ±{_num(v)} kWh a month"
+    ),
+    "std_monthly_gas_m3_12m": Reason(
+        "unstable_consumption", lambda v: f"gas use swings by ±{_num(v)} m³ a month"
+    ),
     "std_margin_12m": Reason("unstable_margin", lambda v: f"margin swings by ±€{_num(v)} a month"),
     "min_monthly_margin_12m": Reason("loss_months", lambda v: f"worst month margin €{_num(v)}"),
     "negative_margin_months_12m": Reason("loss_months", lambda v: f"{_num(v)} loss-making months this year"),
     "elec_price_trend_12m": Reason("price_rise", _price_trend),
-    "elec_price_volatility_12m": Reason("price_volatility", lambda v: f"electricity price moved by ±{_num(v, '.3f')} €/kWh this year"),
-    "province_elec_cost_trend_12m": Reason("market_cost", lambda v: f"province wholesale cost changed {_num(v, '+.0%')} this year"),
-    "elec_price_vs_province_cost_spread": Reason("expensive_tariff", lambda v: f"tariff {_num(v, '.3f')} €/kWh above the province's wholesale cost"),
-    "is_price_increase": Reason("price_rise", _flag("electricity price went up this year", "no price rise this year")),
-    "rolling_margin_trend_3m": Reason("margin_trend", lambda v: f"monthly margin changed €{_num(v, '+.1f')} in the last quarter"),
+    "elec_price_volatility_12m": Reason(
+        "price_volatility", lambda v: f"electricity price moved by ±{_num(v, '.3f')} €/kWh this year"
+    ),
+    "province_elec_cost_trend_12m": Reason(
+        "market_cost", lambda v: f"province wholesale cost changed {_num(v, '+.0%')} this year"
+    ),
+    "elec_price_vs_province_cost_spread": Reason(
+        "expensive_tariff", lambda v: f"tariff {_num(v, '.3f')} €/kWh above the province's wholesale cost"
+    ),
+    "is_price_increase": Reason(
+        "price_rise", _flag("electricity price went up this year", "no price rise this year")
+    ),
+    "rolling_margin_trend_3m": Reason(
+        "margin_trend", lambda v: f"monthly margin changed €{_num(v, '+.1f')} in the last quarter"
+    ),
     # behavioral
     "has_interaction": Reason("contact", _flag("has contacted customer service", "has never contacted us")),
     "interaction_count_12m": Reason("contact", lambda v: f"{_num(v)} contacts with us this year"),
     "customer_intent": Reason("intent", lambda v: _INTENT_TEXT.get(v, f"latest contact: {v}")),
-    "recent_complaint_flag": Reason("complaint", _flag("recent complaint or cancellation request", "no recent complaint")),
-    "interaction_within_3m_of_renewal": Reason("contact_near_renewal", _flag("contacted us shortly before renewal", "no contact near renewal")),
-    "is_interaction_within_30d_of_renewal": Reason("contact_near_renewal", _flag("contacted us in the month before renewal", "no contact in the month before renewal")),
-    "complaint_near_renewal": Reason("complaint_near_renewal", _flag("complaint shortly before renewal", "no complaint near renewal")),
-    "is_cancellation_intent": Reason("cancellation_request", _flag("asked to cancel or switch supplier", "no cancellation request")),
+    "recent_complaint_flag": Reason(
+        "complaint", _flag("recent complaint or cancellation request", "no recent complaint")
+    ),
+    "interaction_within_3m_of_renewal": Reason(
+        "contact_near_renewal", _flag("contacted us shortly before renewal", "no contact near renewal")
+    ),
+    "is_interaction_within_30d_of_renewal": Reason(
+        "contact_near_renewal",
+        _flag("contacted us in the month before renewal", "no contact in the month before renewal"),
+    ),
+    "complaint_near_renewal": Reason(
+        "complaint_near_renewal", _flag("complaint shortly before renewal", "no complaint near renewal")
+    ),
+    "is_cancellation_intent": Reason(
+        "cancellation_request", _flag("asked to cancel or switch supplier", "no cancellation request")
+    ),
     "is_complaint_intent": Reason("complaint", _flag("made a complaint", "no complaint")),
-    "intent_severity_score": Reason("intent", lambda v: _SEVERITY_TEXT.get(int(v or 0), "no complaint or cancellation request")),
-    "last_interaction_days_ago": Reason("recent_contact", lambda v: "no contact on record" if v is None else f"last contact {_num(v)} days ago"),
-    "months_since_last_change": Reason("product_change", lambda v: "never changed product" if v is None else f"changed product {_num(v)} months ago"),
+    "intent_severity_score": Reason(
+        "intent", lambda v: _SEVERITY_TEXT.get(int(v or 0), "no complaint or cancellation request")
+    ),
+    "last_interaction_days_ago": Reason(
+        "recent_contact",
+        lambda v: "no contact on record" if v is None else f"last contact {_num(v)} days ago",
+    ),
+    "months_since_last_change": Reason(
+        "product_change",
+        lambda v: "never changed product" if v is None else f"changed product {_num(v)} months ago",
+    ),
     # sentiment
-    "sentiment_label": Reason("negative_sentiment", lambda v: "negative tone in the latest contact" if v == "negative" else f"tone of the latest contact: {v}"),
+    "sentiment_label": Reason(
+        "negative_sentiment",
+        lambda v: (
+            "negative tone in the latest contact" if v == "negative" else f"tone of the latest contact: {v}"
+        ),
+    ),
     "sentiment_compound": Reason("negative_sentiment", lambda v: _tone(v)),
-    "is_negative_sentiment": Reason("negative_sentiment", _flag("negative tone in the latest contact", "latest contact not negative")),
-    "complaint_x_negative_sentiment": Reason("angry_complaint", _flag("complaint with negative sentiment", "no angry complaint")),
+    "is_negative_sentiment": Reason(
+        "negative_sentiment", _flag("negative tone in the latest contact", "latest contact not negative")
+    ),
+    "complaint_x_negative_sentiment": Reason(
+        "angry_complaint", _flag("complaint with negative sentiment", "no angry complaint")
+    ),
     # compound
-    "is_price_sensitive": Reason("price_sensitive", _flag("asked about prices or offers", "no price enquiry")),
-    "is_high_risk_lifecycle": Reason("new_customer_at_renewal", _flag("first-year customer at renewal", "not a first-year customer at renewal")),
-    "is_competition_x_renewal": Reason("competition_at_renewal", _flag("renewal within 3 months in a high-competition province", "no competitive renewal")),
-    "dual_fuel_x_renewal": Reason("dual_fuel_at_renewal", _flag("dual-fuel customer within 3 months of renewal", "no dual-fuel renewal")),
-    "dual_fuel_x_competition": Reason("dual_fuel_competition", _flag("dual-fuel customer in a high-competition province", "no dual-fuel competition")),
-    "dual_fuel_x_intent": Reason("dual_fuel_complaint", _flag("dual-fuel customer who complained or asked to leave", "no dual-fuel complaint")),
+    "is_price_sensitive": Reason(
+        "price_sensitive", _flag("asked about prices or offers", "no price enquiry")
+    ),
+    "is_high_risk_lifecycle": Reason(
+        "new_customer_at_renewal",
+        _flag("first-year customer at renewal", "not a first-year customer at renewal"),
+    ),
+    "is_competition_x_renewal": Reason(
+        "competition_at_renewal",
+        _flag("renewal within 3 months in a high-competition province", "no competitive renewal"),
+    ),
+    "dual_fuel_x_renewal": Reason(
+        "dual_fuel_at_renewal", _flag("dual-fuel customer within 3 months of renewal", "no dual-fuel renewal")
+    ),
+    "dual_fuel_x_competition": Reason(
+        "dual_fuel_competition",
+        _flag("dual-fuel customer in a high-competition province", "no dual-fuel competition"),
+    ),
+    "dual_fuel_x_intent": Reason(
+        "dual_fuel_complaint",
+        _flag("dual-fuel customer who complained or asked to leave", "no dual-fuel complaint"),
+    ),
 }
 
 

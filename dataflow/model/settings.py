@@ -63,9 +63,13 @@ class ModelConfig:
 
     def __post_init__(self) -> None:
         if self.calibration_method not in CALIBRATION_METHODS:
-            raise UserError(f"calibration_method must be one of {CALIBRATION_METHODS}, got {self.calibration_method!r}")
+            raise UserError(
+                f"calibration_method must be one of {CALIBRATION_METHODS}, got {self.calibration_method!r}"
+            )
         if self.calibration_holdout not in ("customers", "dates"):
-            raise UserError(f"calibration_holdout must be 'customers' or 'dates', got {self.calibration_holdout!r}")
+            raise UserError(
+                f"calibration_holdout must be 'customers' or 'dates', got {self.calibration_holdout!r}"
+            )
         if self.threshold_rule not in THRESHOLD_RULES:
             raise UserError(f"threshold_rule must be one of {THRESHOLD_RULES}, got {self.threshold_rule!r}")
         if self.champion_model not in SERVABLE_MODELS:
@@ -114,6 +118,7 @@ def model_config(
     for key in ("single_snapshot_fractions", "risk_tiers"):
         if key in overrides:
             overrides[key] = tuple(overrides[key])
-    base = ModelConfig(champion_experiment=champion_experiment, champion_model=champion_model,
-                       code_version=_code_version())
+    base = ModelConfig(
+        champion_experiment=champion_experiment, champion_model=champion_model, code_version=_code_version()
+    )
     return replace(base, **overrides)

@@ -38,12 +38,16 @@ def _window_end(frame: pl.DataFrame) -> dict[dt.date, dt.date]:
     """For each as-of date, the day after its label window ends (as_of + longest horizon on that date)."""
     ends = frame.group_by("as_of_date").agg(pl.col("horizon_days").max())
     return {
-        row["as_of_date"]: row["as_of_date"] + dt.timedelta(days=int(row["horizon_days"])) for row in ends.to_dicts()
+        row["as_of_date"]: row["as_of_date"] + dt.timedelta(days=int(row["horizon_days"]))
+        for row in ends.to_dicts()
     }
 
 
 def _plan_time_split(
-    dates: list[dt.date], window_end: dict[dt.date, dt.date], embargo_days: int, calibration_snapshots: int,
+    dates: list[dt.date],
+    window_end: dict[dt.date, dt.date],
+    embargo_days: int,
+    calibration_snapshots: int,
     holdout: str = "dates",
 ) -> dict:
     """Choose train / calibration / test as-of dates (see module docstring); ``embargo_days`` -1 = horizon.
@@ -69,9 +73,14 @@ def _plan_time_split(
     shared = [d for d in candidates if d not in train]
     if holdout == "customers" and shared:  # keep them, split by customer instead of dropping
         return {
-            "method": "time", "calibration_holdout": "customers", "train_dates": candidates,
-            "customer_split_dates": shared, "validation_dates": calibration, "test_date": test_date,
-            "purged_before_test": purged_for_test, "purged_before_validation": [],
+            "method": "time",
+            "calibration_holdout": "customers",
+            "train_dates": candidates,
+            "customer_split_dates": shared,
+            "validation_dates": calibration,
+            "test_date": test_date,
+            "purged_before_test": purged_for_test,
+            "purged_before_validation": [],
             "embargo_days": "horizon" if embargo_days < 0 else embargo_days,
         }
     if not train:  # too few snapshots for the embargo: fall back to adjacency, said in the plan
@@ -96,7 +105,8 @@ def _in_calibration_group(frame: pl.DataFrame, share: float) -> pl.Series:
         _g=pl.col("customer_id").map_elements(
             lambda c: int.from_bytes(hashlib.sha256(f"calibration:{c}".encode()).digest()[:8], "big") / 2**64,
             return_dtype=pl.Float64,
-        ) < share
+        )
+        < share
     )
     return frame.select("customer_id").join(draw, on="customer_id", how="left", maintain_order="left")["_g"]
 
@@ -134,14 +144,19 @@ def training_split(labelled_snapshots: pl.DataFrame, model_config: ModelConfig) 
     """Honest split of the labelled snapshots: earlier dates train, later calibrate, the latest tests."""
     frame = labelled_snapshots.with_columns(pl.col(LABEL).cast(pl.Int8))
     if frame.is_empty():
-        raise UserError("no labelled snapshot in gold_features: the label file gave no usable row, cannot train")
+        raise UserError(
+            "no labelled snapshot in gold_features: the label file gave no usable row, cannot train"
+        )
     if frame[LABEL].n_unique() < 2:
         raise UserError("the labelled snapshots contain only one class (all churned or none): cannot train")
     dates = frame["as_of_date"].unique().sort().to_list()
     plan = {}
     if len(dates) > 1:
         plan = _plan_time_split(
-            dates, _window_end(frame), model_config.calibration_embargo_days, model_config.calibration_snapshots,
+            dates,
+            _window_end(frame),
+            model_config.calibration_embargo_days,
+            model_config.calibration_snapshots,
             model_config.calibration_holdout,
         )
     if plan:
@@ -158,15 +173,28 @@ def training_split(labelled_snapshots: pl.DataFrame, model_config: ModelConfig) 
             validation = frame.filter(by.is_in(plan["validation_dates"]))
     else:
         latest = dates[-1]
-        reason = "single labelled snapshot" if len(dates) == 1 else "too few snapshots outside the label horizon"
-        train, validation, test = _random_split(
-            frame.filter(pl.col("as_of_date") == latest), model_config.single_snapshot_fractions, model_config.seed
+        reason = (
+            "single labelled snapshot" if len(dates) == 1 else "too few snapshots outside the label horizon"
         )
-        plan = {"method": "random_stratified", "reason": reason, "snapshot": latest, "dates_unused": dates[:-1]}
+        train, validation, test = _random_split(
+            frame.filter(pl.col("as_of_date") == latest),
+            model_config.single_snapshot_fractions,
+            model_config.seed,
+        )
+        plan = {
+            "method": "random_stratified",
+            "reason": reason,
+            "snapshot": latest,
+            "dates_unused": dates[:-1],
+        }
     for name, part in (("train", train), ("validation", validation), ("test", test)):
         if part.is_empty() or part[LABEL].n_unique() < 2:
-            raise UserError(f"the {name} part of the split has no churner or no non-churner: cannot train honestly")
-    plan.update({f"n_{k}": v.height for k, v in (("train", train), ("validation", validation), ("test", test))})
+            raise UserError(
+                f"the {name} part of the split has no churner or no non-churner: cannot train honestly"
+            )
+    plan.update(
+        {f"n_{k}": v.height for k, v in (("train", train), ("validation", validation), ("test", test))}
+    )
     plan.update({f"churn_rate_{k}": float(v[LABEL].mean()) for k, v in (("train", train), ("test", test))})
     return TrainingSplit(train, validation, test, _jsonable(plan))
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 from dataflow.contract import INTERACTION_CHANNELS, PROVINCE_CODES, SALES_CHANNELS
 from dataflow.monitor.quality import Check
 
-NO_PRODUCT_CHANGE = ("about 30% of customers never changed product, so last_product_change_date is empty "
-                     "for them")
+NO_PRODUCT_CHANGE = (
+    "about 30% of customers never changed product, so last_product_change_date is empty for them"
+)
 ELECTRICITY_ONLY = "electricity-only customers (about 80%) have no gas prices or fees"
 SENTIMENT_LABELS = ("negative", "neutral", "positive")
 
@@ -27,46 +28,126 @@ def _known_customer(table: str, parent: str) -> Check:
     return Check(table, f"customer_id in {parent}", "relationship", ("customer_id",), {"to_table": parent})
 
 
-A, C, P, K, IX, L = ("raw_customer_attributes", "raw_customer_contracts", "raw_price_history",
-                     "raw_costs_by_province_month", "raw_customer_interactions", "raw_churn_label")
+A, C, P, K, IX, L = (
+    "raw_customer_attributes",
+    "raw_customer_contracts",
+    "raw_price_history",
+    "raw_costs_by_province_month",
+    "raw_customer_interactions",
+    "raw_churn_label",
+)
 RAW_CHECKS: list[Check] = [
     _key(A, "customer_id"),
-    _filled(A, "customer_id", "contracted_power_kw", "province_code", "is_industrial", "is_second_residence",
-            "is_high_competition_province", "is_urban"),
-    Check(A, "province_code has costs", "relationship", ("province_code",), {"to_table": K, "to_column": "province"}),
-    Check(A, "sales_channel is a known code", "accepted_values", ("sales_channel",), {"values": SALES_CHANNELS},
-          severity="warn", business_exception="new channel codes are kept as written; silver maps them"),
-    Check(A, "contracted_power_kw plausible", "range", ("contracted_power_kw",), {"min": 1.0, "max": 1000.0},
-          severity="warn"),
+    _filled(
+        A,
+        "customer_id",
+        "contracted_power_kw",
+        "province_code",
+        "is_industrial",
+        "is_second_residence",
+        "is_high_competition_province",
+        "is_urban",
+    ),
+    Check(
+        A,
+        "province_code has costs",
+        "relationship",
+        ("province_code",),
+        {"to_table": K, "to_column": "province"},
+    ),
+    Check(
+        A,
+        "sales_channel is a known code",
+        "accepted_values",
+        ("sales_channel",),
+        {"values": SALES_CHANNELS},
+        severity="warn",
+        business_exception="new channel codes are kept as written; silver maps them",
+    ),
+    Check(
+        A,
+        "contracted_power_kw plausible",
+        "range",
+        ("contracted_power_kw",),
+        {"min": 1.0, "max": 1000.0},
+        severity="warn",
+    ),
     Check(A, "sales_channel empty rate", "null_rate", ("sales_channel",), {"max": 0.05}, severity="warn"),
     _key(C, "customer_id"),
     _filled(C, "customer_id", "customer_first_activation_date", "contract_start_date", "next_renewal_date"),
     _known_customer(C, A),
-    Check(C, "last_product_change_date empty rate", "null_rate", ("last_product_change_date",), {"max": 0.45},
-          severity="warn", business_exception=NO_PRODUCT_CHANGE),
+    Check(
+        C,
+        "last_product_change_date empty rate",
+        "null_rate",
+        ("last_product_change_date",),
+        {"max": 0.45},
+        severity="warn",
+        business_exception=NO_PRODUCT_CHANGE,
+    ),
     _key(P, "customer_id", "month"),
     _filled(P, "customer_id", "pricing_date", "month"),
     _known_customer(P, A),
-    Check(P, "tier-1 price empty rate", "null_rate", ("variable_price_tier1_eur_kwh",), {"max": 0.10},
-          severity="warn", business_exception="a zero price in the extract means missing; silver imputes it"),
-    Check(P, "tier-1 price plausible", "range", ("variable_price_tier1_eur_kwh",), {"min": 0.0, "max": 1.0},
-          severity="warn"),
-    Check(P, "gas price empty rate", "null_rate", ("gas_variable_price_eur_m3",), {"max": 0.95},
-          severity="warn", business_exception=ELECTRICITY_ONLY),
+    Check(
+        P,
+        "tier-1 price empty rate",
+        "null_rate",
+        ("variable_price_tier1_eur_kwh",),
+        {"max": 0.10},
+        severity="warn",
+        business_exception="a zero price in the extract means missing; silver imputes it",
+    ),
+    Check(
+        P,
+        "tier-1 price plausible",
+        "range",
+        ("variable_price_tier1_eur_kwh",),
+        {"min": 0.0, "max": 1.0},
+        severity="warn",
+    ),
+    Check(
+        P,
+        "gas price empty rate",
+        "null_rate",
+        ("gas_variable_price_eur_m3",),
+        {"max": 0.95},
+        severity="warn",
+        business_exception=ELECTRICITY_ONLY,
+    ),
     _key(K, "province", "month"),
     _filled(K, "month", "province", "elec_var_cost_eur_kwh", "gas_var_cost_eur_m3", "peaje_elec_eur_kwh"),
-    Check(K, "province is an INE code", "range", ("province",), {"min": PROVINCE_CODES[0], "max": PROVINCE_CODES[1]}),
-    Check(K, "electricity cost plausible", "range", ("elec_var_cost_eur_kwh",), {"min": 0.0, "max": 1.0},
-          severity="warn"),
+    Check(
+        K,
+        "province is an INE code",
+        "range",
+        ("province",),
+        {"min": PROVINCE_CODES[0], "max": PROVINCE_CODES[1]},
+    ),
+    Check(
+        K,
+        "electricity cost plausible",
+        "range",
+        ("elec_var_cost_eur_kwh",),
+        {"min": 0.0, "max": 1.0},
+        severity="warn",
+    ),
     _filled(IX, "customer_id", "date"),
     _known_customer(IX, A),
-    Check(IX, "channel is a known contact channel", "accepted_values", ("channel",),
-          {"values": INTERACTION_CHANNELS}, severity="warn"),
+    Check(
+        IX,
+        "channel is a known contact channel",
+        "accepted_values",
+        ("channel",),
+        {"values": INTERACTION_CHANNELS},
+        severity="warn",
+    ),
     Check(IX, "summary empty rate", "null_rate", ("interaction_summary",), {"max": 0.05}, severity="warn"),
     _key(L, "customer_id", "label_date", "horizon_days"),
     _filled(L, "customer_id", "label_date", "horizon_days", "churned_within_horizon"),
     _known_customer(L, A),
-    Check(L, "churned_within_horizon is 0/1", "accepted_values", ("churned_within_horizon",), {"values": [0, 1]}),
+    Check(
+        L, "churned_within_horizon is 0/1", "accepted_values", ("churned_within_horizon",), {"values": [0, 1]}
+    ),
     Check(L, "horizon_days plausible", "range", ("horizon_days",), {"min": 1, "max": 730}, severity="warn"),
 ]
 
@@ -74,15 +155,34 @@ BCM, BC = "bronze_customer_month", "bronze_customer"
 BRONZE_CHECKS: list[Check] = [
     _key(BCM, "customer_id", "month"),
     _filled(BCM, "customer_id", "month", "monthly_elec_kwh", "monthly_gas_m3"),
-    Check(BCM, "electricity not negative", "range", ("monthly_elec_kwh",), {"min": 0.0},
-          business_exception="negative meter readings are set to 0 (and counted) before aggregation"),
+    Check(
+        BCM,
+        "electricity not negative",
+        "range",
+        ("monthly_elec_kwh",),
+        {"min": 0.0},
+        business_exception="negative meter readings are set to 0 (and counted) before aggregation",
+    ),
     Check(BCM, "gas not negative", "range", ("monthly_gas_m3",), {"min": 0.0}),
     _known_customer(BCM, BC),
     _key(BC, "customer_id"),
-    _filled(BC, "customer_id", "contracted_power_kw", "province_code", "customer_first_activation_date",
-            "next_renewal_date"),
-    Check(BC, "last_product_change_date empty rate", "null_rate", ("last_product_change_date",), {"max": 0.45},
-          severity="warn", business_exception=NO_PRODUCT_CHANGE),
+    _filled(
+        BC,
+        "customer_id",
+        "contracted_power_kw",
+        "province_code",
+        "customer_first_activation_date",
+        "next_renewal_date",
+    ),
+    Check(
+        BC,
+        "last_product_change_date empty rate",
+        "null_rate",
+        ("last_product_change_date",),
+        {"max": 0.45},
+        severity="warn",
+        business_exception=NO_PRODUCT_CHANGE,
+    ),
 ]
 
 SC, SCM, SI = "silver_customer", "silver_customer_month", "silver_interactions"
@@ -92,17 +192,31 @@ SILVER_CHECKS: list[Check] = [
     _key(SCM, "customer_id", "month"),
     _filled(SCM, "customer_id", "month"),
     _known_customer(SCM, SC),
-    Check(SCM, "total_margin empty rate", "null_rate", ("total_margin",), {"max": 0.01},
-          business_exception="prices are imputed in silver, so a margin can be missing only by exception"),
+    Check(
+        SCM,
+        "total_margin empty rate",
+        "null_rate",
+        ("total_margin",),
+        {"max": 0.01},
+        business_exception="prices are imputed in silver, so a margin can be missing only by exception",
+    ),
     _filled(SI, "customer_id", "date"),
     _known_customer(SI, SC),
-    Check(SI, "sentiment_label is lowercase negative/neutral/positive", "accepted_values", ("sentiment_label",),
-          {"values": SENTIMENT_LABELS}),
+    Check(
+        SI,
+        "sentiment_label is lowercase negative/neutral/positive",
+        "accepted_values",
+        ("sentiment_label",),
+        {"values": SENTIMENT_LABELS},
+    ),
     _filled(SI, "customer_intent", "sentiment_label", severity="warn"),
 ]
 
 GOLD_CHECKS: list[Check] = []  # the gold owners add theirs here (e.g. null sentiment when no interaction)
 
 CHECKS_BY_LAYER: dict[str, list[Check]] = {
-    "raw": RAW_CHECKS, "bronze": BRONZE_CHECKS, "silver": SILVER_CHECKS, "gold": GOLD_CHECKS,
+    "raw": RAW_CHECKS,
+    "bronze": BRONZE_CHECKS,
+    "silver": SILVER_CHECKS,
+    "gold": GOLD_CHECKS,
 }

@@ -19,8 +19,14 @@ from dataflow.model.settings import ModelConfig
 EPS = 1e-4  # floor of a bin share in PSI (an empty bin is not infinitely different)
 PREDICTION = "churn_proba"
 DRIFT_SCHEMA = {
-    "feature": pl.String, "kind": pl.String, "psi": pl.Float64, "ks_statistic": pl.Float64,
-    "ks_pvalue": pl.Float64, "drifted": pl.Boolean, "reference_n": pl.Int64, "current_n": pl.Int64,
+    "feature": pl.String,
+    "kind": pl.String,
+    "psi": pl.Float64,
+    "ks_statistic": pl.Float64,
+    "ks_pvalue": pl.Float64,
+    "drifted": pl.Boolean,
+    "reference_n": pl.Int64,
+    "current_n": pl.Int64,
 }
 
 
@@ -33,12 +39,25 @@ class Profile:
         n = values.len()
         null_share = float(values.null_count() / n) if n else 0.0
         if categorical:
-            shares = values.cast(pl.String).fill_null(MISSING_LEVEL).value_counts(normalize=True, name="share")
-            return {"kind": "categorical", "n": n, "shares": dict(zip(shares[values.name], shares["share"], strict=True))}
+            shares = (
+                values.cast(pl.String).fill_null(MISSING_LEVEL).value_counts(normalize=True, name="share")
+            )
+            return {
+                "kind": "categorical",
+                "n": n,
+                "shares": dict(zip(shares[values.name], shares["share"], strict=True)),
+            }
         x = np.sort(values.drop_nulls().drop_nans().cast(pl.Float64).to_numpy()) if n else np.array([])
         if x.size == 0:
-            return {"kind": "numeric", "n": n, "null_share": null_share, "psi_edges": [], "psi_shares": [1.0],
-                    "ks_edges": [], "ks_cdf": []}
+            return {
+                "kind": "numeric",
+                "n": n,
+                "null_share": null_share,
+                "psi_edges": [],
+                "psi_shares": [1.0],
+                "ks_edges": [],
+                "ks_cdf": [],
+            }
         psi_edges = np.unique(np.quantile(x, np.linspace(0.1, 0.9, 9)))
         ks_edges = np.unique(np.quantile(x, np.linspace(0, 1, 101)))
         return {
@@ -65,9 +84,14 @@ class Profile:
         x = np.sort(values.drop_nulls().drop_nans().cast(pl.Float64).to_numpy()) if n else np.array([])
         null_now = 1.0 - x.size / n if n else 0.0
         edges = np.asarray(profile["psi_edges"])
-        ref = np.append(np.asarray(profile["psi_shares"]) * (1 - profile["null_share"]), profile["null_share"])
-        now = np.append(_bin_shares(x, edges) * (1 - null_now), null_now) if x.size else np.append(
-            np.zeros(len(edges) + 1), 1.0)
+        ref = np.append(
+            np.asarray(profile["psi_shares"]) * (1 - profile["null_share"]), profile["null_share"]
+        )
+        now = (
+            np.append(_bin_shares(x, edges) * (1 - null_now), null_now)
+            if x.size
+            else np.append(np.zeros(len(edges) + 1), 1.0)
+        )
         out = {"psi": _psi(ref, now), "ks_statistic": None, "ks_pvalue": None}
         if x.size and profile["ks_edges"]:
             cdf_now = np.searchsorted(x, np.asarray(profile["ks_edges"]), side="right") / x.size
@@ -102,7 +126,11 @@ class Reference:
 
     @staticmethod
     def compare(
-        reference: dict, frame: pl.DataFrame, predictions: np.ndarray, psi_threshold: float, ks_threshold: float
+        reference: dict,
+        frame: pl.DataFrame,
+        predictions: np.ndarray,
+        psi_threshold: float,
+        ks_threshold: float,
     ) -> pl.DataFrame:
         """One row per input feature and for the predictions: PSI, KS, p-value (reported only), verdict."""
         rows = []
@@ -116,18 +144,35 @@ class Reference:
             stats = Profile.compare(profile, values)
             ks = stats["ks_statistic"]
             drifted = stats["psi"] > psi_threshold or (ks is not None and ks > ks_threshold)
-            rows.append({"feature": name, "kind": kind, **stats, "drifted": drifted,
-                         "reference_n": int(profile["n"]), "current_n": values.len()})
+            rows.append(
+                {
+                    "feature": name,
+                    "kind": kind,
+                    **stats,
+                    "drifted": drifted,
+                    "reference_n": int(profile["n"]),
+                    "current_n": values.len(),
+                }
+            )
         return pl.DataFrame(rows, schema=DRIFT_SCHEMA)
 
 
-def drift(scoring_features: pl.DataFrame, scores: pl.DataFrame, serving_model: ChampionModel,
-          model_config: ModelConfig) -> pl.DataFrame:
+def drift(
+    scoring_features: pl.DataFrame,
+    scores: pl.DataFrame,
+    serving_model: ChampionModel,
+    model_config: ModelConfig,
+) -> pl.DataFrame:
     """Drift of every model input and of the predictions on the scoring date vs the served model's training."""
     if not serving_model.drift_reference:
         return pl.DataFrame(schema=DRIFT_SCHEMA)
-    return Reference.compare(serving_model.drift_reference, scoring_features, scores[PREDICTION].to_numpy(),
-                             model_config.drift_psi_threshold, model_config.drift_ks_threshold)
+    return Reference.compare(
+        serving_model.drift_reference,
+        scoring_features,
+        scores[PREDICTION].to_numpy(),
+        model_config.drift_psi_threshold,
+        model_config.drift_ks_threshold,
+    )
 
 
 @cache(behavior="recompute")
@@ -144,17 +189,24 @@ def drift_alert(drift: pl.DataFrame, lake_uri: str) -> dict:
         "alerted": False,
     }
     alerter = alerter_from_env(lake_uri)
-    alerter.metrics({"FeaturesDrifted": float(inputs.height), "PredictionDrifted": float(prediction.height > 0)})
+    alerter.metrics(
+        {"FeaturesDrifted": float(inputs.height), "PredictionDrifted": float(prediction.height > 0)}
+    )
     if inputs.height or prediction.height:
         top = drift.filter(pl.col("drifted")).sort("psi", descending=True).head(10)
-        lines = [f"{r['feature']} ({r['kind']}): PSI {r['psi']:.3f}, KS {r['ks_statistic'] or 0:.3f}"
-                 for r in top.to_dicts()]
+        lines = [
+            f"{r['feature']} ({r['kind']}): PSI {r['psi']:.3f}, KS {r['ks_statistic'] or 0:.3f}"
+            for r in top.to_dicts()
+        ]
         alerter.alert(
             f"SpanishGas drift: {inputs.height} input(s) drifted"
             + (", predictions drifted" if prediction.height else ""),
             "Drift against the served champion's training data (effect sizes):\n" + "\n".join(lines),
             severity="warning",
-            details={"drifted_features": summary["drifted"], "prediction_drifted": summary["prediction_drifted"]},
+            details={
+                "drifted_features": summary["drifted"],
+                "prediction_drifted": summary["prediction_drifted"],
+            },
         )
         summary["alerted"] = True
     return summary

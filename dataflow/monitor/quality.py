@@ -18,9 +18,18 @@ KINDS = ("unique_key", "not_null", "accepted_values", "relationship", "range", "
 SEVERITIES = ("gate", "warn")
 _ID_COLUMNS = ("customer_id", "as_of_date", "month", "label_date", "date", "province")
 REPORT_SCHEMA = {
-    "layer": pl.Utf8, "table": pl.Utf8, "check": pl.Utf8, "kind": pl.Utf8, "status": pl.Utf8,
-    "observed": pl.Float64, "threshold": pl.Utf8, "failing_rows": pl.Int64, "example": pl.Utf8,
-    "severity": pl.Utf8, "business_exception": pl.Utf8, "message": pl.Utf8,
+    "layer": pl.Utf8,
+    "table": pl.Utf8,
+    "check": pl.Utf8,
+    "kind": pl.Utf8,
+    "status": pl.Utf8,
+    "observed": pl.Float64,
+    "threshold": pl.Utf8,
+    "failing_rows": pl.Int64,
+    "example": pl.Utf8,
+    "severity": pl.Utf8,
+    "business_exception": pl.Utf8,
+    "message": pl.Utf8,
 }
 
 
@@ -92,63 +101,116 @@ def _evaluate(c: Check, df: pl.DataFrame, tables: dict[str, pl.DataFrame]) -> _O
         dup = df.select(pl.struct(cols).is_duplicated()).to_series()
         n = int(dup.sum())
         example = " | ".join(map(str, df.filter(dup).select(cols).row(0))) if n else None
-        return _Outcome(n == 0, float(n), "0 rows sharing a key", n, example,
-                        f"{where}: {n} rows share their key with another row (e.g. {example}); "
-                        "each key must appear once")
+        return _Outcome(
+            n == 0,
+            float(n),
+            "0 rows sharing a key",
+            n,
+            example,
+            f"{where}: {n} rows share their key with another row (e.g. {example}); each key must appear once",
+        )
     if c.kind in ("not_null", "null_rate"):
         nulls = {col: df[col].is_null() for col in cols}
         worst = max(cols, key=lambda col: int(nulls[col].sum()))
         any_null = df.select(pl.any_horizontal([pl.col(col).is_null() for col in cols])).to_series()
         n, example = int(any_null.sum()), _identify(df, nulls[worst])
         if c.kind == "not_null":
-            return _Outcome(n == 0, float(n), "0 empty values", n, example,
-                            f"{where}: {n} rows have an empty value (e.g. {worst} empty at {example})")
+            return _Outcome(
+                n == 0,
+                float(n),
+                "0 empty values",
+                n,
+                example,
+                f"{where}: {n} rows have an empty value (e.g. {worst} empty at {example})",
+            )
         rate = int(nulls[worst].sum()) / max(df.height, 1)
         limit = float(c.params["max"])
-        return _Outcome(rate <= limit, rate, f"<= {limit:.1%} empty", int(nulls[worst].sum()), example,
-                        f"{c.table}.{worst}: {rate:.1%} of rows are empty, limit {limit:.1%} (e.g. {example})")
+        return _Outcome(
+            rate <= limit,
+            rate,
+            f"<= {limit:.1%} empty",
+            int(nulls[worst].sum()),
+            example,
+            f"{c.table}.{worst}: {rate:.1%} of rows are empty, limit {limit:.1%} (e.g. {example})",
+        )
     col = cols[0]
     values = df[col]
     if c.kind == "accepted_values":
         allowed = list(c.params["values"])
         bad = values.is_not_null() & ~values.is_in(pl.Series(allowed, dtype=values.dtype).implode())
         n, example = int(bad.sum()), _first(df, bad, col)
-        return _Outcome(n == 0, float(n), f"one of {allowed}", n, example,
-                        f"{where}: {n} rows have a value outside {allowed} (e.g. {example!r})")
+        return _Outcome(
+            n == 0,
+            float(n),
+            f"one of {allowed}",
+            n,
+            example,
+            f"{where}: {n} rows have a value outside {allowed} (e.g. {example!r})",
+        )
     if c.kind == "relationship":
         parent_name, parent_col = c.params["to_table"], c.params.get("to_column", col)
         parent = tables.get(parent_name)
         if parent is None:
             return f"parent table {parent_name} not produced in this run"
         if parent_col not in parent.columns:
-            return _Outcome(False, None, f"exists in {parent_name}.{parent_col}", None,
-                            f"column {parent_col} missing", f"{parent_name} has no column {parent_col!r}")
-        bad = values.is_not_null() & ~values.is_in(parent[parent_col].cast(values.dtype, strict=False).implode())
+            return _Outcome(
+                False,
+                None,
+                f"exists in {parent_name}.{parent_col}",
+                None,
+                f"column {parent_col} missing",
+                f"{parent_name} has no column {parent_col!r}",
+            )
+        bad = values.is_not_null() & ~values.is_in(
+            parent[parent_col].cast(values.dtype, strict=False).implode()
+        )
         n, example = int(bad.sum()), _first(df, bad, col)
-        return _Outcome(n == 0, float(n), f"exists in {parent_name}.{parent_col}", n, example,
-                        f"{where}: {n} rows point to a value missing from {parent_name}.{parent_col} "
-                        f"(e.g. {example!r})")
+        return _Outcome(
+            n == 0,
+            float(n),
+            f"exists in {parent_name}.{parent_col}",
+            n,
+            example,
+            f"{where}: {n} rows point to a value missing from {parent_name}.{parent_col} (e.g. {example!r})",
+        )
     lo, hi = c.params.get("min"), c.params.get("max")
     v = pl.col(col)
-    bad = df.select(((v < lo) if lo is not None else pl.lit(False)).fill_null(False)
-                    | ((v > hi) if hi is not None else pl.lit(False)).fill_null(False)).to_series()
+    bad = df.select(
+        ((v < lo) if lo is not None else pl.lit(False)).fill_null(False)
+        | ((v > hi) if hi is not None else pl.lit(False)).fill_null(False)
+    ).to_series()
     n, example = int(bad.sum()), _first(df, bad, col)
     span = f"[{'-inf' if lo is None else lo}, {'inf' if hi is None else hi}]"
-    return _Outcome(n == 0, float(n), span, n, example, f"{where}: {n} rows are outside {span} (e.g. {example})")
+    return _Outcome(
+        n == 0, float(n), span, n, example, f"{where}: {n} rows are outside {span} (e.g. {example})"
+    )
 
 
 def run_check(c: Check, tables: dict[str, pl.DataFrame]) -> dict[str, Any]:
     """One report row for one check."""
-    row = {"layer": c.layer, "table": c.table, "check": c.name, "kind": c.kind, "severity": c.severity,
-           "business_exception": c.business_exception, "observed": None, "threshold": None,
-           "failing_rows": None, "example": None}
+    row = {
+        "layer": c.layer,
+        "table": c.table,
+        "check": c.name,
+        "kind": c.kind,
+        "severity": c.severity,
+        "business_exception": c.business_exception,
+        "observed": None,
+        "threshold": None,
+        "failing_rows": None,
+        "example": None,
+    }
     df = tables.get(c.table)
     if df is None:
         return {**row, "status": "skipped", "message": f"{c.table} was not produced in this run"}
     missing = [col for col in c.columns if col not in df.columns]
     if missing:
-        return {**row, "status": "fail", "example": f"column {missing[0]} missing",
-                "message": f"{c.table} has no column {missing[0]!r} (check {c.name}); columns: {df.columns}"}
+        return {
+            **row,
+            "status": "fail",
+            "example": f"column {missing[0]} missing",
+            "message": f"{c.table} has no column {missing[0]!r} (check {c.name}); columns: {df.columns}",
+        }
     out = _evaluate(c, df, tables)
     if isinstance(out, str):
         return {**row, "status": "skipped", "message": out}
@@ -156,21 +218,32 @@ def run_check(c: Check, tables: dict[str, pl.DataFrame]) -> dict[str, Any]:
     message = f"{c.table}: {c.name} passed" if out.passed else out.message
     if c.business_exception:
         message += f". Expected: {c.business_exception}"
-    return {**row, "status": status, "observed": out.observed, "threshold": out.threshold,
-            "failing_rows": out.failing_rows, "example": out.example, "message": message}
+    return {
+        **row,
+        "status": status,
+        "observed": out.observed,
+        "threshold": out.threshold,
+        "failing_rows": out.failing_rows,
+        "example": out.example,
+        "message": message,
+    }
 
 
 def run_checks(tables: dict[str, pl.DataFrame], checks: list[Check]) -> pl.DataFrame:
     """Run every check against the tables present; one report row per check (absent table → skipped)."""
     rows = [run_check(c, tables) for c in checks]
-    return pl.DataFrame(rows, schema=REPORT_SCHEMA, orient="row") if rows else pl.DataFrame(schema=REPORT_SCHEMA)
+    return (
+        pl.DataFrame(rows, schema=REPORT_SCHEMA, orient="row") if rows else pl.DataFrame(schema=REPORT_SCHEMA)
+    )
 
 
 def gate_failures(report: pl.DataFrame) -> list[str]:
     """One plain sentence per failed gate check (warnings are not gates)."""
     failed = report.filter((pl.col("status") == "fail") & (pl.col("severity") == "gate"))
-    return [f"Quality gate failed ({r['layer']} layer, check {r['check']}): {r['message']}"
-            for r in failed.iter_rows(named=True)]
+    return [
+        f"Quality gate failed ({r['layer']} layer, check {r['check']}): {r['message']}"
+        for r in failed.iter_rows(named=True)
+    ]
 
 
 def enforce_gates(report: pl.DataFrame) -> None:

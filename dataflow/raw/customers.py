@@ -24,7 +24,9 @@ def customer_attributes_screening(
     raw = raw_inventory.files["customer_attributes"]
     screen = screen_csv(raw.local_path, raw.key, CUSTOMER_ATTRIBUTES)
     provinces = raw_costs_by_province_month["province"].unique()
-    screen.require_known("province_code", provinces, "costs_by_province_month.csv (no costs for that province)")
+    screen.require_known(
+        "province_code", provinces, "costs_by_province_month.csv (no costs for that province)"
+    )
     return screen.finish().fields("customer_attributes")
 
 

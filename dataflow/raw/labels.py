@@ -43,14 +43,25 @@ def _check_consistency(screen: Screen) -> None:
         clean & outside,
         pl.when(eff.is_null())
         .then(pl.lit("churned_within_horizon is 1 but churn_effective_date is empty"))
-        .otherwise(pl.format("churned_within_horizon is 1 but churn_effective_date '{}' is outside the label "
-                             "window [{}, {})", shown, start, end.cast(pl.Date))),
-        "churn_effective_date", "a churned label needs a churn_effective_date inside its window", among=clean,
+        .otherwise(
+            pl.format(
+                "churned_within_horizon is 1 but churn_effective_date '{}' is outside the label "
+                "window [{}, {})",
+                shown,
+                start,
+                end.cast(pl.Date),
+            )
+        ),
+        "churn_effective_date",
+        "a churned label needs a churn_effective_date inside its window",
+        among=clean,
     )
     screen.reject(
         pl.col(REASON).is_null() & (churned == 0) & eff.is_not_null(),
         pl.format("churn_effective_date is set ('{}') but churned_within_horizon is 0", shown),
-        "churn_effective_date", "must be empty when churned_within_horizon is 0", among=clean,
+        "churn_effective_date",
+        "must be empty when churned_within_horizon is 0",
+        among=clean,
     )
 
 
@@ -71,14 +82,17 @@ def churn_label_screening(
     screen = Screen(text, raw.key, contract)
     if legacy:
         if legacy_label_horizon_days <= 0:
-            raise UserError(f"legacy_label_horizon_days must be a positive number of days, got "
-                            f"{legacy_label_horizon_days} (needed to read the legacy {raw.key})")
+            raise UserError(
+                f"legacy_label_horizon_days must be a positive number of days, got "
+                f"{legacy_label_horizon_days} (needed to read the legacy {raw.key})"
+            )
         screen.derive("label_date", pl.lit(legacy_label_as_of, dtype=pl.Date))
         screen.derive("horizon_days", pl.lit(legacy_label_horizon_days, dtype=pl.Int32))
         screen.derive("churned_within_horizon", screen.typed("churn"))
         screen.derive("churn_effective_date", pl.lit(None, dtype=pl.Date))
-        screen.note(None, LEGACY_NOTE.format(as_of=legacy_label_as_of, days=legacy_label_horizon_days),
-                    pl.lit(True))
+        screen.note(
+            None, LEGACY_NOTE.format(as_of=legacy_label_as_of, days=legacy_label_horizon_days), pl.lit(True)
+        )
     else:
         _check_consistency(screen)
     screen.require_known("customer_id", raw_customer_attributes["customer_id"], "customer_attributes.csv")

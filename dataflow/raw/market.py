@@ -15,13 +15,18 @@ from dataflow.raw.inventory import RawInventory
 from dataflow.validation import PanderaPolarsValidator, output_fields, screen_csv
 
 
-@check_output_custom(PanderaPolarsValidator(COSTS_BY_PROVINCE_MONTH_SCHEMA),
-                     target_="raw_costs_by_province_month")
+@check_output_custom(
+    PanderaPolarsValidator(COSTS_BY_PROVINCE_MONTH_SCHEMA), target_="raw_costs_by_province_month"
+)
 @extract_fields(output_fields("costs_by_province_month"))
 def costs_by_province_month_screening(raw_inventory: RawInventory) -> dict[str, pl.DataFrame]:
     """Energy costs and network tolls per province and month; negative costs and bad codes set aside."""
     raw = raw_inventory.files["costs_by_province_month"]
-    return screen_csv(raw.local_path, raw.key, COSTS_BY_PROVINCE_MONTH).finish().fields("costs_by_province_month")
+    return (
+        screen_csv(raw.local_path, raw.key, COSTS_BY_PROVINCE_MONTH)
+        .finish()
+        .fields("costs_by_province_month")
+    )
 
 
 @check_output_custom(PanderaPolarsValidator(PRICE_HISTORY_SCHEMA), target_="raw_price_history")

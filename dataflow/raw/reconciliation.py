@@ -22,8 +22,10 @@ def raw_reconciliation(frames: dict[str, pl.DataFrame]) -> pl.DataFrame:
         rows_in = int(audit.filter(pl.col("note") == ROWS_READ)["rows"].sum())
         kept, quarantined = frames[f"raw_{d}"].height, frames[f"quarantine_{d}"].height
         if rows_in != kept + quarantined:
-            raise RuntimeError(f"{d}: {rows_in} rows read but {kept} kept + {quarantined} quarantined; "
-                               "rows were lost or invented between reading and splitting (a loader bug)")
+            raise RuntimeError(
+                f"{d}: {rows_in} rows read but {kept} kept + {quarantined} quarantined; "
+                "rows were lost or invented between reading and splitting (a loader bug)"
+            )
         rows.append((d, rows_in, kept, quarantined))
     schema = {"dataset": pl.Utf8, "rows_in": pl.Int64, "rows_kept": pl.Int64, "rows_quarantined": pl.Int64}
     return pl.DataFrame(rows, schema=schema, orient="row")

@@ -20,7 +20,12 @@ OFFER_POLICY = pl.DataFrame(
     {
         "risk_tier": ["Critical", "High", "Medium", "Low"],
         "action": ["offer_large", "offer_medium", "offer_small", "no_offer"],
-        "action_label": ["Large retention offer", "Medium retention offer", "Small retention offer", "No action needed"],
+        "action_label": [
+            "Large retention offer",
+            "Medium retention offer",
+            "Small retention offer",
+            "No action needed",
+        ],
         "timing_window": ["immediate", "immediate", "30_60_days", "60_90_days"],
         "offer_share_of_margin": [0.25, 0.15, 0.05, 0.0],
         "save_rate": [0.40, 0.30, 0.20, 0.0],
@@ -37,7 +42,9 @@ def policy(save_rates: dict[str, float] | None = None) -> pl.DataFrame:
     if unknown:
         raise ValueError(f"unknown actions {sorted(unknown)} in save rates")
     return OFFER_POLICY.with_columns(
-        save_rate=pl.col("action").replace_strict(save_rates, default=pl.col("save_rate"), return_dtype=pl.Float64)
+        save_rate=pl.col("action").replace_strict(
+            save_rates, default=pl.col("save_rate"), return_dtype=pl.Float64
+        )
     )
 
 
@@ -54,7 +61,9 @@ def build_offers(scores: pl.DataFrame, cfg: ModelConfig) -> pl.DataFrame:
     """The offer table for scored customers (pure function of scores and settings; see score.offers)."""
     months = float(cfg.months_protected)
     margin = pl.max_horizontal(pl.col("avg_monthly_margin_12m").fill_null(0.0).fill_nan(0.0), 0.0)
-    offerable = (pl.col("avg_monthly_margin_12m").fill_nan(None).fill_null(-1.0) > 0) & (pl.col("action") != NO_OFFER)
+    offerable = (pl.col("avg_monthly_margin_12m").fill_nan(None).fill_null(-1.0) > 0) & (
+        pl.col("action") != NO_OFFER
+    )
     frame = (
         scores.join(policy(cfg.save_rates), on="risk_tier", how="left")
         .with_columns(
@@ -62,15 +71,21 @@ def build_offers(scores: pl.DataFrame, cfg: ModelConfig) -> pl.DataFrame:
             margin_protected=pl.col("expected_monthly_loss") * months,
         )
         .with_columns(
-            offer_share_of_margin=pl.when(pl.col("action") == NO_OFFER).then(0.0).otherwise(pl.col("offer_share_of_margin")),
+            offer_share_of_margin=pl.when(pl.col("action") == NO_OFFER)
+            .then(0.0)
+            .otherwise(pl.col("offer_share_of_margin")),
             save_rate=pl.when(pl.col("action") == NO_OFFER).then(0.0).otherwise(pl.col("save_rate")),
         )
         .with_columns(
-            offer_cost_eur=pl.min_horizontal(pl.col("offer_share_of_margin") * margin * months, pl.col("margin_protected")),
+            offer_cost_eur=pl.min_horizontal(
+                pl.col("offer_share_of_margin") * margin * months, pl.col("margin_protected")
+            ),
         )
         .with_columns(
-            expected_net_value_eur=pl.col("save_rate") * pl.col("margin_protected") - pl.col("offer_cost_eur"),
-            is_control=pl.col("customer_id").map_elements(control_draw, return_dtype=pl.Float64) < cfg.control_share,
+            expected_net_value_eur=pl.col("save_rate") * pl.col("margin_protected")
+            - pl.col("offer_cost_eur"),
+            is_control=pl.col("customer_id").map_elements(control_draw, return_dtype=pl.Float64)
+            < cfg.control_share,
         )
     )
     eligible = (pl.col("action") != NO_OFFER) & ~pl.col("is_control") & (pl.col("expected_net_value_eur") > 0)

@@ -15,7 +15,19 @@ def recommendations(scores: pl.DataFrame, model_config: ModelConfig) -> pl.DataF
     negative-margin customer), expected net value, control-group and selected flags, and the reasons."""
     offers = build_offers(scores, model_config)
     return offers.select(
-        "customer_id", "risk_tier", "segment", "action", "timing_window", "offer_share_of_margin", "offer_cost_eur",
-        "expected_monthly_loss", "save_rate", "expected_net_value_eur", "is_control", "selected",
-        "reason_text_1", "reason_text_2", "reason_text_3",
+        "customer_id",
+        "risk_tier",
+        "segment",
+        "action",
+        "timing_window",
+        "offer_share_of_margin",
+        "offer_cost_eur",
+        "expected_monthly_loss",
+        "save_rate",
+        "expected_net_value_eur",
+        "is_control",
+        "selected",
+        "reason_text_1",
+        "reason_text_2",
+        "reason_text_3",
     ).sort("expected_net_value_eur", descending=True)

@@ -15,7 +15,9 @@ from dataflow.model.settings import ModelConfig
 PROFILE_COLUMNS = ("segment", "sales_channel", "months_to_renewal", "tenure_months")
 
 
-def scores(scoring_features: pl.DataFrame, serving_model: ChampionModel, model_config: ModelConfig) -> pl.DataFrame:
+def scores(
+    scoring_features: pl.DataFrame, serving_model: ChampionModel, model_config: ModelConfig
+) -> pl.DataFrame:
     """One row per customer on the scoring date: churn_proba, churn_pred, risk_tier, expected_monthly_loss
     (p × max(avg monthly margin, 0)), reason codes and texts, a few profile columns and the model's run."""
     model = serving_model
@@ -30,12 +32,21 @@ def scores(scoring_features: pl.DataFrame, serving_model: ChampionModel, model_c
     ).with_columns(
         churn_pred=pl.col("churn_proba") >= model.threshold["threshold"],
         risk_tier=risk_tier(pl.col("churn_proba"), model_config.risk_tiers),
-        expected_monthly_loss=pl.col("churn_proba") * pl.max_horizontal(margin.fill_null(0.0).fill_nan(0.0), 0.0),
+        expected_monthly_loss=pl.col("churn_proba")
+        * pl.max_horizontal(margin.fill_null(0.0).fill_nan(0.0), 0.0),
         model_run_id=pl.lit(model.run_id),
     )
     reasons = reason_columns(model, scoring_features)
     ordered = [
-        "customer_id", "as_of_date", "churn_proba", "churn_pred", "risk_tier", "avg_monthly_margin_12m",
-        "expected_monthly_loss", *reasons.columns, *[c for c in PROFILE_COLUMNS if c in base.columns], "model_run_id",
+        "customer_id",
+        "as_of_date",
+        "churn_proba",
+        "churn_pred",
+        "risk_tier",
+        "avg_monthly_margin_12m",
+        "expected_monthly_loss",
+        *reasons.columns,
+        *[c for c in PROFILE_COLUMNS if c in base.columns],
+        "model_run_id",
     ]
     return pl.concat([base, reasons], how="horizontal").select(ordered)

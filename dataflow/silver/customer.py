@@ -23,18 +23,27 @@ CHANNEL_NAMES = {
 def _segment() -> pl.Expr:
     """Residential for households; industrial SME up to 10 kW contracted power, Corporate above."""
     industrial, power = pl.col("is_industrial") == 1, pl.col("contracted_power_kw")
-    return (pl.when(pl.col("is_industrial") == 0).then(pl.lit("Residential"))
-            .when(industrial & (power <= SME_MAX_POWER_KW)).then(pl.lit("SME"))
-            .when(industrial & (power > SME_MAX_POWER_KW)).then(pl.lit("Corporate"))
-            .otherwise(None))
+    return (
+        pl.when(pl.col("is_industrial") == 0)
+        .then(pl.lit("Residential"))
+        .when(industrial & (power <= SME_MAX_POWER_KW))
+        .then(pl.lit("SME"))
+        .when(industrial & (power > SME_MAX_POWER_KW))
+        .then(pl.lit("Corporate"))
+        .otherwise(None)
+    )
 
 
 def _sales_channel(code: pl.Expr) -> pl.Expr:
     """English channel name; an empty code is Unknown and an unmapped one stays visible as 'Other (<code>)'."""
     english = code.replace_strict(CHANNEL_NAMES, default=None, return_dtype=pl.Utf8)
-    return (pl.when(code.is_null() | (code == "")).then(pl.lit("Unknown"))
-            .when(english.is_not_null()).then(english)
-            .otherwise(pl.lit("Other (") + code + pl.lit(")")))
+    return (
+        pl.when(code.is_null() | (code == ""))
+        .then(pl.lit("Unknown"))
+        .when(english.is_not_null())
+        .then(english)
+        .otherwise(pl.lit("Other (") + code + pl.lit(")"))
+    )
 
 
 @check_output_custom(PanderaPolarsValidator(SILVER_CUSTOMER_SCHEMA))
@@ -42,9 +51,14 @@ def silver_customer(bronze_customer: pl.DataFrame) -> pl.DataFrame:
     """One row per customer with segment, residential type and the sales channel in English (code kept)."""
     code = pl.col("sales_channel").str.strip_chars().str.to_lowercase()
     segment = _segment()
-    residence = (pl.when(segment != "Residential").then(None)
-                 .when(pl.col("is_second_residence") == 1).then(pl.lit("Second_Residence"))
-                 .when(pl.col("is_second_residence") == 0).then(pl.lit("Primary_Residence")))
+    residence = (
+        pl.when(segment != "Residential")
+        .then(None)
+        .when(pl.col("is_second_residence") == 1)
+        .then(pl.lit("Second_Residence"))
+        .when(pl.col("is_second_residence") == 0)
+        .then(pl.lit("Primary_Residence"))
+    )
     return bronze_customer.with_columns(
         _sales_channel(code).alias("sales_channel"),
         code.alias("sales_channel_code"),

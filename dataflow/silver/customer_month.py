@@ -17,9 +17,11 @@ from dataflow.silver.prices import NEEDED_BY, fill_province_costs, impute_prices
 from dataflow.silver.schema import SILVER_CUSTOMER_MONTH_SCHEMA
 from dataflow.validation import PanderaPolarsValidator
 
-TIERS = (("elec_kwh_tier_1_peak", "variable_price_tier1_eur_kwh"),
-         ("elec_kwh_tier_2_standard", "variable_price_tier2_eur_kwh"),
-         ("elec_kwh_tier_3_offpeak", "variable_price_tier3_eur_kwh"))
+TIERS = (
+    ("elec_kwh_tier_1_peak", "variable_price_tier1_eur_kwh"),
+    ("elec_kwh_tier_2_standard", "variable_price_tier2_eur_kwh"),
+    ("elec_kwh_tier_3_offpeak", "variable_price_tier3_eur_kwh"),
+)
 
 
 def _rate(column: str) -> pl.Expr:
@@ -38,9 +40,13 @@ def _volume_times(volume: str, *rates: str) -> pl.Expr:
 def _margin_lines() -> list[pl.Expr]:
     """Revenue and cost lines of one customer-month (€); the annual gas fixed amounts are divided by 12 once."""
     return [
-        reduce(operator.add, (_volume_times(kwh, price) for kwh, price in TIERS)).alias("elec_revenue_variable"),
+        reduce(operator.add, (_volume_times(kwh, price) for kwh, price in TIERS)).alias(
+            "elec_revenue_variable"
+        ),
         _rate("elec_fixed_fee_eur_month").alias("elec_revenue_fixed"),
-        _volume_times("monthly_elec_kwh", "elec_var_cost_eur_kwh", "peaje_elec_eur_kwh").alias("elec_cost_variable"),
+        _volume_times("monthly_elec_kwh", "elec_var_cost_eur_kwh", "peaje_elec_eur_kwh").alias(
+            "elec_cost_variable"
+        ),
         _rate("elec_fixed_cost_eur_month").alias("elec_cost_fixed"),
         _volume_times("monthly_gas_m3", "gas_variable_price_eur_m3").alias("gas_revenue_variable"),
         (_rate("gas_fixed_revenue_eur_year") / 12).alias("gas_revenue_fixed"),
@@ -53,27 +59,43 @@ def _totals() -> list[pl.Expr]:
     """Margin per commodity, total revenue and total cost (a missing line leaves its totals null)."""
     c = pl.col
     return [
-        (c("elec_revenue_variable") + c("elec_revenue_fixed") - c("elec_cost_variable") - c("elec_cost_fixed"))
-        .alias("elec_margin"),
-        (c("gas_revenue_variable") + c("gas_revenue_fixed") - c("gas_cost_variable") - c("gas_cost_fixed"))
-        .alias("gas_margin"),
-        (c("elec_revenue_variable") + c("elec_revenue_fixed") + c("gas_revenue_variable") + c("gas_revenue_fixed"))
-        .alias("total_revenue"),
-        (c("elec_cost_variable") + c("elec_cost_fixed") + c("gas_cost_variable") + c("gas_cost_fixed"))
-        .alias("total_cost"),
+        (
+            c("elec_revenue_variable")
+            + c("elec_revenue_fixed")
+            - c("elec_cost_variable")
+            - c("elec_cost_fixed")
+        ).alias("elec_margin"),
+        (
+            c("gas_revenue_variable") + c("gas_revenue_fixed") - c("gas_cost_variable") - c("gas_cost_fixed")
+        ).alias("gas_margin"),
+        (
+            c("elec_revenue_variable")
+            + c("elec_revenue_fixed")
+            + c("gas_revenue_variable")
+            + c("gas_revenue_fixed")
+        ).alias("total_revenue"),
+        (c("elec_cost_variable") + c("elec_cost_fixed") + c("gas_cost_variable") + c("gas_cost_fixed")).alias(
+            "total_cost"
+        ),
     ]
 
 
 @check_output_custom(PanderaPolarsValidator(SILVER_CUSTOMER_MONTH_SCHEMA))
-def silver_customer_month(bronze_customer_month: pl.DataFrame, raw_price_history: pl.DataFrame,
-                          raw_costs_by_province_month: pl.DataFrame, silver_customer: pl.DataFrame) -> pl.DataFrame:
+def silver_customer_month(
+    bronze_customer_month: pl.DataFrame,
+    raw_price_history: pl.DataFrame,
+    raw_costs_by_province_month: pl.DataFrame,
+    silver_customer: pl.DataFrame,
+) -> pl.DataFrame:
     """Each customer-month's consumption, prices (imputed where needed, with their source), costs and margins."""
     customers = silver_customer.select("customer_id", "segment", pl.col("province_code").cast(pl.Int16))
     prices = raw_price_history.select("customer_id", "month", *NEEDED_BY)
-    frame = (bronze_customer_month.join(customers, on="customer_id", how="left", validate="m:1")
-             .join(prices, on=["customer_id", "month"], how="left", validate="1:1"))
+    frame = bronze_customer_month.join(customers, on="customer_id", how="left", validate="m:1").join(
+        prices, on=["customer_id", "month"], how="left", validate="1:1"
+    )
     costs = raw_costs_by_province_month.with_columns(pl.col("province").cast(pl.Int16))
     frame = fill_province_costs(impute_prices(frame), costs)
     frame = frame.with_columns(_margin_lines()).with_columns(_totals())
-    return (frame.with_columns((pl.col("total_revenue") - pl.col("total_cost")).alias("total_margin"))
-            .sort("customer_id", "month"))
+    return frame.with_columns((pl.col("total_revenue") - pl.col("total_cost")).alias("total_margin")).sort(
+        "customer_id", "month"
+    )

@@ -19,5 +19,7 @@ def silver_interactions(raw_customer_interactions: pl.DataFrame, sentiment_backe
     frame = raw_customer_interactions.sort("customer_id", "date", maintain_order=True)
     texts = [t if t is not None and t.strip() else None for t in frame["interaction_summary"].to_list()]
     scores = nlp.sentiment_scores(texts, backend=sentiment_backend)
-    return pl.concat([frame.with_columns(pl.Series("customer_intent", nlp.intents(texts), dtype=pl.Utf8)), scores],
-                     how="horizontal")
+    return pl.concat(
+        [frame.with_columns(pl.Series("customer_intent", nlp.intents(texts), dtype=pl.Utf8)), scores],
+        how="horizontal",
+    )

@@ -23,7 +23,14 @@ NEEDED_BY = {
     "gas_fixed_revenue_eur_year": "monthly_gas_m3",
     "gas_fixed_cost_eur_year": "monthly_gas_m3",
 }
-SOURCES = ("observed", "customer_fill", "segment_month_median", "national_month_median", "not_needed", "missing")
+SOURCES = (
+    "observed",
+    "customer_fill",
+    "segment_month_median",
+    "national_month_median",
+    "not_needed",
+    "missing",
+)
 
 
 def needed(column: str) -> pl.Expr:
@@ -47,8 +54,9 @@ def impute_column(frame: pl.DataFrame, column: str) -> pl.DataFrame:
     for expr, name in levels:
         value = value.when(expr.is_not_null()).then(expr)
         source = source.when(expr.is_not_null()).then(pl.lit(name))
-    return frame.with_columns(value.otherwise(None).alias(column),
-                              source.otherwise(pl.lit("missing")).alias(f"{column}_source"))
+    return frame.with_columns(
+        value.otherwise(None).alias(column), source.otherwise(pl.lit("missing")).alias(f"{column}_source")
+    )
 
 
 def impute_prices(frame: pl.DataFrame) -> pl.DataFrame:
@@ -63,13 +71,17 @@ def fill_province_costs(frame: pl.DataFrame, costs: pl.DataFrame) -> pl.DataFram
     provinces (``province_cost_source`` = observed / national_month_median / missing)."""
     cost_cols = ["elec_var_cost_eur_kwh", "gas_var_cost_eur_m3", "peaje_elec_eur_kwh"]
     medians = costs.group_by("month").agg(pl.col(c).median().alias(f"_median_{c}") for c in cost_cols)
-    joined = (frame.join(costs.rename({"province": "province_code"}), on=["province_code", "month"], how="left",
-                         validate="m:1")
-              .join(medians, on="month", how="left"))
+    joined = frame.join(
+        costs.rename({"province": "province_code"}), on=["province_code", "month"], how="left", validate="m:1"
+    ).join(medians, on="month", how="left")
     found = pl.all_horizontal(pl.col(c).is_not_null() for c in cost_cols)
     filled = pl.all_horizontal(pl.coalesce(c, f"_median_{c}").is_not_null() for c in cost_cols)
     return joined.with_columns(
         *(pl.coalesce(c, f"_median_{c}").alias(c) for c in cost_cols),
-        pl.when(found).then(pl.lit("observed")).when(filled).then(pl.lit("national_month_median"))
-        .otherwise(pl.lit("missing")).alias("province_cost_source"),
+        pl.when(found)
+        .then(pl.lit("observed"))
+        .when(filled)
+        .then(pl.lit("national_month_median"))
+        .otherwise(pl.lit("missing"))
+        .alias("province_cost_source"),
     ).drop(f"_median_{c}" for c in cost_cols)

@@ -12,8 +12,14 @@ import polars as pl
 BASELINE = Path(__file__).parent / "baseline"
 LEGACY_AS_OF = datetime.date(2024, 12, 31)
 LEGACY_HORIZON = 90
-DATASETS = ("customer_attributes", "customer_contracts", "price_history", "costs_by_province_month",
-            "customer_interactions", "churn_label")
+DATASETS = (
+    "customer_attributes",
+    "customer_contracts",
+    "price_history",
+    "costs_by_province_month",
+    "customer_interactions",
+    "churn_label",
+)
 
 
 def make_raw_lake(root: Path) -> Path:
@@ -21,13 +27,16 @@ def make_raw_lake(root: Path) -> Path:
     raw = root / "raw"
     shutil.copytree(BASELINE, raw)
     hours = [datetime.datetime(2024, 1, 1, h) for h in range(24)]
-    pl.DataFrame({
-        "customer_id": ["C00001"] * 24 + ["C00002"] * 24,
-        "timestamp": hours * 2,
-        "consumption_elec_kwh": [0.25] * 47 + [-0.01],
-        "consumption_gas_m3": [0.0] * 24 + [0.1] * 24,
-    }).with_columns(pl.col("timestamp").cast(pl.Datetime("us"))).write_parquet(
-        raw / "consumption_hourly_2024.parquet")
+    pl.DataFrame(
+        {
+            "customer_id": ["C00001"] * 24 + ["C00002"] * 24,
+            "timestamp": hours * 2,
+            "consumption_elec_kwh": [0.25] * 47 + [-0.01],
+            "consumption_gas_m3": [0.0] * 24 + [0.1] * 24,
+        }
+    ).with_columns(pl.col("timestamp").cast(pl.Datetime("us"))).write_parquet(
+        raw / "consumption_hourly_2024.parquet"
+    )
     return root
 
 
@@ -62,9 +71,13 @@ def _driver():
     return driver.Builder().with_modules(*raw.MODULES).build()
 
 
-def run_raw(root: Path, *nodes: str, as_of: datetime.date = LEGACY_AS_OF, horizon: int = LEGACY_HORIZON) -> dict:
+def run_raw(
+    root: Path, *nodes: str, as_of: datetime.date = LEGACY_AS_OF, horizon: int = LEGACY_HORIZON
+) -> dict:
     """Execute raw-layer nodes through Hamilton (schemas included) on the lake at ``root``."""
-    wanted = list(nodes) or (["raw_reconciliation", "raw_column_notes"]
-                             + [f"{p}_{d}" for d in DATASETS for p in ("raw", "quarantine")])
+    wanted = list(nodes) or (
+        ["raw_reconciliation", "raw_column_notes"]
+        + [f"{p}_{d}" for d in DATASETS for p in ("raw", "quarantine")]
+    )
     inputs = {"lake_uri": str(root), "legacy_label_as_of": as_of, "legacy_label_horizon_days": horizon}
     return _driver().execute(wanted, inputs=inputs)
