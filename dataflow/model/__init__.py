@@ -28,6 +28,7 @@ NODE_MODULES = (
     "dataflow.model.experiments",
     "dataflow.score.scoring",
     "dataflow.score.recommendations",
+    "dataflow.score.campaign",
     "dataflow.monitor.drift",
 )
 
@@ -44,6 +45,8 @@ OUTPUTS: dict[str, str] = {
     "promotion_decision": "model",
     "scores": "scored",
     "recommendations": "scored",
+    "campaign_design": "scored",
+    "holdout_predictions": "model",
     "drift": "monitoring",
     "drift_alert": "monitoring",
 }

@@ -14,6 +14,7 @@ import hashlib
 import polars as pl
 
 from dataflow.model.settings import ModelConfig
+from dataflow.score import power
 
 # risk tier → action (reference §6 budgets; save rates are assumptions to be replaced by measured uplift)
 OFFER_POLICY = pl.DataFrame(
@@ -84,10 +85,11 @@ def build_offers(scores: pl.DataFrame, cfg: ModelConfig) -> pl.DataFrame:
         .with_columns(
             expected_net_value_eur=pl.col("save_rate") * pl.col("margin_protected")
             - pl.col("offer_cost_eur"),
-            is_control=pl.col("customer_id").map_elements(control_draw, return_dtype=pl.Float64)
-            < cfg.control_share,
         )
     )
+    # control group: drawn among offer-eligible customers, stratified by tier × action, sized by power
+    draw = pl.col("customer_id").map_elements(control_draw, return_dtype=pl.Float64)
+    frame = frame.with_columns(is_control=power.assign_control(frame, draw, cfg.control_share))
     eligible = (pl.col("action") != NO_OFFER) & ~pl.col("is_control") & (pl.col("expected_net_value_eur") > 0)
     rank = pl.when(eligible).then(pl.col("expected_net_value_eur")).rank("ordinal", descending=True)
     budget = cfg.contact_budget if cfg.contact_budget > 0 else None
