@@ -6,57 +6,21 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
+from app import fmt
 from app.data import TIERS, Run, run_doc
 
 TIER_COLOURS = {"Low": "#388e3c", "Medium": "#fbc02d", "High": "#f57c00", "Critical": "#d32f2f"}
 TIER_BADGE = {"Low": "green", "Medium": "yellow", "High": "orange", "Critical": "red"}
-ACTION_LABELS = {
-    "offer_large": "Large retention offer",
-    "offer_medium": "Medium retention offer",
-    "offer_small": "Small retention offer",
-    "no_offer": "No offer (monitor)",
-}
+ACTION_LABELS = fmt.ACTION_LABELS
 HOW_TO_RUN = (
     "Produce one with `just run`, or step by step:\n\n"
     "```bash\nuv run spanishgas generate --lake {lake}\nuv run spanishgas run --lake {lake}\n```"
 )
 
 
-# ---- formats --------------------------------------------------------------------------------------------
-def count(n: int | None) -> str:
-    return "—" if n is None else f"{int(n):,}"
-
-
-def eur(x: float | None, decimals: int = 0) -> str:
-    if x is None:
-        return "—"
-    return f"-€{abs(x):,.{decimals}f}" if x < 0 else f"€{x:,.{decimals}f}"
-
-
-def pct(x: float | None, decimals: int = 1) -> str:
-    return "—" if x is None else f"{x:.{decimals}%}"
-
-
-def num(x: float | None, decimals: int = 3) -> str:
-    return "—" if x is None else f"{x:.{decimals}f}"
-
-
-def when(ts: str | None) -> str:
-    """An ISO UTC timestamp as 'YYYY-MM-DD HH:MM' (UTC)."""
-    if not ts:
-        return "—"
-    return str(ts).replace("T", " ")[:16]
-
-
-def action_label(action: str | None) -> str:
-    if not action:
-        return "—"
-    return ACTION_LABELS.get(action, action.replace("_", " ").capitalize())
-
-
-def words(code: str | None) -> str:
-    """A snake_case code in plain words."""
-    return (code or "").replace("_", " ").strip().capitalize() or "—"
+# ---- formats (one layer: app.fmt) ------------------------------------------------------------------------
+count, eur, pct, num, when, words = fmt.count, fmt.eur, fmt.pct, fmt.num, fmt.when, fmt.words
+action_label = fmt.action
 
 
 # ---- layout ---------------------------------------------------------------------------------------------
@@ -75,12 +39,25 @@ def kpis(items: list[tuple[str, str, str | None]]) -> None:
 
 
 def table(df: pl.DataFrame, height: int | str = "auto", **config) -> None:
-    """A read-only table without the index; ``config`` maps columns to st.column_config entries."""
+    """A read-only table without the index, in words (app.fmt: labelled headers, codes as labels, no "None");
+    ``config`` maps columns to st.column_config entries."""
+    labels = {
+        c: st.column_config.NumberColumn(fmt.column(c), format="localized")
+        if t.is_numeric()
+        else fmt.column(c)
+        for c, t in df.schema.items()
+    }
     dates = {
-        c: st.column_config.DateColumn(format="YYYY-MM-DD") for c, t in df.schema.items() if t == pl.Date
+        c: st.column_config.DateColumn(fmt.column(c), format="YYYY-MM-DD")
+        for c, t in df.schema.items()
+        if t == pl.Date
     }
     st.dataframe(
-        df, hide_index=True, height=height, column_config={**dates, **config} or None, width="stretch"
+        fmt.readable(df),
+        hide_index=True,
+        height=height,
+        column_config={**labels, **dates, **config} or None,
+        width="stretch",
     )
 
 
@@ -134,4 +111,44 @@ def rate_bars(df: pl.DataFrame, title: str, order: list[str] | None = None) -> a
                 alt.Tooltip("snapshots:Q", format=","),
             ],
         )
+    )
+
+
+# ---- run history ----------------------------------------------------------------------------------------
+TREND_FIELDS = {
+    "scored": ("Customers scored", ",.0f"),
+    "at_risk": ("Customers at risk (High + Critical)", ",.0f"),
+    "margin_at_risk": ("Margin at risk (€/month)", ",.0f"),
+    "served_pr_auc": ("PR-AUC of the serving model", ".3f"),
+    "features_drifted": ("Features drifted", ",.0f"),
+}
+MAX_TREND_RUNS = 24
+
+
+def trends(run: Run, fields: tuple[str, ...]) -> None:
+    """Charts of the given measures across the published runs (newest MAX_TREND_RUNS), with their dates."""
+    from app import charts, data, queries
+
+    published = [m for m in data.manifests(run.uri) if m.get("status") == "published"][:MAX_TREND_RUNS]
+    t = queries.run_trends(run.uri, tuple((m["run_id"], str(m.get("finished_at", ""))) for m in published))
+    if t.height < 2:
+        st.caption(
+            f"{t.height} published run so far (scoring date {fmt.date(t['scoring_date'][0]) if t.height else '—'}); "
+            "the trends appear once a second run is published."
+        )
+    else:
+        for col, f in zip(st.columns(len(fields)), fields, strict=True):
+            title, axis = TREND_FIELDS[f]
+            with col:
+                chart(charts.trend_chart(t, f, title, axis))
+    table(
+        t.select("run_id", "finished_at", "scoring_date", *fields).sort("finished_at", descending=True),
+        run_id=st.column_config.TextColumn("Run"),
+        finished_at=st.column_config.TextColumn("Finished (UTC)"),
+        scoring_date=st.column_config.DateColumn("Scoring date", format="YYYY-MM-DD"),
+        margin_at_risk=st.column_config.NumberColumn("Margin at risk (€/month)", format="euro"),
+        served_pr_auc=st.column_config.NumberColumn("PR-AUC (serving model)", format="%.3f"),
+        candidate_pr_auc=st.column_config.NumberColumn("PR-AUC (run's candidate)", format="%.3f"),
+        scored=st.column_config.NumberColumn("Customers scored", format="localized"),
+        at_risk=st.column_config.NumberColumn("At risk", format="localized"),
     )

@@ -219,3 +219,15 @@ def cache_dir() -> Path:
     out = base / "dashboard"
     out.mkdir(parents=True, exist_ok=True)
     return out
+
+
+# ---- models ---------------------------------------------------------------------------------------------
+@st.cache_resource(show_spinner=False, max_entries=4)
+def serving_model(lake_uri_: str, run_id: str):
+    """The champion model a run trained (runs/<id>/model/), loaded once; None when it cannot be read."""
+    try:
+        from dataflow.model.registry import ChampionModel
+
+        return ChampionModel.read_from(lake(lake_uri_), f"runs/{run_id}/model/", run_id)
+    except (LakeError, ValueError, KeyError, OSError):
+        return None

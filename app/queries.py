@@ -5,6 +5,8 @@ Each one is a DuckDB query over one published Parquet file with only the columns
 
 from __future__ import annotations
 
+import re
+
 import polars as pl
 import streamlit as st
 
@@ -182,12 +184,6 @@ def reco_rows(run: Run, actions: tuple, tiers: tuple, segments: tuple, limit: in
     )
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
-def reco_csv(run: Run, actions: tuple, tiers: tuple, segments: tuple) -> bytes:
-    """The filtered recommendations as CSV bytes."""
-    return reco_rows(run, actions, tiers, segments, None).write_csv().encode("utf-8")
-
-
 # ---- EDA over gold_features -----------------------------------------------------------------------------
 @st.cache_data(show_spinner=False, max_entries=64)
 def churn_by(run: Run, column: str) -> pl.DataFrame | None:
@@ -281,3 +277,332 @@ def quality(run: Run) -> pl.DataFrame | None:
     if path is None:
         return None
     return sql(f'SELECT * FROM {source(path)} ORDER BY status = \'pass\', severity, layer, "table", "check"')
+
+
+# ---- targeting: held-out test predictions (model/holdout_predictions.parquet) -------------------------------
+HOLDOUT = "model/holdout_predictions.parquet"
+CAMPAIGN = "scored/campaign_design.parquet"
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def holdout(run: Run) -> pl.DataFrame | None:
+    """The test snapshot's customers, riskiest first: probability, outcome (churned 0/1), tier, margin at risk."""
+    path = run_table(run, HOLDOUT)
+    if path is None:
+        return None
+    cols = {c for c, _ in columns_of(path)}
+    tier = "risk_tier" if "risk_tier" in cols else "NULL AS risk_tier"
+    return sql(
+        f"SELECT customer_id, churn_proba, CAST(churned AS INTEGER) AS churned, {tier} "
+        f"FROM {source(path)} ORDER BY churn_proba DESC, customer_id"
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def campaign_design(run: Run) -> pl.DataFrame | None:
+    """The run's campaign design per risk tier × action (treated, control, power, cost, break-even, ROI)."""
+    path = run_table(run, CAMPAIGN)
+    if path is None:
+        return None
+    return sql(f"SELECT * FROM {source(path)} ORDER BY {TIER_ORDER} DESC, action")
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def capacity_curve(run: Run) -> pl.DataFrame | None:
+    """Offer-eligible customers outside the control group, best expected net value first, with running totals:
+    calls, expected churners reached (Σ probability), 12-month offer cost and expected net value."""
+    recos, scores = run_table(run, RECOS), run_table(run, SCORES)
+    if recos is None or scores is None:
+        return None
+    return sql(
+        "SELECT row_number() OVER w AS calls, r.customer_id, r.risk_tier, "
+        "sum(s.churn_proba) OVER w AS churners_reached, sum(r.offer_cost_eur) OVER w AS cost, "
+        "sum(r.expected_net_value_eur) OVER w AS net_value, sum(r.expected_monthly_loss) OVER w AS loss_covered "
+        f"FROM {source(recos)} r JOIN {source(scores)} s USING (customer_id) "
+        "WHERE r.action <> 'no_offer' AND r.expected_net_value_eur > 0 AND NOT r.is_control "
+        "WINDOW w AS (ORDER BY r.expected_net_value_eur DESC, r.customer_id ROWS UNBOUNDED PRECEDING) "
+        "ORDER BY calls"
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def expected_churners(run: Run) -> float:
+    """Σ churn probability over every scored customer: the churners expected without any action."""
+    return float(
+        sql(f"SELECT coalesce(sum(churn_proba), 0) AS e FROM {source(run_table(run, SCORES))}")["e"][0]
+    )
+
+
+# ---- the call list ----------------------------------------------------------------------------------------
+CALL_LIST_ORDER = "ORDER BY r.expected_net_value_eur DESC, r.expected_monthly_loss DESC, r.customer_id"
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def call_list(run: Run, actions: tuple, tiers: tuple, segments: tuple) -> pl.DataFrame:
+    """The filtered recommendations as a call list: who, how risky, what to offer, when, why, and how to reach
+    them (channel, province, renewal date, last contact channel when known)."""
+    params: list = []
+    where = re.sub(r'"(\w+)" IN', r'r."\1" IN', _reco_where(actions, tiers, segments, params))
+    silver = run_table(run, "silver/silver_customer.parquet")
+    inter = run_table(run, "silver/silver_interactions.parquet")
+    joins, extra = "", []
+    if silver:
+        joins += f" LEFT JOIN {source(silver)} c USING (customer_id)"
+        extra += ["c.region", "c.province_code", "c.next_renewal_date"]
+    if inter:
+        joins += (
+            " LEFT JOIN (SELECT customer_id, arg_max(channel, date) AS last_contact_channel "
+            f"FROM {source(inter)} GROUP BY customer_id) i USING (customer_id)"
+        )
+        extra.append("i.last_contact_channel")
+    return sql(
+        "SELECT r.customer_id, r.risk_tier, s.churn_proba, r.expected_monthly_loss, r.action, r.timing_window, "
+        "r.offer_cost_eur, r.expected_net_value_eur, r.selected, r.is_control, "
+        "r.reason_text_1, r.reason_text_2, r.reason_text_3, s.sales_channel, r.segment"
+        + "".join(f", {e}" for e in extra)
+        + f" FROM {source(run_table(run, RECOS))} r JOIN {source(run_table(run, SCORES))} s USING (customer_id)"
+        + f"{joins} WHERE {where} {CALL_LIST_ORDER}",
+        params=params,
+    )
+
+
+CSV_HEADERS = {
+    "customer_id": "Customer",
+    "risk_tier": "Risk tier",
+    "churn_proba": "Churn probability",
+    "expected_monthly_loss": "Expected monthly loss (EUR)",
+    "action": "Action",
+    "timing_window": "When to call",
+    "offer_cost_eur": "Offer cost, 12 months (EUR)",
+    "expected_net_value_eur": "Expected net value (EUR)",
+    "selected": "Offer selected",
+    "is_control": "Control group (do not call)",
+    "reason_text_1": "Reason 1",
+    "reason_text_2": "Reason 2",
+    "reason_text_3": "Reason 3",
+    "sales_channel": "Sales channel",
+    "segment": "Segment",
+    "region": "Region",
+    "province_code": "Province code",
+    "next_renewal_date": "Renewal date",
+    "last_contact_channel": "Last contact channel",
+}
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def reco_csv(run: Run, actions: tuple, tiers: tuple, segments: tuple) -> bytes:
+    """The filtered call list as CSV for Excel: UTF-8 with BOM, labelled headers, codes in words."""
+    from app import fmt
+
+    df = call_list(run, actions, tiers, segments).with_columns(
+        pl.col("action").map_elements(fmt.action, return_dtype=pl.String),
+        pl.col("timing_window").map_elements(fmt.timing, return_dtype=pl.String),
+        pl.col("churn_proba").round(4),
+        pl.col("expected_monthly_loss", "offer_cost_eur", "expected_net_value_eur").round(2),
+        pl.col("selected", "is_control").replace_strict({True: "yes", False: "no"}, return_dtype=pl.String),
+    )
+    df = df.rename({c: CSV_HEADERS.get(c, c) for c in df.columns})
+    return b"\xef\xbb\xbf" + df.write_csv().encode("utf-8")
+
+
+# ---- campaign results: an earlier run's offers against the outcomes labelled since --------------------------
+@st.cache_data(show_spinner=False, max_entries=16)
+def scoring_date(run: Run):
+    """The as-of date a run scored (None when it has no scores)."""
+    path = run_table(run, SCORES)
+    return None if path is None else sql(f"SELECT min(as_of_date) AS d FROM {source(path)}")["d"][0]
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def labelled_dates(run: Run) -> list:
+    """Snapshot dates with a known outcome in the run's gold features."""
+    path = run_table(run, GOLD)
+    if path is None:
+        return []
+    return sql(
+        f"SELECT DISTINCT as_of_date AS d FROM {source(path)} WHERE churned_within_horizon IS NOT NULL ORDER BY 1"
+    )["d"].to_list()
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def campaign_outcomes(run: Run, earlier: Run) -> pl.DataFrame | None:
+    """The earlier run's offers (selected or control) with their outcome from this run's labels: who churned
+    within the horizon of the earlier scoring date. None when this run has no label for that date."""
+    d = scoring_date(earlier)
+    recos = run_table(earlier, RECOS)
+    if d is None or recos is None or d not in labelled_dates(run):
+        return None
+    return sql(
+        "SELECT r.customer_id, r.action, r.risk_tier, r.selected, r.is_control, "
+        "CAST(g.churned_within_horizon AS INTEGER) AS churned "
+        f"FROM {source(recos)} r JOIN {source(run_table(run, GOLD))} g "
+        "ON g.customer_id = r.customer_id AND g.as_of_date = ? AND g.churned_within_horizon IS NOT NULL "
+        "WHERE r.selected OR r.is_control",
+        params=[d],
+    )
+
+
+# ---- run trends -----------------------------------------------------------------------------------------
+@st.cache_data(show_spinner=False, max_entries=16)
+def run_trends(uri: str, runs_: tuple) -> pl.DataFrame:
+    """Per published run (id, finished at): scoring date, customers scored, at risk, margin at risk, PR-AUC of
+    the model that scored and of the run's own candidate, features drifted."""
+    from app.data import run_doc, served_run
+
+    rows = []
+    for run_id, finished in runs_:
+        r = Run(uri, run_id)
+        s = score_summary(r)
+        served = served_run(r) if s else None
+        ev_served = run_doc(served, "model/evaluation.json") if served else None
+        ev_own = run_doc(r, "model/evaluation.json")
+        d = drift(r)
+        rows.append(
+            {
+                "run_id": run_id,
+                "finished_at": str(finished)[:19],
+                "scoring_date": s["as_of"] if s else None,
+                "scored": s["n"] if s else None,
+                "at_risk": s["at_risk"] if s else None,
+                "margin_at_risk": s["margin_at_risk"] if s else None,
+                "served_pr_auc": (ev_served or {}).get("pr_auc"),
+                "candidate_pr_auc": (ev_own or {}).get("pr_auc"),
+                "features_drifted": int(d.filter((pl.col("kind") == "input") & pl.col("drifted")).height)
+                if d is not None
+                else None,
+            }
+        )
+    schema = {
+        "run_id": pl.String,
+        "finished_at": pl.String,
+        "scoring_date": pl.Date,
+        "scored": pl.Int64,
+        "at_risk": pl.Int64,
+        "margin_at_risk": pl.Float64,
+        "served_pr_auc": pl.Float64,
+        "candidate_pr_auc": pl.Float64,
+        "features_drifted": pl.Int64,
+    }
+    return pl.DataFrame(rows, schema=schema).sort("finished_at")
+
+
+# ---- drift evidence: reference vs current distributions from the run's gold features ----------------------
+@st.cache_data(show_spinner=False, max_entries=16)
+def drift_sides(run: Run) -> tuple[str, str] | None:
+    """SQL conditions of the reference (latest labelled snapshot) and current (scoring snapshot) rows."""
+    dates = labelled_dates(run)
+    if not dates:
+        return None
+    return f"as_of_date = DATE '{dates[-1]}' AND churned_within_horizon IS NOT NULL", "is_scoring"
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def missing_shares(run: Run, features: tuple) -> pl.DataFrame | None:
+    """Per feature: share of missing values in the reference and current rows, and the numeric means."""
+    path, sides = run_table(run, GOLD), drift_sides(run)
+    if path is None or sides is None:
+        return None
+    types = dict(columns_of(path))
+    cols = [f for f in features if f in types]
+    if not cols:
+        return None
+    numeric = {f for f in cols if types[f].split("(")[0] in NUMERIC_TYPES}
+    parts = []
+    for cond in sides:
+        exprs = ", ".join(
+            f"avg(CASE WHEN {ident(f)} IS NULL THEN 1.0 ELSE 0.0 END) AS {ident('m:' + f)}, "
+            + (
+                f"avg(CAST({ident(f)} AS DOUBLE)) AS {ident('a:' + f)}"
+                if f in numeric
+                else f"NULL AS {ident('a:' + f)}"
+            )
+            for f in cols
+        )
+        row = sql(f"SELECT {exprs} FROM {source(path)} WHERE {cond}").row(0, named=True)
+        parts.append({f: (row[f"m:{f}"], row[f"a:{f}"]) for f in cols})
+    return pl.DataFrame(
+        {
+            "feature": cols,
+            "missing_reference": [parts[0][f][0] for f in cols],
+            "missing_current": [parts[1][f][0] for f in cols],
+            "mean_reference": [parts[0][f][1] for f in cols],
+            "mean_current": [parts[1][f][1] for f in cols],
+        },
+        schema_overrides={"mean_reference": pl.Float64, "mean_current": pl.Float64},
+    )
+
+
+NUMERIC_TYPES = {
+    "DOUBLE",
+    "FLOAT",
+    "BIGINT",
+    "INTEGER",
+    "SMALLINT",
+    "TINYINT",
+    "HUGEINT",
+    "DECIMAL",
+    "UBIGINT",
+}
+HIST_BINS = 12
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def distribution(run: Run, feature: str) -> pl.DataFrame | None:
+    """Share of reference and current customers per bin (numeric: equal-width bins over the 1st–99th
+    percentile, ends open) or per value (categories), missing values excluded."""
+    path, sides = run_table(run, GOLD), drift_sides(run)
+    if path is None or sides is None:
+        return None
+    types = dict(columns_of(path))
+    if feature not in types:
+        return None
+    col = ident(feature)
+    side = f"CASE WHEN {sides[0]} THEN 'reference' ELSE 'current' END"
+    rows = f"SELECT {side} AS side, {col} AS x FROM {source(path)} WHERE (({sides[0]}) OR ({sides[1]})) AND {col} IS NOT NULL"
+    is_bool = types[feature] == "BOOLEAN"
+    if types[feature].split("(")[0] in NUMERIC_TYPES and not is_bool:
+        distinct_n = sql(f"SELECT count(DISTINCT x) AS k FROM ({rows})")["k"][0]
+        if distinct_n > HIST_BINS:
+            return sql(
+                f"WITH v AS ({rows}), b AS (SELECT quantile_cont(x, 0.01) AS lo, quantile_cont(x, 0.99) AS hi FROM v), "
+                f"k AS (SELECT side, least({HIST_BINS - 1}, greatest(0, floor((x - lo) / nullif(hi - lo, 0) * {HIST_BINS}))) "
+                "AS bin, lo, hi FROM v, b) "
+                f"SELECT side, coalesce(bin, 0) AS bin, lo + (coalesce(bin, 0) + 0.5) * (hi - lo) / {HIST_BINS} AS value, "
+                "count(*) * 1.0 / sum(count(*)) OVER (PARTITION BY side) AS share "
+                "FROM k GROUP BY side, bin, lo, hi ORDER BY side, bin"
+            ).with_columns(pl.col("value").round(3).cast(pl.String))
+    return sql(
+        f"SELECT side, CAST(x AS VARCHAR) AS value, count(*) * 1.0 / sum(count(*)) OVER (PARTITION BY side) AS share "
+        f"FROM ({rows}) GROUP BY side, x ORDER BY side, value"
+    ).with_columns(bin=pl.lit(None, dtype=pl.Float64))
+
+
+# ---- one customer's explanation ----------------------------------------------------------------------------
+@st.cache_data(show_spinner=False, max_entries=256)
+def customer_contributions(run: Run, model_run: Run, customer_id: str) -> pl.DataFrame | None:
+    """TreeSHAP contribution (log-odds) of every gold feature to one customer's score by the model that scored
+    them, with the feature value; None when the model or the customer's scoring row is missing."""
+    from app.data import serving_model
+
+    model = serving_model(model_run.uri, model_run.run_id)
+    path = run_table(run, GOLD)
+    if model is None or path is None:
+        return None
+    row = pl.DataFrame(
+        sql(
+            f"SELECT * FROM {source(path)} WHERE customer_id = ? AND is_scoring LIMIT 1", params=[customer_id]
+        )
+    )
+    if row.is_empty():
+        return None
+    from dataflow.model.explain import source_contributions
+
+    contrib, bias, features = source_contributions(model, row)
+    values = [row[f][0] if f in row.columns else None for f in features]
+    return pl.DataFrame(
+        {
+            "feature": features,
+            "contribution": [float(c) for c in contrib[0]],
+            "value": [None if v is None else str(v) for v in values],
+        }
+    ).with_columns(bias=pl.lit(float(bias[0])))

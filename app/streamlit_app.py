@@ -25,7 +25,7 @@ PAGES = [
     st.Page("app_pages/pipeline_status.py", title="Pipeline Status", icon=":material/account_tree:"),
 ]
 
-st.set_page_config(page_title="SpanishGas churn", page_icon=":material/bolt:", layout="wide")
+st.set_page_config(page_title="SpanishGas churn", page_icon="⚡", layout="wide")
 page = st.navigation(PAGES)
 run = data.current()
 with st.sidebar:

@@ -4,9 +4,10 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
+from app import charts, data, fmt, queries
 from app import components as ui
-from app import data, queries
 
+TOP_CONTRIBUTIONS = 10
 PROFILE_FEATURES = (
     "renewal_bucket",
     "months_to_renewal",
@@ -23,13 +24,46 @@ PROFILE_FEATURES = (
 def fields(row: dict, skip: tuple = ()) -> pl.DataFrame:
     """A record as a two-column field/value table."""
 
-    def show(v) -> str:
-        if v is None:
-            return "—"
-        return f"{v:,.2f}" if isinstance(v, float) else str(v)
-
-    items = [(k.replace("_", " "), show(v)) for k, v in row.items() if k not in skip]
+    items = [(fmt.feature(k), fmt.value(k, v)) for k, v in row.items() if k not in skip]
     return pl.DataFrame(items, schema=["field", "value"], orient="row")
+
+
+def explanation(run: data.Run, cid: str) -> None:
+    """The customer's SHAP contributions by the model that scored them: the features that push the risk up or
+    down the most, in plain labels."""
+    st.markdown(f"**What drives the score** (top {TOP_CONTRIBUTIONS} features, SHAP)")
+    model_run = data.served_run(run)
+    contrib = queries.customer_contributions(run, model_run, cid) if model_run else None
+    if contrib is None:
+        st.caption("The model that scored this customer cannot be read, so no per-feature explanation.")
+        return
+    top = (
+        contrib.with_columns(abs=pl.col("contribution").abs())
+        .sort("abs", descending=True)
+        .head(TOP_CONTRIBUTIONS)
+        .with_columns(
+            label=pl.struct("feature", "value").map_elements(
+                lambda r: f"{fmt.feature(r['feature'])} = {fmt.value(r['feature'], _typed(r['value']))}",
+                return_dtype=pl.String,
+            )
+        )
+    )
+    ui.chart(charts.contribution_chart(top))
+    st.caption(
+        "Red bars raise the churn score, green bars lower it (log-odds before calibration); the reasons on the "
+        "left are the largest red bars, in words."
+    )
+
+
+def _typed(v: str | None):
+    """A feature value read back as a number when it is one (for formatting)."""
+    if v is None:
+        return None
+    try:
+        f = float(v)
+    except ValueError:
+        return v
+    return int(f) if f.is_integer() and "." not in v else f
 
 
 run = data.current()
@@ -70,7 +104,7 @@ ui.kpis(
             ui.pct(score["churn_proba"]),
             "Calibrated probability of leaving within the horizon",
         ),
-        ("Risk tier", tier, "Low < 0.40 ≤ Medium < 0.60 ≤ High < 0.80 ≤ Critical"),
+        ("Risk tier", tier, "How urgently to act: the tier decides the offer"),
         ("Avg monthly margin", ui.eur(score["avg_monthly_margin_12m"], 2), "Average over the last 12 months"),
         (
             "Margin at risk (€/month)",
@@ -87,6 +121,8 @@ with left:
     st.markdown(
         "\n".join(f"{i}. {r}" for i, r in enumerate([r for r in reasons if r], 1)) or "No reason recorded."
     )
+with right:
+    explanation(run, cid)
 reco = queries.customer_row(run, queries.RECOS, cid)
 with right:
     st.markdown("**Recommended action**")
@@ -99,7 +135,7 @@ with right:
             else ("selected for an offer" if reco["selected"] else "not selected")
         )
         st.markdown(
-            f"**{ui.action_label(reco['action'])}** — timing: {ui.words(reco['timing_window'])}; {status}."
+            f"**{fmt.action(reco['action'])}** — {fmt.timing(reco['timing_window']).lower()}; {status}."
         )
         loss = reco["expected_monthly_loss"] or 0.0
         st.caption(
@@ -112,7 +148,7 @@ if reco is not None:
             (
                 "Offer cost (€)",
                 ui.eur(cost, 2),
-                f"{ui.pct(reco['offer_share_of_margin'], 0)} of the margin over the protected period, never more than "
+                f"{ui.pct(reco['offer_share_of_margin'], 0)} of the margin over the 12 protected months, never more than "
                 "the margin it protects; no offer for a negative margin",
             ),
             (
@@ -135,7 +171,7 @@ with left:
     customer = queries.customer_row(run, "silver/silver_customer.parquet", cid) or {}
     ui.table(fields(customer, skip=("customer_id",)), height=320)
 with right:
-    st.markdown(f"**On the scoring date {score['as_of_date']}**")
+    st.markdown(f"**On the scoring date {fmt.date(score['as_of_date'])}**")
     gold = queries.customer_row(run, queries.GOLD, cid, where="is_scoring") or {}
     shown = {k: gold[k] for k in PROFILE_FEATURES if k in gold} | {
         "sales_channel": score.get("sales_channel"),
@@ -146,29 +182,44 @@ with right:
         with box:
             ui.table(fields(gold, skip=("customer_id",)))
 
-st.markdown("**Consumption and margin history** (silver_customer_month)")
+st.markdown("**Consumption and margin per month**")
 hist = queries.customer_history(run, cid)
 if hist is None or hist.is_empty():
     st.caption("No monthly history for this customer.")
 else:
-    metrics = [
-        c
-        for c in ("monthly_elec_kwh", "monthly_gas_m3", "total_revenue", "total_margin")
-        if c in hist.columns
-    ]
-    long = hist.select("month", *metrics).unpivot(metrics, index="month")
-    ui.chart(
-        alt.Chart(long, height=170)
-        .mark_line(point=True)
-        .encode(
-            x=alt.X("month:T", title=None),
-            y=alt.Y("value:Q", title=None),
-            color=alt.Color("variable:N", legend=None),
-            tooltip=["month:T", "variable", alt.Tooltip("value:Q", format=",.2f")],
-        )
-        .facet(facet=alt.Facet("variable:N", title=None), columns=2)
-        .resolve_scale(y="independent")
+    names = {
+        "monthly_elec_kwh": "Electricity (kWh)",
+        "monthly_gas_m3": "Gas (m³)",
+        "total_revenue": "Revenue (€)",
+        "total_margin": "Margin (€)",
+    }
+    # a series that is zero or empty throughout (gas of an electricity-only customer) is left out
+    metrics = [c for c in names if c in hist.columns and hist[c].fill_null(0).fill_nan(0).abs().sum() > 0]
+    long = (
+        hist.select("month", *metrics)
+        .unpivot(metrics, index="month")
+        .with_columns(pl.col("variable").replace(names))
     )
+    if metrics:
+        ui.chart(
+            alt.Chart(long, height=170)
+            .mark_line(point=True)
+            .encode(
+                x=alt.X("month:T", title=None),
+                y=alt.Y("value:Q", title=None, axis=alt.Axis(format=",.0f")),
+                color=alt.Color("variable:N", legend=None),
+                tooltip=[
+                    alt.Tooltip("month:T", format="%Y-%m"),
+                    alt.Tooltip("variable:N", title="measure"),
+                    alt.Tooltip("value:Q", format=",.2f"),
+                ],
+            )
+            .facet(facet=alt.Facet("variable:N", title=None), columns=2)
+            .resolve_scale(y="independent")
+        )
+    missing_series = [names[c] for c in names if c in hist.columns and c not in metrics]
+    if missing_series:
+        st.caption("Not shown (zero throughout): " + ", ".join(missing_series) + ".")
     if box := ui.lazy_expander("Monthly rows", key="lookup_months"):
         with box:
             ui.table(hist)

@@ -1,11 +1,10 @@
 """Customer Risk: tiers with their observed churn on the test snapshot, filters and the top customers at risk."""
 
-import altair as alt
 import polars as pl
 import streamlit as st
 
+from app import charts, data, fmt, queries
 from app import components as ui
-from app import data, queries
 
 run = data.current()
 ui.header("Customer Risk", run)
@@ -18,21 +17,11 @@ if summary is None:
 
 left, right = st.columns(2)
 with left:
-    st.markdown(f"**Risk tiers on the scoring date {summary['as_of']}** ({summary['n']:,} customers)")
-    ui.chart(
-        alt.Chart(summary["tiers"], height=230)
-        .mark_bar()
-        .encode(
-            x=alt.X("risk_tier:N", sort=list(data.TIERS), title=None, axis=alt.Axis(labelAngle=0)),
-            y=alt.Y("n:Q", title="customers"),
-            color=alt.Color("risk_tier:N", scale=ui.tier_scale(), legend=None),
-            tooltip=[
-                "risk_tier",
-                alt.Tooltip("n:Q", format=","),
-                alt.Tooltip("loss:Q", format=",.0f", title="€/month"),
-            ],
-        )
+    st.markdown(
+        f"**Margin at risk per tier on the scoring date {fmt.date(summary['as_of'])}** "
+        f"({summary['n']:,} customers)"
     )
+    ui.chart(charts.tier_margin_chart(summary["tiers"]))
 with right:
     source = data.served_run(run)
     ev = data.run_doc(source, "model/evaluation.json") if source else None
@@ -41,29 +30,20 @@ with right:
     if tiers.is_empty():
         st.caption("The evaluation has no per-tier results.")
     else:
-        long = tiers.unpivot(["mean_proba", "observed_churn_rate"], index=["risk_tier", "n"]).with_columns(
-            pl.col("variable").replace({"mean_proba": "mean predicted", "observed_churn_rate": "observed"})
+        tc = tiers.select(
+            "risk_tier",
+            pl.col("n").fill_null(0).cast(pl.Int64),
+            pl.col("mean_proba").alias("predicted"),
+            pl.col("observed_churn_rate").alias("observed"),
         )
-        ui.chart(
-            alt.Chart(long, height=230)
-            .mark_bar()
-            .encode(
-                x=alt.X("risk_tier:N", sort=list(data.TIERS), title=None, axis=alt.Axis(labelAngle=0)),
-                xOffset="variable:N",
-                y=alt.Y(
-                    "value:Q", title="churn rate", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])
-                ),
-                color=alt.Color("variable:N", title=None, scale=alt.Scale(range=["#9ecae1", "#08519c"])),
-                tooltip=["risk_tier", "n", "variable", alt.Tooltip("value:Q", format=".1%")],
-            )
-        )
+        ui.chart(charts.tier_calibration_chart(tc))
 if not tiers.is_empty():
     ui.table(
         tiers.select("risk_tier", "n", "mean_proba", "observed_churn_rate"),
-        risk_tier=st.column_config.TextColumn("tier"),
-        n=st.column_config.NumberColumn("test customers"),
-        mean_proba=st.column_config.NumberColumn("mean predicted", format="percent"),
-        observed_churn_rate=st.column_config.NumberColumn("observed churn", format="percent"),
+        risk_tier=st.column_config.TextColumn("Risk tier"),
+        n=st.column_config.NumberColumn("Test customers", format="localized"),
+        mean_proba=st.column_config.NumberColumn("Mean predicted", format="percent"),
+        observed_churn_rate=st.column_config.NumberColumn("Observed churn", format="percent"),
     )
 
 st.subheader("Customers at risk")
@@ -92,11 +72,11 @@ ui.kpis(
 ui.table(
     top,
     churn_proba=st.column_config.ProgressColumn(
-        "churn probability", format="percent", min_value=0, max_value=1
+        "Churn probability", format="percent", min_value=0, max_value=1
     ),
-    avg_monthly_margin_12m=st.column_config.NumberColumn("avg monthly margin", format="€%.2f"),
-    expected_monthly_loss=st.column_config.NumberColumn("margin at risk /month", format="€%.2f"),
-    months_to_renewal=st.column_config.NumberColumn("months to renewal", format="%.1f"),
-    tenure_months=st.column_config.NumberColumn("tenure (months)", format="%.0f"),
-    reason_text_1=st.column_config.TextColumn("main reason"),
+    avg_monthly_margin_12m=st.column_config.NumberColumn("Monthly margin", format="euro"),
+    expected_monthly_loss=st.column_config.NumberColumn("Margin at risk (€/month)", format="euro"),
+    months_to_renewal=st.column_config.NumberColumn("Months to renewal", format="%.1f"),
+    tenure_months=st.column_config.NumberColumn("Tenure (months)", format="%.0f"),
+    reason_text_1=st.column_config.TextColumn("Main reason"),
 )

@@ -4,8 +4,8 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
+from app import charts, data, fmt, queries
 from app import components as ui
-from app import data
 
 MAX_POINTS = 400  # curves are thinned to this many points (the shape is unchanged)
 
@@ -36,8 +36,10 @@ elif served and served != run:
         f"This run's candidate is shown below; customers were scored by the champion of run `{served.run_id}`."
     )
 st.markdown(
-    f"**{champ.get('experiment', '?')} · {champ.get('model', '?')}**, evaluated on the held-out test "
-    f"snapshot ({tp + fp + fn + tn:,} customers); decision threshold {ui.num(conf.get('threshold'))}."
+    f"**{fmt.model_name(champ.get('experiment'), champ.get('model'))}**, evaluated on the held-out test "
+    f"snapshot of {fmt.date(ev.get('test_date'))} ({tp + fp + fn + tn:,} customers, "
+    f"{fmt.pct((tp + fn) / (tp + fp + fn + tn) if tp + fp + fn + tn else None)} churned); "
+    f"decision threshold {fmt.pct(conf.get('threshold'))}."
 )
 ui.kpis(
     [
@@ -56,19 +58,118 @@ def thin(frame: pl.DataFrame) -> pl.DataFrame:
     return (frame.gather_every(step) if step > 1 else frame).with_row_index("i")
 
 
+def tier_rule(champion: dict) -> str:
+    """How the tiers are cut, in words, from what the model records (rank shares or probability cut-offs)."""
+    shares = champion.get("tier_shares") or champion.get("risk_tier_shares")
+    if isinstance(shares, dict) and shares:
+        return "they are cut by rank: " + ", ".join(f"{t} {fmt.pct(v, 0)}" for t, v in shares.items()) + "."
+    cuts = champion.get("risk_tiers")
+    if isinstance(cuts, list | tuple) and len(cuts) == 3:
+        lo, mid, hi = (fmt.pct(c, 0) for c in cuts)
+        return f"they are cut on the calibrated probability: Low < {lo} ≤ Medium < {mid} ≤ High < {hi} ≤ Critical."
+    return "they are cut on the calibrated probability."
+
+
+def targeting(model_run) -> None:
+    """Lift and cumulative gain on the test snapshot, and calibration per risk tier (the candidate's held-out
+    predictions); the threshold and the tier cut-offs side by side."""
+    st.subheader("Targeting: whom to call")
+    hold = queries.holdout(model_run) if model_run else None
+    if hold is None or hold.is_empty():
+        ui.missing(
+            "Held-out test predictions (model/holdout_predictions.parquet)",
+            "They are written by a run that trains a model.",
+        )
+        return
+    gain = charts.gain_table(hold)
+    if gain.is_empty():
+        st.caption("The test snapshot has no churner: no lift to show.")
+        return
+    share = st.select_slider(
+        "Share of customers called (riskiest first)",
+        options=[g / 100 for g in (1, 2, 5, 10, 15, 20, 25, 30, 40, 50)],
+        value=0.10,
+        format_func=lambda x: f"{x:.0%}",
+        key="model_call_share",
+    )
+    row = gain.filter((pl.col("called_share") - share).abs() < 1e-9).row(0, named=True)
+    ui.kpis(
+        [
+            (
+                f"Churners in the top {share:.0%}",
+                fmt.pct(row["gain"]),
+                "Share of all test-snapshot churners among the riskiest customers called (cumulative gain)",
+            ),
+            (
+                f"Lift at {share:.0%}",
+                f"{row['lift']:.2f}×",
+                "Churners reached ÷ churners a random call list reaches",
+            ),
+            (
+                "Customers called",
+                fmt.count(row["customers"]),
+                f"Top {share:.0%} of {fmt.count(hold.height)} test customers",
+            ),
+            (
+                "Churners in the test snapshot",
+                fmt.count(int(hold["churned"].sum())),
+                f"Base rate {fmt.pct(hold['churned'].mean())}",
+            ),
+        ]
+    )
+    left, right = st.columns(2)
+    with left:
+        st.markdown("**Cumulative gain** (dashed: random calling; dot: the chosen share)")
+        ui.chart(charts.gain_chart(gain, share))
+    with right:
+        st.markdown("**Lift** (× the churners a random list of the same size reaches)")
+        ui.chart(charts.lift_chart(gain))
+    tc = charts.tier_calibration(hold)
+    left, right = st.columns(2)
+    with left:
+        st.markdown("**Calibration per risk tier** (predicted vs observed churn on the test snapshot)")
+        if tc.is_empty():
+            st.caption("The held-out predictions carry no risk tier.")
+        else:
+            ui.chart(charts.tier_calibration_chart(tc))
+    with right:
+        st.markdown("**Threshold and tiers**")
+        cuts = tier_rule(data.run_doc(model_run, "model/champion.json") or {})
+        thr = conf.get("threshold")
+        st.markdown(
+            f"- The **decision threshold** {fmt.pct(thr)} flags a customer as a likely churner: it was chosen on "
+            "the calibration snapshot to reach the target recall, and drives precision and recall above.\n"
+            "- The **risk tiers** rank customers for the retention team and decide the offer; "
+            + (
+                cuts
+                or "they are cut on the calibrated probability (Low < 40% ≤ Medium < 60% ≤ High < 80% ≤ Critical)."
+            )
+            + "\n- So a customer can be above the threshold and still in a Medium tier: the threshold answers "
+            '"likely to leave?", the tier answers "how urgently to call?".'
+        )
+        if not tc.is_empty():
+            ui.table(
+                tc,
+                risk_tier=st.column_config.TextColumn("Risk tier"),
+                n=st.column_config.NumberColumn("Test customers", format="localized"),
+                predicted=st.column_config.NumberColumn("Predicted churn", format="percent"),
+                observed=st.column_config.NumberColumn("Observed churn", format="percent"),
+            )
+
+
 left, right = st.columns(2)
 with left:
-    st.markdown("**Precision-recall curve**")
-    pr = thin(pl.DataFrame(ev.get("pr_curve") or {"precision": [], "recall": []}))
-    ui.chart(
-        alt.Chart(pr, height=280)
-        .mark_line()
-        .encode(
-            x=alt.X("recall:Q", scale=alt.Scale(domain=[0, 1])),
-            y=alt.Y("precision:Q", scale=alt.Scale(domain=[0, 1])),
-            order="i:Q",
-        )
+    st.markdown(
+        "**Precision-recall curve** (dashed: base rate = calling at random; dot: the decision threshold)"
     )
+    pr = thin(pl.DataFrame(ev.get("pr_curve") or {"precision": [], "recall": []}))
+    n_test = tp + fp + fn + tn
+    op = (
+        {"precision": precision, "recall": recall, "threshold": conf.get("threshold")}
+        if precision is not None and recall is not None
+        else None
+    )
+    ui.chart(charts.pr_chart(pr, (tp + fn) / n_test if n_test else 0.0, op))
 with right:
     st.markdown("**ROC curve**")
     roc = thin(pl.DataFrame(ev.get("roc_curve") or {"fpr": [], "tpr": []}))
@@ -79,8 +180,8 @@ with right:
         alt.Chart(roc, height=280)
         .mark_line()
         .encode(
-            x=alt.X("fpr:Q", title="false positive rate"),
-            y=alt.Y("tpr:Q", title="true positive rate"),
+            x=alt.X("fpr:Q", title="false positive rate (% of stayers flagged)", axis=alt.Axis(format="%")),
+            y=alt.Y("tpr:Q", title="true positive rate (% of churners flagged)", axis=alt.Axis(format="%")),
             order="i:Q",
         )
         + diag.encode(x="fpr:Q", y="tpr:Q")
@@ -88,33 +189,14 @@ with right:
 
 left, right = st.columns(2)
 with left:
-    st.markdown("**Reliability diagram** (calibrated probability vs observed churn)")
+    st.markdown("**Reliability** (calibrated probability vs observed churn; labels: customers per bin)")
     rel = pl.DataFrame(ev.get("reliability") or [], schema_overrides={"n": pl.Int64})
     if rel.is_empty():
         st.caption("No reliability bins in the evaluation.")
     else:
-        ideal = (
-            alt.Chart(pl.DataFrame({"x": [0.0, 1.0]}))
-            .mark_line(strokeDash=[4, 4], color="gray")
-            .encode(x="x:Q", y="x:Q")
-        )
-        pts = (
-            alt.Chart(rel, height=280)
-            .mark_line(point=True)
-            .encode(
-                x=alt.X("mean_proba:Q", title="mean predicted probability", scale=alt.Scale(domain=[0, 1])),
-                y=alt.Y("observed_rate:Q", title="observed churn rate", scale=alt.Scale(domain=[0, 1])),
-                tooltip=[
-                    "bin",
-                    "n",
-                    alt.Tooltip("mean_proba:Q", format=".3f"),
-                    alt.Tooltip("observed_rate:Q", format=".3f"),
-                ],
-            )
-        )
-        ui.chart(ideal + pts)
+        ui.chart(charts.reliability_chart(rel))
 with right:
-    st.markdown(f"**Confusion matrix** at threshold {ui.num(conf.get('threshold'))}")
+    st.markdown(f"**Confusion matrix** at the decision threshold {fmt.pct(conf.get('threshold'))}")
     cm = pl.DataFrame(
         {
             "actual": ["Churn", "Churn", "No churn", "No churn"],
@@ -133,6 +215,11 @@ with right:
         )
     )
 
+targeting(data.candidate_run(run) or data.served_run(run))
+
+st.subheader("Trends over the runs")
+ui.trends(run, ("served_pr_auc", "features_drifted"))
+
 st.subheader("Experiment ladder")
 ladder_key = run.key("model/experiments.parquet")
 ladder_path = data.path_of(run.uri, ladder_key) or data.fresh_path_of(run.uri, "registry/experiments.parquet")
@@ -143,7 +230,9 @@ if ladder_path is None:
         icon=":material/science:",
     )
 else:
-    ladder = data.sql(f"SELECT * FROM {data.source(ladder_path)} ORDER BY experiment, model")
+    ladder = data.sql(f"SELECT * FROM {data.source(ladder_path)} ORDER BY experiment, model").with_columns(
+        pl.col("model").replace(fmt.MODEL_LABELS)
+    )
     ui.chart(
         alt.Chart(ladder, height=240)
         .mark_bar()
@@ -170,14 +259,23 @@ with left:
         st.caption("No feature importance in the evaluation.")
     else:
         by = "mean_abs_shap" if "mean_abs_shap" in fi.columns else "gain"
-        top = fi.sort(by, descending=True).head(20)
+        top = (
+            fi.sort(by, descending=True)
+            .head(20)
+            .with_columns(label=pl.col("feature").map_elements(fmt.feature, return_dtype=pl.String))
+        )
         ui.chart(
             alt.Chart(top, height=max(200, 26 * top.height))
             .mark_bar()
             .encode(
-                y=alt.Y("feature:N", sort="-x", title=None, axis=alt.Axis(labelLimit=260)),
-                x=alt.X(f"{by}:Q", title=by.replace("_", " ")),
-                tooltip=[c for c in ("feature", "gain", "mean_abs_shap") if c in top.columns],
+                y=alt.Y("label:N", sort="-x", title=None, axis=alt.Axis(labelLimit=260)),
+                x=alt.X(
+                    f"{by}:Q", title="mean |SHAP| (log-odds)" if by == "mean_abs_shap" else "share of gain"
+                ),
+                tooltip=[alt.Tooltip("label:N", title="feature")]
+                + [
+                    alt.Tooltip(f"{c}:Q", format=".3f") for c in ("gain", "mean_abs_shap") if c in top.columns
+                ],
             )
         )
 with right:
@@ -195,11 +293,41 @@ with right:
             promo.get("current_champion") or {},
             promo.get("gate") or {},
         )
-        st.markdown(
-            f"- candidate PR-AUC **{ui.num(cand.get('pr_auc'))}** (run `{cand.get('run_id', run.run_id)}`)\n"
-            f"- current champion: "
-            + (f"run `{cur.get('run_id')}`, PR-AUC {ui.num(cur.get('pr_auc'))}" if cur else "none registered")
-            + "\n"
-            f"- gate: PR-AUC ≥ {gate.get('min_pr_auc', '?')}, at most {gate.get('pr_auc_tolerance', '?')} below the "
-            "current champion"
-        )
+        lines = [
+            f"- candidate PR-AUC **{fmt.num(cand.get('pr_auc'))}** (run `{cand.get('run_id', run.run_id)}`)",
+            "- current champion: "
+            + (
+                f"run `{cur.get('run_id')}`, PR-AUC {fmt.num(cur.get('pr_auc'))}"
+                if cur
+                else "none registered"
+            ),
+        ]
+        if "min_pr_auc" in gate or "pr_auc_tolerance" in gate:
+            lines.append(
+                f"- gate: PR-AUC ≥ {fmt.num(gate.get('min_pr_auc'), 2)}, at most "
+                f"{fmt.num(gate.get('pr_auc_tolerance'), 2)} below the current champion"
+            )
+        st.markdown("\n".join(lines))
+        evidence = {k: v for k, v in gate.items() if k not in ("min_pr_auc", "pr_auc_tolerance")}
+        evidence |= {k: promo[k] for k in ("bootstrap", "evidence", "interval") if k in promo}
+        if evidence:  # the relative gate's bootstrap evidence, when the run records it
+            ui.table(
+                pl.DataFrame(
+                    {
+                        "measure": [fmt.words(k) for k in evidence],
+                        "value": [
+                            fmt.num(v)
+                            if isinstance(v, float)
+                            else fmt.text(
+                                v
+                                if not isinstance(v, dict | list)
+                                else ", ".join(
+                                    f"{a}: {fmt.num(b) if isinstance(b, float) else b}"
+                                    for a, b in (v.items() if isinstance(v, dict) else enumerate(v))
+                                )
+                            )
+                            for v in evidence.values()
+                        ],
+                    }
+                )
+            )

@@ -1,10 +1,9 @@
 """Overview: customers scored, risk, margin at risk, the champion's quality and the last run's status."""
 
-import altair as alt
 import streamlit as st
 
+from app import charts, data, fmt, queries
 from app import components as ui
-from app import data, queries
 
 run = data.current()
 ui.header("Overview", run)
@@ -27,14 +26,14 @@ else:
             (
                 "At-risk share",
                 ui.pct(summary["at_risk_share"]),
-                f"High + Critical tiers: {summary['at_risk']:,} customers (probability ≥ 0.60)",
+                f"High + Critical tiers: {summary['at_risk']:,} customers",
             ),
             (
                 "Margin at risk (€/month)",
                 ui.eur(summary["margin_at_risk"]),
                 "Σ expected monthly loss = churn probability × positive average monthly margin",
             ),
-            ("Scoring date", str(summary["as_of"]), "The as-of date of the scoring snapshot"),
+            ("Scoring date", fmt.date(summary["as_of"]), "The as-of date of the scoring snapshot"),
         ]
     )
     st.subheader("Customers per risk tier")
@@ -50,21 +49,8 @@ else:
             for t in tiers.to_dicts()
         ]
     )
-    bars = (
-        alt.Chart(tiers, height=170)
-        .mark_bar()
-        .encode(
-            y=alt.Y("risk_tier:N", sort=list(data.TIERS), title=None),
-            x=alt.X("n:Q", title="customers"),
-            color=alt.Color("risk_tier:N", scale=ui.tier_scale(), legend=None),
-            tooltip=[
-                "risk_tier",
-                alt.Tooltip("n:Q", format=","),
-                alt.Tooltip("loss:Q", format=",.0f", title="€/month"),
-            ],
-        )
-    )
-    ui.chart(bars)
+    st.markdown("**Margin at risk per tier** (€ per month; each bar says how many customers it holds)")
+    ui.chart(charts.tier_margin_chart(tiers))
 
 st.subheader("Champion model")
 source = data.served_run(run)
@@ -94,13 +80,16 @@ else:
         ]
     )
     where = "trained in this run" if source == run else f"trained in run `{source.run_id}`"
-    st.markdown(f"Serving **{champ.get('experiment', '?')} · {champ.get('model', '?')}**, {where}.")
+    st.markdown(f"Serving **{fmt.model_name(champ.get('experiment'), champ.get('model'))}**, {where}.")
 promo = data.run_doc(run, "model/promotion.json")
 if promo:
     st.markdown(
-        f"This run's candidate: promotion decision **{promo.get('decision', 'unknown')}** — "
+        f"This run's candidate: promotion decision **{promo.get('decision', 'unknown')}** ({fmt.status(promo.get('decision'))}) — "
         + "; ".join(promo.get("reasons") or [])
     )
+
+st.subheader("Trends over the runs")
+ui.trends(run, ("scored", "at_risk", "margin_at_risk", "served_pr_auc", "features_drifted"))
 
 st.subheader("Last run")
 manifest = data.run_doc(run, "manifest.json") or {}

@@ -1,32 +1,218 @@
-"""Recommendations: retention actions by tier and segment, their economics, and a CSV of the selection."""
+"""Recommendations: the retention campaign — who to call with which offer, how it is measured (control group
+and power), what it costs and returns over the 12 protected months, how many calls to make, what earlier
+campaigns achieved, and the call list to download."""
 
 import altair as alt
 import polars as pl
 import streamlit as st
 
+from app import charts, data, fmt, queries
 from app import components as ui
-from app import data, queries
+from dataflow.score import power
+from dataflow.score.offers import OFFER_POLICY
+
+MONEY = {"format": "euro"}
 
 
+# ---- components ---------------------------------------------------------------------------------------------
 def offer_policy() -> None:
-    """The offer table the engine applies (shown as is) and its guardrails."""
-    try:
-        from dataflow.score.offers import OFFER_POLICY
-
-        ui.table(
-            OFFER_POLICY,
-            offer_share_of_margin=st.column_config.NumberColumn("offer share", format="percent"),
-            save_rate=st.column_config.NumberColumn("assumed save rate", format="percent"),
-        )
-    except ImportError:
-        st.caption("The offer table is not available in this installation.")
+    """The offer table the engine applies, in words, and its guardrails."""
+    ui.table(
+        OFFER_POLICY.drop("action_label"),
+        offer_share_of_margin=st.column_config.NumberColumn(
+            "Offer budget (share of margin)", format="percent"
+        ),
+        save_rate=st.column_config.NumberColumn("Assumed save rate", format="percent"),
+    )
     st.markdown(
-        "- An offer's cost is a share of the customer's positive margin over the protected period and never "
+        "- An offer's cost is a share of the customer's positive margin over the **12 protected months** and never "
         "exceeds the margin it protects; customers with a negative margin get no offer.\n"
-        "- A random control group gets no offer so that the save rate can be measured."
+        "- A random control group of offer-eligible customers gets no offer so that the save rate can be measured."
     )
 
 
+def campaign_design(run: data.Run) -> None:
+    """Treated vs control per tier × action, the power calculation behind the control sizes, cost, break-even
+    save rate and return on the offer cost."""
+    st.subheader("Campaign design")
+    design = queries.campaign_design(run)
+    if design is None or design.is_empty():
+        ui.missing(
+            "The campaign design (scored/campaign_design.parquet)", "It is written with the recommendations."
+        )
+        return
+    months = int(design["months_protected"][0]) if "months_protected" in design.columns else 12
+    cost, net = design["offer_cost_12m_eur"].sum(), design["expected_net_value_eur"].sum()
+    protected = design["margin_protected_12m_eur"].sum()
+    ui.kpis(
+        [
+            (
+                "Offer-eligible customers",
+                fmt.count(design["eligible"].sum()),
+                "Customers with an offer action and a positive expected net value",
+            ),
+            ("Treated", fmt.count(design["treated"].sum()), "Offer-eligible customers selected for an offer"),
+            (
+                "Control",
+                fmt.count(design["control"].sum()),
+                "Offer-eligible customers held out at random (no offer) to measure the save rate",
+            ),
+            (
+                "ROI",
+                fmt.pct(net / cost if cost else None, 0),
+                f"Expected net value ÷ offer cost over {months} months",
+            ),
+            (
+                "Break-even save rate",
+                fmt.pct(cost / protected if protected else None),
+                "The share of would-be churners the offers must save to pay for themselves",
+            ),
+        ]
+    )
+    st.caption(
+        f"The control group is drawn at random among the offer-eligible customers, stratified by risk tier and "
+        f"action (the same share in every stratum of an action). Its size is the smallest share that detects the "
+        f"assumed save rate with {power.POWER:.0%} power at {power.ALPHA:.0%} two-sided significance, comparing "
+        f"churn of treated and control customers (expected churn without offer = mean calibrated probability), "
+        f"between {fmt.pct(min(design['control_share'].min(), 0.05), 0)} and {power.MAX_CONTROL_SHARE:.0%} of "
+        f"the eligible. Costs and values cover the {months} protected months."
+    )
+    ui.table(
+        design.drop("months_protected", strict=False),
+        risk_tier=st.column_config.TextColumn("Risk tier"),
+        eligible=st.column_config.NumberColumn("Eligible", format="localized"),
+        treated=st.column_config.NumberColumn("Treated", format="localized"),
+        control=st.column_config.NumberColumn("Control", format="localized"),
+        control_share=st.column_config.NumberColumn("Control share", format="percent"),
+        expected_churn_without_offer=st.column_config.NumberColumn("Churn without offer", format="percent"),
+        assumed_save_rate=st.column_config.NumberColumn("Assumed save rate", format="percent"),
+        power=st.column_config.NumberColumn("Power", format="percent"),
+        detectable_save_rate=st.column_config.NumberColumn("Smallest detectable save rate", format="percent"),
+        offer_cost_12m_eur=st.column_config.NumberColumn(f"Offer cost ({months} months)", **MONEY),
+        margin_protected_12m_eur=st.column_config.NumberColumn(f"Margin at risk ({months} months)", **MONEY),
+        expected_net_value_eur=st.column_config.NumberColumn("Expected net value", **MONEY),
+        break_even_save_rate=st.column_config.NumberColumn("Break-even save rate", format="percent"),
+        roi=st.column_config.NumberColumn("ROI", format="percent"),
+    )
+
+
+def capacity(run: data.Run) -> None:
+    """How many calls to make: the capacity (calls or budget) decides who is selected, the expected churners
+    reached, the cost and the expected net value."""
+    st.subheader("Capacity: how many calls")
+    curve = queries.capacity_curve(run)
+    if curve is None or curve.is_empty():
+        st.caption("No offer-eligible customer outside the control group: nothing to plan.")
+        return
+    total = queries.expected_churners(run)
+    c1, c2 = st.columns([1, 3])
+    mode = c1.radio("Limit by", ["Number of calls", "Budget (€)"], key="reco_capacity_mode")
+    if mode == "Number of calls":
+        calls = c2.slider("Calls the team can make", 1, curve.height, curve.height, key="reco_calls")
+    else:
+        top = float(curve["cost"].max())
+        step = max(1.0, round(top / 200, 0))
+        budget = c2.slider(
+            "Offer budget over 12 months (€)",
+            0.0,
+            max(top, step),
+            max(top, step),
+            step=step,
+            format="€%.0f",
+            key="reco_budget",
+        )
+        calls = int((curve["cost"] <= budget + 1e-9).sum())
+    row = curve.row(calls - 1, named=True) if calls else dict.fromkeys(curve.columns, 0.0)
+    ui.kpis(
+        [
+            ("Customers selected", fmt.count(calls), "Best expected net value first, control group excluded"),
+            (
+                "Expected churners reached",
+                fmt.num(row["churners_reached"], 1),
+                f"Σ churn probability of the selected: {fmt.pct(row['churners_reached'] / total if total else None)} "
+                f"of the {fmt.num(total, 1)} churners expected in the whole book",
+            ),
+            ("Offer cost (12 months)", fmt.eur(row["cost"]), "Σ offer cost of the selected customers"),
+            (
+                "Expected net value",
+                fmt.eur(row["net_value"]),
+                "Σ (save rate × margin at risk over 12 months − offer cost) of the selected customers",
+            ),
+        ]
+    )
+    ui.chart(charts.capacity_chart(curve, max(calls, 1), total))
+
+
+def campaign_results(run: data.Run) -> None:
+    """Earlier campaigns read out: treated vs control churn of an earlier run's offers, now that this run's labels
+    show what happened to those customers."""
+    st.subheader("Campaign results")
+    current_date = queries.scoring_date(run)
+    earlier = [
+        m["run_id"]
+        for m in data.manifests(run.uri)
+        if m.get("status") == "published" and m["run_id"] != run.run_id
+    ]
+    readable = [
+        r
+        for r in earlier
+        if queries.campaign_outcomes(run, data.Run(run.uri, r)) is not None
+        and queries.scoring_date(data.Run(run.uri, r)) != current_date
+    ]
+    if not readable:
+        st.info(
+            "No earlier campaign can be read out yet: the results appear when a later run's labels cover an "
+            "earlier run's scoring date (one label horizon after it), comparing the churn of the customers who got "
+            "an offer with the control group's.",
+            icon=":material/hourglass_top:",
+        )
+        return
+    chosen = st.selectbox(
+        "Campaign of run",
+        readable,
+        format_func=lambda r: f"{r} (scored {fmt.date(queries.scoring_date(data.Run(run.uri, r)))})",
+        key="reco_campaign_run",
+    )
+    outcomes = queries.campaign_outcomes(run, data.Run(run.uri, chosen))
+    res = power.campaign_results(outcomes.drop("churned"), outcomes.select("customer_id", "churned"))
+    allr = res.row(0, named=True)
+    ui.kpis(
+        [
+            (
+                "Treated churn",
+                fmt.pct(allr["treated_churn_rate"]),
+                f"{fmt.count(allr['treated_churned'])} of {fmt.count(allr['treated'])} customers who got an offer",
+            ),
+            (
+                "Control churn",
+                fmt.pct(allr["control_churn_rate"]),
+                f"{fmt.count(allr['control_churned'])} of {fmt.count(allr['control'])} held-out customers",
+            ),
+            (
+                "Churn avoided",
+                fmt.pp(allr["difference"]),
+                f"Control − treated churn; 95% interval {fmt.pp(allr['difference_low'])} to "
+                f"{fmt.pp(allr['difference_high'])}",
+            ),
+            (
+                "Observed save rate",
+                fmt.pct(allr["observed_save_rate"]),
+                "1 − treated churn ÷ control churn (compare with the assumed save rates)",
+            ),
+        ]
+    )
+    ui.table(
+        res,
+        treated_churn_rate=st.column_config.NumberColumn("Treated churn", format="percent"),
+        control_churn_rate=st.column_config.NumberColumn("Control churn", format="percent"),
+        difference=st.column_config.NumberColumn("Churn avoided", format="percent"),
+        difference_low=st.column_config.NumberColumn("95% low", format="percent"),
+        difference_high=st.column_config.NumberColumn("95% high", format="percent"),
+        observed_save_rate=st.column_config.NumberColumn("Observed save rate", format="percent"),
+    )
+
+
+# ---- layout -------------------------------------------------------------------------------------------------
 run = data.current()
 ui.header("Recommendations", run)
 path = data.run_table(run, queries.RECOS)
@@ -43,7 +229,7 @@ if box := ui.lazy_expander("Offer policy", key="reco_policy"):
 
 c1, c2, c3 = st.columns(3)
 actions = c1.multiselect(
-    "Action", data.distinct(path, "action"), format_func=ui.action_label, placeholder="All actions"
+    "Action", data.distinct(path, "action"), format_func=fmt.action, placeholder="All actions"
 )
 tiers = c2.multiselect(
     "Risk tier", [t for t in data.TIERS if t in data.distinct(path, "risk_tier")], placeholder="All tiers"
@@ -58,23 +244,31 @@ totals = breakdown.select(
 t = totals.row(0, named=True) if breakdown.height else dict.fromkeys(totals.columns, 0)
 ui.kpis(
     [
-        ("Customers", ui.count(t["customers"]), "Recommendations matching the filters"),
-        ("Offers selected", ui.count(t["selected"]), "Customers who get an offer (control group excluded)"),
-        ("Control group", ui.count(t["control"]), "Held out on purpose to measure the save rate"),
-        ("Offer budget", ui.eur(t["offer_cost_eur"]), "Σ cost of the selected offers (one month)"),
+        ("Customers", fmt.count(t["customers"]), "Recommendations matching the filters"),
+        ("Offers selected", fmt.count(t["selected"]), "Customers who get an offer (control group excluded)"),
+        (
+            "Control group",
+            fmt.count(t["control"]),
+            "Offer-eligible customers held out on purpose to measure the save rate",
+        ),
+        (
+            "Offer cost (12 months)",
+            fmt.eur(t["offer_cost_eur"]),
+            "Σ cost of the selected offers over the 12 protected months",
+        ),
         (
             "Expected net value",
-            ui.eur(t["expected_net_value_eur"]),
-            "Σ expected saved margin − offer cost, selected offers",
+            fmt.eur(t["expected_net_value_eur"]),
+            "Σ expected saved margin − offer cost of the selected offers, 12 months",
         ),
     ]
 )
 
 left, right = st.columns([3, 2])
 with left:
-    st.markdown("**Actions by risk tier**")
+    st.markdown("**Actions by risk tier** (customers)")
     bars = breakdown.with_columns(
-        action_label=pl.col("action").map_elements(ui.action_label, return_dtype=pl.String)
+        action_label=pl.col("action").map_elements(fmt.action, return_dtype=pl.String)
     )
     ui.chart(
         alt.Chart(bars, height=240)
@@ -83,17 +277,17 @@ with left:
             y=alt.Y(
                 "action_label:N",
                 title=None,
-                sort=list(ui.ACTION_LABELS.values()),
+                sort=list(fmt.ACTION_LABELS.values()),
                 axis=alt.Axis(labelLimit=220),
             ),
-            x=alt.X("customers:Q", title="customers"),
-            color=alt.Color("risk_tier:N", scale=ui.tier_scale(), title="tier"),
+            x=alt.X("customers:Q", title="customers", scale=alt.Scale(type="symlog")),
+            color=alt.Color("risk_tier:N", scale=charts.tier_scale(), title="risk tier"),
             tooltip=[
-                "action_label",
-                "risk_tier",
+                alt.Tooltip("action_label:N", title="action"),
+                alt.Tooltip("risk_tier:N", title="risk tier"),
                 alt.Tooltip("customers:Q", format=","),
-                "selected",
-                alt.Tooltip("offer_cost_eur:Q", format=",.2f"),
+                alt.Tooltip("selected:Q", format=",", title="offers selected"),
+                alt.Tooltip("offer_cost_eur:Q", format=",.0f", title="offer cost (€, 12 months)"),
             ],
         )
     )
@@ -101,31 +295,41 @@ with right:
     st.markdown("**Per action**")
     per_action = (
         breakdown.group_by("action")
-        .agg(pl.sum("customers", "selected", "offer_cost_eur", "expected_net_value_eur"))
+        .agg(pl.sum("customers", "selected", "control", "offer_cost_eur", "expected_net_value_eur"))
         .sort("customers", descending=True)
     )
     ui.table(
-        per_action.with_columns(pl.col("action").map_elements(ui.action_label, return_dtype=pl.String)),
-        offer_cost_eur=st.column_config.NumberColumn("offer budget", format="€%.0f"),
-        expected_net_value_eur=st.column_config.NumberColumn("net value", format="€%.0f"),
+        per_action,
+        customers=st.column_config.NumberColumn("Customers", format="localized"),
+        selected=st.column_config.NumberColumn("Offers", format="localized"),
+        control=st.column_config.NumberColumn("Control", format="localized"),
+        offer_cost_eur=st.column_config.NumberColumn("Cost (12 months)", **MONEY),
+        expected_net_value_eur=st.column_config.NumberColumn("Net value", **MONEY),
     )
 
-st.subheader("Customers")
-n = st.slider("Show the top N by expected net value", 10, 500, 100, step=10)
-rows = queries.reco_rows(run, *sel, n)
+campaign_design(run)
+capacity(run)
+campaign_results(run)
+
+st.subheader("Call list")
+n = st.slider("Show the top N by expected net value", 10, 500, 100, step=10, key="reco_top_n")
+rows = queries.call_list(run, *sel).head(n)
 st.download_button(
-    "Download all matching recommendations (CSV)",
+    "Download the call list (CSV for Excel)",
     queries.reco_csv(run, *sel),
-    file_name=f"recommendations-{run.run_id}.csv",
+    file_name=f"call-list-{run.run_id}.csv",
     mime="text/csv",
     icon=":material/download:",
 )
 ui.table(
     rows,
-    action=st.column_config.TextColumn("action"),
-    offer_share_of_margin=st.column_config.NumberColumn("offer share", format="percent"),
-    offer_cost_eur=st.column_config.NumberColumn("offer cost", format="€%.2f"),
-    expected_monthly_loss=st.column_config.NumberColumn("margin at risk", format="€%.2f"),
-    save_rate=st.column_config.NumberColumn("save rate", format="percent"),
-    expected_net_value_eur=st.column_config.NumberColumn("net value", format="€%.2f"),
+    churn_proba=st.column_config.ProgressColumn(
+        "Churn probability", format="percent", min_value=0, max_value=1
+    ),
+    offer_cost_eur=st.column_config.NumberColumn("Offer cost (12 months)", **MONEY),
+    expected_monthly_loss=st.column_config.NumberColumn("Margin at risk (€/month)", **MONEY),
+    expected_net_value_eur=st.column_config.NumberColumn("Net value", **MONEY),
+    next_renewal_date=st.column_config.DateColumn("Renewal date", format="YYYY-MM-DD"),
+    province_code=st.column_config.NumberColumn("Province", format="%d"),
+    last_contact_channel=st.column_config.TextColumn("Last contact channel"),
 )

@@ -1,0 +1,346 @@
+"""Pure chart and curve helpers of the dashboard: frames in, Altair charts or frames out (no Streamlit calls).
+
+Titles and axes carry units; categories are labels from app.fmt, never codes.
+"""
+
+from __future__ import annotations
+
+import math
+
+import altair as alt
+import polars as pl
+
+from app import fmt
+
+TIERS = ("Low", "Medium", "High", "Critical")
+TIER_COLOURS = {"Low": "#388e3c", "Medium": "#fbc02d", "High": "#f57c00", "Critical": "#d32f2f"}
+BLUE, GREY, RED, GREEN = "#1f77b4", "#9e9e9e", "#d32f2f", "#388e3c"
+
+
+def tier_scale() -> alt.Scale:
+    return alt.Scale(domain=list(TIERS), range=[TIER_COLOURS[t] for t in TIERS])
+
+
+# ---- targeting curves on the held-out test snapshot ---------------------------------------------------------
+def gain_table(holdout: pl.DataFrame, points: int = 100) -> pl.DataFrame:
+    """Cumulative gain and lift when customers are called riskiest first: per share of customers called
+    (1 %, 2 %, … 100 %), the share of all churners among them (gain) and gain ÷ share called (lift).
+    ``holdout`` holds churn_proba and churned (0/1)."""
+    n = holdout.height
+    churners = int(holdout["churned"].sum()) if n else 0
+    if n == 0 or churners == 0:
+        return pl.DataFrame(schema={"called_share": pl.Float64, "customers": pl.Int64, "gain": pl.Float64})
+    ordered = holdout.sort(["churn_proba", "customer_id"], descending=[True, False])
+    cum = ordered["churned"].cast(pl.Int64).cum_sum()
+    rows = []
+    for k in range(1, points + 1):
+        m = max(1, math.ceil(n * k / points))
+        rows.append({"called_share": k / points, "customers": m, "gain": cum[m - 1] / churners})
+    return pl.DataFrame(rows).with_columns(
+        lift=pl.col("gain") / pl.col("called_share"), random=pl.col("called_share")
+    )
+
+
+def gain_chart(gain: pl.DataFrame, mark_share: float | None = None) -> alt.Chart:
+    """Cumulative gain: share of churners reached vs share of customers called, against random calling."""
+    base = alt.Chart(gain, height=260)
+    model = base.mark_line(color=BLUE).encode(
+        x=alt.X(
+            "called_share:Q",
+            title="customers called, riskiest first (% of test snapshot)",
+            axis=alt.Axis(format="%"),
+        ),
+        y=alt.Y(
+            "gain:Q",
+            title="churners reached (% of all churners)",
+            axis=alt.Axis(format="%"),
+            scale=alt.Scale(domain=[0, 1]),
+        ),
+        tooltip=[
+            alt.Tooltip("called_share:Q", title="called", format=".0%"),
+            alt.Tooltip("customers:Q", title="customers", format=","),
+            alt.Tooltip("gain:Q", title="churners reached", format=".1%"),
+            alt.Tooltip("lift:Q", title="lift", format=".2f"),
+        ],
+    )
+    rand = base.mark_line(color=GREY, strokeDash=[4, 4]).encode(x="called_share:Q", y="random:Q")
+    layers = [rand, model]
+    if mark_share is not None:
+        pt = gain.filter((pl.col("called_share") - mark_share).abs() < 1e-9)
+        layers.append(
+            alt.Chart(pt).mark_point(color=RED, size=90, filled=True).encode(x="called_share:Q", y="gain:Q")
+        )
+    return alt.layer(*layers)
+
+
+def lift_chart(gain: pl.DataFrame) -> alt.Chart:
+    """Lift per share called: how many times more churners than calling at random (1 = random)."""
+    first = gain.filter(pl.col("called_share") <= 0.5)
+    one = alt.Chart(pl.DataFrame({"y": [1.0]})).mark_rule(color=GREY, strokeDash=[4, 4]).encode(y="y:Q")
+    line = (
+        alt.Chart(first, height=260)
+        .mark_line(color=BLUE, point=True)
+        .encode(
+            x=alt.X(
+                "called_share:Q",
+                title="customers called, riskiest first (% of test snapshot)",
+                axis=alt.Axis(format="%"),
+            ),
+            y=alt.Y("lift:Q", title="lift (× random)"),
+            tooltip=[
+                alt.Tooltip("called_share:Q", title="called", format=".0%"),
+                alt.Tooltip("lift:Q", title="lift", format=".2f"),
+                alt.Tooltip("gain:Q", title="churners reached", format=".1%"),
+            ],
+        )
+    )
+    return line + one
+
+
+def pr_chart(pr: pl.DataFrame, base_rate: float, point: dict | None) -> alt.Chart:
+    """Precision-recall curve with the base rate (precision of calling at random) and the operating point."""
+    curve = (
+        alt.Chart(pr, height=280)
+        .mark_line(color=BLUE)
+        .encode(
+            x=alt.X(
+                "recall:Q",
+                title="recall (% of churners flagged)",
+                scale=alt.Scale(domain=[0, 1]),
+                axis=alt.Axis(format="%"),
+            ),
+            y=alt.Y(
+                "precision:Q",
+                title="precision (% of flagged who churn)",
+                scale=alt.Scale(domain=[0, 1]),
+                axis=alt.Axis(format="%"),
+            ),
+            order="i:Q",
+        )
+    )
+    base = (
+        alt.Chart(pl.DataFrame({"precision": [base_rate], "label": [f"base rate {fmt.pct(base_rate)}"]}))
+        .mark_rule(color=GREY, strokeDash=[4, 4])
+        .encode(y="precision:Q", tooltip=[alt.Tooltip("label:N", title="random calling")])
+    )
+    layers = [curve, base]
+    if point:
+        pt = pl.DataFrame([point])
+        layers.append(
+            alt.Chart(pt)
+            .mark_point(color=RED, size=110, filled=True)
+            .encode(
+                x="recall:Q",
+                y="precision:Q",
+                tooltip=[
+                    alt.Tooltip("threshold:Q", format=".3f", title="decision threshold"),
+                    alt.Tooltip("precision:Q", format=".1%"),
+                    alt.Tooltip("recall:Q", format=".1%"),
+                ],
+            )
+        )
+    return alt.layer(*layers)
+
+
+def reliability_chart(rel: pl.DataFrame) -> alt.Chart:
+    """Calibration: observed churn vs mean predicted probability per bin, the dot size and label the customers
+    in the bin."""
+    ideal = (
+        alt.Chart(pl.DataFrame({"x": [0.0, 1.0]}))
+        .mark_line(strokeDash=[4, 4], color=GREY)
+        .encode(x="x:Q", y="x:Q")
+    )
+    enc = {
+        "x": alt.X(
+            "mean_proba:Q",
+            title="mean predicted probability",
+            scale=alt.Scale(domain=[0, 1]),
+            axis=alt.Axis(format="%"),
+        ),
+        "y": alt.Y(
+            "observed_rate:Q",
+            title="observed churn rate",
+            scale=alt.Scale(domain=[0, 1]),
+            axis=alt.Axis(format="%"),
+        ),
+    }
+    tips = [
+        alt.Tooltip("bin:N", title="probability bin"),
+        alt.Tooltip("n:Q", title="customers", format=","),
+        alt.Tooltip("mean_proba:Q", format=".1%", title="predicted"),
+        alt.Tooltip("observed_rate:Q", format=".1%", title="observed"),
+    ]
+    base = alt.Chart(rel, height=280)
+    line = base.mark_line(color=BLUE).encode(**enc)
+    dots = base.mark_circle(color=BLUE).encode(
+        **enc,
+        size=alt.Size("n:Q", title="customers", scale=alt.Scale(range=[30, 600]), legend=None),
+        tooltip=tips,
+    )
+    labels = base.mark_text(dy=-12, fontSize=10, color="#333").encode(**enc, text=alt.Text("n:Q", format=","))
+    return ideal + line + dots + labels
+
+
+def tier_calibration(holdout: pl.DataFrame) -> pl.DataFrame:
+    """Per risk tier on the test snapshot: customers, mean predicted probability, observed churn rate."""
+    if "risk_tier" not in holdout.columns or holdout["risk_tier"].null_count() == holdout.height:
+        return pl.DataFrame(
+            schema={"risk_tier": pl.String, "n": pl.Int64, "predicted": pl.Float64, "observed": pl.Float64}
+        )
+    got = holdout.group_by("risk_tier").agg(
+        n=pl.len(), predicted=pl.col("churn_proba").mean(), observed=pl.col("churned").cast(pl.Float64).mean()
+    )
+    order = {t: i for i, t in enumerate(TIERS)}
+    return got.sort(pl.col("risk_tier").replace_strict(order, default=99, return_dtype=pl.Int64))
+
+
+def tier_calibration_chart(tc: pl.DataFrame) -> alt.Chart:
+    """Predicted vs observed churn per tier, side by side, with the customers of each tier on the axis."""
+    long = tc.with_columns(
+        tier=pl.col("risk_tier") + " (" + pl.col("n").map_elements(fmt.count, return_dtype=pl.String) + ")"
+    ).unpivot(["predicted", "observed"], index=["risk_tier", "tier", "n"])
+    order = [f"{r['risk_tier']} ({fmt.count(r['n'])})" for r in tc.to_dicts()]
+    return (
+        alt.Chart(long, height=240)
+        .mark_bar()
+        .encode(
+            x=alt.X("tier:N", sort=order, title="risk tier (test customers)", axis=alt.Axis(labelAngle=0)),
+            xOffset="variable:N",
+            y=alt.Y("value:Q", title="churn rate", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
+            color=alt.Color(
+                "variable:N",
+                title=None,
+                scale=alt.Scale(domain=["predicted", "observed"], range=["#9ecae1", "#08519c"]),
+            ),
+            tooltip=[
+                alt.Tooltip("risk_tier:N", title="tier"),
+                alt.Tooltip("n:Q", format=",", title="customers"),
+                alt.Tooltip("variable:N", title="rate"),
+                alt.Tooltip("value:Q", format=".1%", title="value"),
+            ],
+        )
+    )
+
+
+# ---- tiers, trends, capacity ---------------------------------------------------------------------------------
+def tier_margin_chart(tiers: pl.DataFrame) -> alt.Chart:
+    """Margin at risk per tier (€/month), each bar labelled with its customers: small at-risk tiers stay visible
+    because the bars measure money, not headcount."""
+    df = tiers.with_columns(
+        label=pl.struct("n", "loss").map_elements(
+            lambda r: f"{fmt.eur(r['loss'])} · {fmt.count(r['n'])} customers", return_dtype=pl.String
+        )
+    )
+    base = alt.Chart(df, height=190).encode(
+        y=alt.Y("risk_tier:N", sort=list(TIERS), title=None),
+        x=alt.X("loss:Q", title="margin at risk (€ per month)", axis=alt.Axis(format=",.0f")),
+    )
+    bars = base.mark_bar().encode(
+        color=alt.Color("risk_tier:N", scale=tier_scale(), legend=None),
+        tooltip=[
+            alt.Tooltip("risk_tier:N", title="tier"),
+            alt.Tooltip("n:Q", format=",", title="customers"),
+            alt.Tooltip("loss:Q", format=",.0f", title="€ per month at risk"),
+        ],
+    )
+    return bars + base.mark_text(align="left", dx=4, color="#333").encode(text="label:N")
+
+
+def trend_chart(trends: pl.DataFrame, field: str, title: str, fmt_axis: str = ",.0f") -> alt.Chart:
+    """One measure across the published runs (x: run finish time)."""
+    df = trends.filter(pl.col(field).is_not_null())
+    return (
+        alt.Chart(df, height=170, title=title)
+        .mark_line(point=True, color=BLUE)
+        .encode(
+            x=alt.X("finished_at:T", title="run finished (UTC)"),
+            y=alt.Y(f"{field}:Q", title=None, axis=alt.Axis(format=fmt_axis)),
+            tooltip=[
+                alt.Tooltip("run_id:N", title="run"),
+                alt.Tooltip("finished_at:T", title="finished", format="%Y-%m-%d %H:%M"),
+                alt.Tooltip("scoring_date:T", title="scoring date", format="%Y-%m-%d"),
+                alt.Tooltip(f"{field}:Q", title=title, format=fmt_axis),
+            ],
+        )
+    )
+
+
+def capacity_chart(curve: pl.DataFrame, calls: int, total_churners: float) -> alt.Chart:
+    """Expected churners reached and net value as the number of calls grows, with the chosen capacity."""
+    df = curve.select("calls", "churners_reached", "net_value", "cost").with_columns(
+        reached_share=pl.col("churners_reached") / total_churners if total_churners else pl.lit(0.0)
+    )
+    base = alt.Chart(df, height=240)
+    line = base.mark_line(color=BLUE).encode(
+        x=alt.X("calls:Q", title="calls (best expected net value first)"),
+        y=alt.Y("net_value:Q", title="expected net value (€)", axis=alt.Axis(format=",.0f")),
+        tooltip=[
+            alt.Tooltip("calls:Q", format=","),
+            alt.Tooltip("churners_reached:Q", format=",.1f", title="expected churners reached"),
+            alt.Tooltip("reached_share:Q", format=".1%", title="of all expected churners"),
+            alt.Tooltip("cost:Q", format=",.0f", title="offer cost (€, 12 months)"),
+            alt.Tooltip("net_value:Q", format=",.0f", title="expected net value (€)"),
+        ],
+    )
+    rule = alt.Chart(pl.DataFrame({"calls": [calls]})).mark_rule(color=RED).encode(x="calls:Q")
+    return line + rule
+
+
+def distribution_chart(dist: pl.DataFrame, title: str) -> alt.Chart:
+    """Reference vs current share of customers per bin or value (side by side)."""
+    sort = (
+        dist.filter(pl.col("side") == "reference").sort("bin", "value")["value"].to_list()
+        if dist["bin"].null_count() < dist.height
+        else None
+    )
+    return (
+        alt.Chart(dist, height=150, width="container", title=alt.TitleParams(title, fontSize=12))
+        .mark_bar()
+        .encode(
+            x=alt.X("value:N", title=None, sort=sort, axis=alt.Axis(labelAngle=-40, labelLimit=90)),
+            xOffset=alt.XOffset("side:N", sort=["reference", "current"]),
+            y=alt.Y("share:Q", title="share of customers", axis=alt.Axis(format="%")),
+            color=alt.Color(
+                "side:N",
+                title=None,
+                scale=alt.Scale(domain=["reference", "current"], range=["#9ecae1", "#d94801"]),
+            ),
+            tooltip=[
+                alt.Tooltip("side:N", title="snapshot"),
+                alt.Tooltip("value:N", title="value (bin centre)"),
+                alt.Tooltip("share:Q", format=".1%", title="share"),
+            ],
+        )
+    )
+
+
+def contribution_chart(contrib: pl.DataFrame) -> alt.Chart:
+    """One customer's largest pushes on the risk (log-odds), in plain feature labels: red raises, green lowers."""
+    df = contrib.with_columns(
+        direction=pl.when(pl.col("contribution") > 0)
+        .then(pl.lit("raises risk"))
+        .otherwise(pl.lit("lowers risk"))
+    )
+    return (
+        alt.Chart(df, height=max(200, 26 * df.height + 40))
+        .mark_bar()
+        .encode(
+            y=alt.Y(
+                "label:N",
+                sort=alt.EncodingSortField("abs", order="descending"),
+                title=None,
+                axis=alt.Axis(labelLimit=320),
+            ),
+            x=alt.X("contribution:Q", title="push on the churn score (log-odds, SHAP)"),
+            color=alt.Color(
+                "direction:N",
+                title=None,
+                scale=alt.Scale(domain=["raises risk", "lowers risk"], range=[RED, GREEN]),
+            ),
+            tooltip=[
+                alt.Tooltip("label:N", title="feature"),
+                alt.Tooltip("value:N", title="value"),
+                alt.Tooltip("contribution:Q", format="+.3f", title="push (log-odds)"),
+            ],
+        )
+    )
