@@ -287,31 +287,34 @@ def capacity_chart(curve: pl.DataFrame, calls: int, total_churners: float) -> al
 
 
 def distribution_chart(dist: pl.DataFrame, title: str) -> alt.Chart:
-    """Reference vs current share of customers per bin or value (side by side)."""
-    sort = (
-        dist.filter(pl.col("side") == "reference").sort("bin", "value")["value"].to_list()
-        if dist["bin"].null_count() < dist.height
-        else None
+    """Current share of customers per bin or value (orange bars) against the reference (blue ticks and line)."""
+    numeric = dist["kind"][0] == "numeric" if "kind" in dist.columns and dist.height else False
+    if numeric:
+        x = alt.X("value:Q", title=None, axis=alt.Axis(format=",.3~r", labelFlush=True, tickCount=5))
+    else:
+        order = alt.EncodingSortField("ord") if "ord" in dist.columns else "ascending"
+        x = alt.X("value:N", title=None, sort=order, axis=alt.Axis(labelAngle=-30, labelLimit=80))
+    y = alt.Y("share:Q", title=None, axis=alt.Axis(format="%", tickCount=4))
+    tips = [
+        alt.Tooltip("side:N", title="snapshot"),
+        alt.Tooltip(
+            "value:N" if not numeric else "value:Q",
+            title="bin centre" if numeric else "value",
+            **({"format": ",.3~f"} if numeric else {}),
+        ),
+        alt.Tooltip("share:Q", format=".1%", title="share of customers"),
+    ]
+    base = alt.Chart(dist, height=150, title=alt.TitleParams(title, fontSize=12, anchor="start"))
+    current = (
+        base.transform_filter(alt.datum.side == "current")
+        .mark_bar(color="#d94801", opacity=0.75)
+        .encode(x=x, y=y, tooltip=tips)
     )
-    return (
-        alt.Chart(dist, height=150, width="container", title=alt.TitleParams(title, fontSize=12))
-        .mark_bar()
-        .encode(
-            x=alt.X("value:N", title=None, sort=sort, axis=alt.Axis(labelAngle=-40, labelLimit=90)),
-            xOffset=alt.XOffset("side:N", sort=["reference", "current"]),
-            y=alt.Y("share:Q", title="share of customers", axis=alt.Axis(format="%")),
-            color=alt.Color(
-                "side:N",
-                title=None,
-                scale=alt.Scale(domain=["reference", "current"], range=["#9ecae1", "#d94801"]),
-            ),
-            tooltip=[
-                alt.Tooltip("side:N", title="snapshot"),
-                alt.Tooltip("value:N", title="value (bin centre)"),
-                alt.Tooltip("share:Q", format=".1%", title="share"),
-            ],
-        )
-    )
+    ref = base.transform_filter(alt.datum.side == "reference")
+    ref_marks = (
+        ref.mark_line(color="#08519c", point=True) if numeric else ref.mark_tick(color="#08519c", thickness=3)
+    ).encode(x=x, y=y, tooltip=tips)
+    return current + ref_marks
 
 
 def contribution_chart(contrib: pl.DataFrame) -> alt.Chart:

@@ -50,6 +50,21 @@ def num(x: float | None, decimals: int = 3) -> str:
     return DASH if _missing(x) else f"{x:,.{decimals}f}"
 
 
+def sig(x: float | None) -> str:
+    """A measurement with about three significant digits, never in scientific notation: 1,234 · 12.3 · 0.0612."""
+    if _missing(x):
+        return DASH
+    a = abs(x)
+    if a >= 100:
+        return f"{x:,.0f}"
+    if a >= 1:
+        return f"{x:,.2f}"
+    if a < 0.0005:
+        return "0"
+    decimals = min(6, 2 - math.floor(math.log10(a)))
+    return f"{x:.{decimals}f}"
+
+
 def pvalue(p: float | None) -> str:
     """A p-value without scientific notation: "< 0.001" or 0.042."""
     if _missing(p):
@@ -299,13 +314,17 @@ def value(name: str, v) -> str:
         return reason(v)
     if isinstance(v, bool):
         return yes_no(v)
+    f = BY_NAME.get(name)
+    binary = (f is not None and f.kind == "binary") or name.startswith(("is_", "has_"))
+    if binary and not isinstance(v, str) and v in (0, 1):
+        return yes_no(bool(v))
     if isinstance(v, int):
         return count(v)
     if isinstance(v, float):
         return num(v, 2)
     if isinstance(v, dt.date):
         return date(v)
-    return words(v) if isinstance(v, str) and "_" in v and " " not in v else str(v)
+    return words(v) if isinstance(v, str) and "_" in v and " " not in v and v.islower() else str(v)
 
 
 CODE_COLUMNS = {"action": action, "timing_window": timing, "reason_1": reason, "reason_2": reason}

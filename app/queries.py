@@ -460,7 +460,7 @@ def run_trends(uri: str, runs_: tuple) -> pl.DataFrame:
         rows.append(
             {
                 "run_id": run_id,
-                "finished_at": str(finished)[:19],
+                "finished_at": str(finished)[:16].replace("T", " "),
                 "scoring_date": s["as_of"] if s else None,
                 "scored": s["n"] if s else None,
                 "at_risk": s["at_risk"] if s else None,
@@ -570,11 +570,11 @@ def distribution(run: Run, feature: str) -> pl.DataFrame | None:
                 f"SELECT side, coalesce(bin, 0) AS bin, lo + (coalesce(bin, 0) + 0.5) * (hi - lo) / {HIST_BINS} AS value, "
                 "count(*) * 1.0 / sum(count(*)) OVER (PARTITION BY side) AS share "
                 "FROM k GROUP BY side, bin, lo, hi ORDER BY side, bin"
-            ).with_columns(pl.col("value").round(3).cast(pl.String))
+            ).with_columns(kind=pl.lit("numeric"))
     return sql(
-        f"SELECT side, CAST(x AS VARCHAR) AS value, count(*) * 1.0 / sum(count(*)) OVER (PARTITION BY side) AS share "
-        f"FROM ({rows}) GROUP BY side, x ORDER BY side, value"
-    ).with_columns(bin=pl.lit(None, dtype=pl.Float64))
+        f"SELECT side, CAST(x AS VARCHAR) AS value, count(*) * 1.0 / sum(count(*)) OVER (PARTITION BY side) AS share, "
+        f"dense_rank() OVER (ORDER BY x) AS ord FROM ({rows}) GROUP BY side, x ORDER BY ord, side"
+    ).with_columns(bin=pl.lit(None, dtype=pl.Float64), kind=pl.lit("categorical"))
 
 
 # ---- one customer's explanation ----------------------------------------------------------------------------

@@ -30,7 +30,7 @@ def verdict(row: dict) -> str:
         sentence = f"{name} has moved: {size} shift (PSI {fmt.num(psi, 2)}"
         sentence += f", KS {fmt.num(ks, 2)})" if ks is not None else ")"
         if ar is not None and ac is not None:
-            sentence += f"; its average went from {fmt.num(ar, 2)} to {fmt.num(ac, 2)}"
+            sentence += f"; its average went from {fmt.sig(ar)} to {fmt.sig(ac)}"
         sentence += "."
     elif (psi or 0) >= MODERATE:
         sentence = f"{name} shifted moderately (PSI {fmt.num(psi, 2)}), below the alarm level."
@@ -76,8 +76,8 @@ def distributions(run: data.Run, flagged: list[str]) -> None:
     if not flagged:
         return
     st.markdown(
-        f"**Reference vs current distributions** of the flagged features (first {min(len(flagged), SMALL_MULTIPLES)}"
-        "; bars are shares of customers, missing values excluded)"
+        f"**Reference vs current distributions** of the flagged features (largest {min(len(flagged), SMALL_MULTIPLES)}"
+        " shifts; orange bars: current customers, blue: reference; shares of customers, missing values excluded)"
     )
     shown = flagged[:SMALL_MULTIPLES]
     for start in range(0, len(shown), 3):
@@ -141,7 +141,7 @@ def across_runs(run: data.Run) -> None:
             )
         )
     ui.table(
-        per_run,
+        per_run.with_columns(pl.col("finished_at").str.slice(0, 16).str.replace("T", " ")),
         finished_at=st.column_config.TextColumn("Finished (UTC)"),
         features_drifted=st.column_config.NumberColumn("Features drifted", format="localized"),
         max_input_psi=st.column_config.NumberColumn("Largest PSI", format="%.3f"),
@@ -233,10 +233,18 @@ rules = (
 )
 ui.chart(bars + rules)
 
-st.markdown("**Every feature in words**")
+evidence = evidence_table(inputs, missing)
+st.markdown("**What moved, in words**")
+moved = evidence.filter(pl.col("drifted"))
+st.markdown("\n".join(f"- {v}" for v in moved["verdict"].to_list()) or "- No input feature drifted.")
+if box := ui.lazy_expander(
+    f"Features that did not drift ({evidence.height - moved.height})", key="drift_stable"
+):
+    with box:
+        st.markdown("\n".join(f"- {v}" for v in evidence.filter(~pl.col("drifted"))["verdict"].to_list()))
+st.markdown("**Evidence per feature** (missing share shown separately from the distribution shift)")
 ui.table(
-    evidence_table(inputs, missing),
-    verdict=st.column_config.TextColumn("Verdict", width="large"),
+    evidence.drop("verdict"),
     psi=st.column_config.NumberColumn("PSI", format="%.3f"),
     ks_statistic=st.column_config.NumberColumn("KS statistic", format="%.3f"),
     ks_pvalue=st.column_config.TextColumn("KS p-value"),

@@ -84,7 +84,7 @@ else:
 promo = data.run_doc(run, "model/promotion.json")
 if promo:
     st.markdown(
-        f"This run's candidate: promotion decision **{promo.get('decision', 'unknown')}** ({fmt.status(promo.get('decision'))}) — "
+        f"This run's candidate: promotion decision **{promo.get('decision', 'unknown')}** — "
         + "; ".join(promo.get("reasons") or [])
     )
 
@@ -97,8 +97,12 @@ quality = manifest.get("quality") or {}
 timings = manifest.get("timings") or {}
 ui.kpis(
     [
-        ("Status", str(manifest.get("status", "unknown")), "Status recorded in the run's manifest"),
-        ("Finished (UTC)", ui.when(manifest.get("finished_at")), "When the run was published"),
+        ("Status", fmt.status(manifest.get("status", "unknown")), "Status recorded in the run's manifest"),
+        (
+            "Finished",
+            fmt.date(manifest.get("finished_at")),
+            f"Published at {ui.when(manifest.get('finished_at'))} UTC",
+        ),
         (
             "Duration",
             f"{timings['total']:.0f} s" if "total" in timings else "—",

@@ -77,23 +77,58 @@ def campaign_design(run: data.Run) -> None:
         f"between {fmt.pct(min(design['control_share'].min(), 0.05), 0)} and {power.MAX_CONTROL_SHARE:.0%} of "
         f"the eligible. Costs and values cover the {months} protected months."
     )
-    ui.table(
-        design.drop("months_protected", strict=False),
-        risk_tier=st.column_config.TextColumn("Risk tier"),
-        eligible=st.column_config.NumberColumn("Eligible", format="localized"),
-        treated=st.column_config.NumberColumn("Treated", format="localized"),
-        control=st.column_config.NumberColumn("Control", format="localized"),
-        control_share=st.column_config.NumberColumn("Control share", format="percent"),
-        expected_churn_without_offer=st.column_config.NumberColumn("Churn without offer", format="percent"),
-        assumed_save_rate=st.column_config.NumberColumn("Assumed save rate", format="percent"),
-        power=st.column_config.NumberColumn("Power", format="percent"),
-        detectable_save_rate=st.column_config.NumberColumn("Smallest detectable save rate", format="percent"),
-        offer_cost_12m_eur=st.column_config.NumberColumn(f"Offer cost ({months} months)", **MONEY),
-        margin_protected_12m_eur=st.column_config.NumberColumn(f"Margin at risk ({months} months)", **MONEY),
-        expected_net_value_eur=st.column_config.NumberColumn("Expected net value", **MONEY),
-        break_even_save_rate=st.column_config.NumberColumn("Break-even save rate", format="percent"),
-        roi=st.column_config.NumberColumn("ROI", format="percent"),
-    )
+    weak = design.filter(pl.col("power") < power.POWER)
+    if weak.height:
+        st.caption(
+            "Under-powered even with the largest control share: "
+            + "; ".join(
+                f"{fmt.action(r['action'])} in {r['risk_tier']} ({fmt.count(r['eligible'])} eligible, power "
+                f"{fmt.pct(r['power'], 0)}, detects a save rate of {fmt.pct(r['detectable_save_rate'], 0)} or more)"
+                for r in weak.to_dicts()
+            )
+            + ". Pool several campaigns before reading these out."
+        )
+    left, right = st.columns(2)
+    with left:
+        st.markdown("**Measurement** (control group and power)")
+        ui.table(
+            design.select(
+                "risk_tier",
+                "action",
+                "treated",
+                "control",
+                "control_share",
+                "expected_churn_without_offer",
+                "assumed_save_rate",
+                "power",
+                "detectable_save_rate",
+            ),
+            risk_tier=st.column_config.TextColumn("Tier"),
+            treated=st.column_config.NumberColumn("Treated", format="localized"),
+            control=st.column_config.NumberColumn("Control", format="localized"),
+            control_share=st.column_config.NumberColumn("Control share", format="percent"),
+            expected_churn_without_offer=st.column_config.NumberColumn("Churn if no offer", format="percent"),
+            assumed_save_rate=st.column_config.NumberColumn("Assumed save", format="percent"),
+            power=st.column_config.NumberColumn("Power", format="percent"),
+            detectable_save_rate=st.column_config.NumberColumn("Detectable save", format="percent"),
+        )
+    with right:
+        st.markdown(f"**Economics** (treated customers, {months} months)")
+        ui.table(
+            design.select(
+                "risk_tier",
+                "action",
+                "offer_cost_12m_eur",
+                "expected_net_value_eur",
+                "break_even_save_rate",
+                "roi",
+            ),
+            risk_tier=st.column_config.TextColumn("Tier"),
+            offer_cost_12m_eur=st.column_config.NumberColumn("Offer cost", **MONEY),
+            expected_net_value_eur=st.column_config.NumberColumn("Net value", **MONEY),
+            break_even_save_rate=st.column_config.NumberColumn("Break-even save", format="percent"),
+            roi=st.column_config.NumberColumn("ROI", format="percent"),
+        )
 
 
 def capacity(run: data.Run) -> None:
@@ -264,56 +299,74 @@ ui.kpis(
     ]
 )
 
-left, right = st.columns([3, 2])
-with left:
-    st.markdown("**Actions by risk tier** (customers)")
-    bars = breakdown.with_columns(
-        action_label=pl.col("action").map_elements(fmt.action, return_dtype=pl.String)
+offered = breakdown.filter(pl.col("action") != "no_offer")
+no_offer = int(breakdown.filter(pl.col("action") == "no_offer")["customers"].sum())
+st.markdown(f"**Offers by risk tier** (customers; {fmt.count(no_offer)} more get no offer and are monitored)")
+ui.chart(
+    alt.Chart(
+        offered.with_columns(action_label=pl.col("action").map_elements(fmt.action, return_dtype=pl.String)),
+        height=170,
     )
-    ui.chart(
-        alt.Chart(bars, height=240)
-        .mark_bar()
-        .encode(
-            y=alt.Y(
-                "action_label:N",
-                title=None,
-                sort=list(fmt.ACTION_LABELS.values()),
-                axis=alt.Axis(labelLimit=220),
-            ),
-            x=alt.X("customers:Q", title="customers", scale=alt.Scale(type="symlog")),
-            color=alt.Color("risk_tier:N", scale=charts.tier_scale(), title="risk tier"),
-            tooltip=[
-                alt.Tooltip("action_label:N", title="action"),
-                alt.Tooltip("risk_tier:N", title="risk tier"),
-                alt.Tooltip("customers:Q", format=","),
-                alt.Tooltip("selected:Q", format=",", title="offers selected"),
-                alt.Tooltip("offer_cost_eur:Q", format=",.0f", title="offer cost (€, 12 months)"),
-            ],
-        )
+    .mark_bar()
+    .encode(
+        y=alt.Y(
+            "action_label:N", title=None, sort=list(fmt.ACTION_LABELS.values()), axis=alt.Axis(labelLimit=220)
+        ),
+        x=alt.X("customers:Q", title="customers"),
+        color=alt.Color("risk_tier:N", scale=charts.tier_scale(), title="risk tier"),
+        tooltip=[
+            alt.Tooltip("action_label:N", title="action"),
+            alt.Tooltip("risk_tier:N", title="risk tier"),
+            alt.Tooltip("customers:Q", format=","),
+            alt.Tooltip("selected:Q", format=",", title="offers selected"),
+            alt.Tooltip("control:Q", format=",", title="control group"),
+            alt.Tooltip("offer_cost_eur:Q", format=",.0f", title="offer cost (€, 12 months)"),
+        ],
     )
-with right:
-    st.markdown("**Per action**")
-    per_action = (
-        breakdown.group_by("action")
-        .agg(pl.sum("customers", "selected", "control", "offer_cost_eur", "expected_net_value_eur"))
-        .sort("customers", descending=True)
-    )
-    ui.table(
-        per_action,
-        customers=st.column_config.NumberColumn("Customers", format="localized"),
-        selected=st.column_config.NumberColumn("Offers", format="localized"),
-        control=st.column_config.NumberColumn("Control", format="localized"),
-        offer_cost_eur=st.column_config.NumberColumn("Cost (12 months)", **MONEY),
-        expected_net_value_eur=st.column_config.NumberColumn("Net value", **MONEY),
-    )
+)
+per_action = (
+    breakdown.group_by("action")
+    .agg(pl.sum("customers", "selected", "control", "offer_cost_eur", "expected_net_value_eur"))
+    .sort("customers", descending=True)
+)
+ui.table(
+    per_action,
+    customers=st.column_config.NumberColumn("Customers", format="localized"),
+    selected=st.column_config.NumberColumn("Offers selected", format="localized"),
+    control=st.column_config.NumberColumn("Control group", format="localized"),
+    offer_cost_eur=st.column_config.NumberColumn("Offer cost (12 months)", **MONEY),
+    expected_net_value_eur=st.column_config.NumberColumn("Expected net value", **MONEY),
+)
 
 campaign_design(run)
 capacity(run)
 campaign_results(run)
 
 st.subheader("Call list")
+st.caption(
+    "The filtered recommendations, best expected net value first. The CSV adds the second and third reasons, "
+    "segment, region, province and the last contact channel, and opens in Excel (UTF-8 with BOM)."
+)
 n = st.slider("Show the top N by expected net value", 10, 500, 100, step=10, key="reco_top_n")
-rows = queries.call_list(run, *sel).head(n)
+rows = (
+    queries.call_list(run, *sel)
+    .head(n)
+    .select(
+        "customer_id",
+        "risk_tier",
+        "churn_proba",
+        "expected_monthly_loss",
+        "action",
+        "timing_window",
+        "offer_cost_eur",
+        "expected_net_value_eur",
+        "selected",
+        "is_control",
+        "reason_text_1",
+        "sales_channel",
+        "next_renewal_date",
+    )
+)
 st.download_button(
     "Download the call list (CSV for Excel)",
     queries.reco_csv(run, *sel),
@@ -330,6 +383,6 @@ ui.table(
     expected_monthly_loss=st.column_config.NumberColumn("Margin at risk (€/month)", **MONEY),
     expected_net_value_eur=st.column_config.NumberColumn("Net value", **MONEY),
     next_renewal_date=st.column_config.DateColumn("Renewal date", format="YYYY-MM-DD"),
-    province_code=st.column_config.NumberColumn("Province", format="%d"),
-    last_contact_channel=st.column_config.TextColumn("Last contact channel"),
+    selected=st.column_config.TextColumn("Offer"),
+    is_control=st.column_config.TextColumn("Control"),
 )
