@@ -108,7 +108,8 @@ def test_overview_numbers(monkeypatch, lake, run_dir, scores):
     assert metric(at, "PR-AUC") == f"{ev['pr_auc']:.3f}"
     assert metric(at, "ROC-AUC") == f"{ev['roc_auc']:.3f}"
     assert metric(at, "ECE") == f"{ev['ece']:.3f}"
-    assert metric(at, "Status") == read_json(run_dir / "manifest.json")["status"] == "published"
+    assert read_json(run_dir / "manifest.json")["status"] == "published"
+    assert metric(at, "Status") == "Published"
     promotion = read_json(run_dir / "model" / "promotion.json")
     assert any(promotion["decision"] in m.value for m in at.markdown)
 
@@ -198,8 +199,8 @@ def test_customer_risk_filters(monkeypatch, lake, run_dir, scores):
         assert table["customer_id"].iloc[0] == best["customer_id"][0]
     assert len(table) == min(50, risky.height)
     tiers = read_json(run_dir / "model" / "evaluation.json")["tiers"]
-    shown = at.dataframe[0].value
-    assert list(shown["observed_churn_rate"].fillna(-1)) == [
+    shown = at.dataframe[0].value.replace("—", None)
+    assert list(shown["observed_churn_rate"].astype(float).fillna(-1)) == [
         t["observed_churn_rate"] if t["observed_churn_rate"] is not None else -1 for t in tiers
     ]
 
@@ -247,7 +248,9 @@ def test_recommendations_filters(monkeypatch, lake, run_dir):
     assert metric(at, "Customers") == f"{reco.height:,}"
     assert metric(at, "Offers selected") == f"{reco['selected'].sum():,}"
     assert metric(at, "Control group") == f"{reco['is_control'].sum():,}"
-    assert metric(at, "Offer budget") == eur(reco.filter(pl.col("selected"))["offer_cost_eur"].sum())
+    assert metric(at, "Offer cost (12 months)") == eur(
+        reco.filter(pl.col("selected"))["offer_cost_eur"].sum()
+    )
     assert at.get("download_button")
     tier = reco.group_by("risk_tier").len().sort("len", descending=True)["risk_tier"][0]
     widget(at, "multiselect", "Risk tier").set_value([tier]).run()
@@ -255,15 +258,46 @@ def test_recommendations_filters(monkeypatch, lake, run_dir):
     assert set(at.dataframe[-1].value["risk_tier"]) == {tier}
 
 
-def test_recommendations_csv_is_the_filtered_set(monkeypatch, lake, run_dir):
+def test_recommendations_csv_is_the_call_list(monkeypatch, lake, run_dir):
     monkeypatch.setenv("SPANISHGAS_LAKE", str(lake))
     from app import data, queries
 
     reco = pl.read_parquet(run_dir / "scored" / "recommendations.parquet")
+    scores = pl.read_parquet(run_dir / "scored" / "scores.parquet")
+    silver = pl.read_parquet(run_dir / "silver" / "silver_customer.parquet")
     run = data.Run(str(lake), current_run(lake))
-    got = pl.read_csv(queries.reco_csv(run, (), ("Critical",), ()))
-    assert got.height == reco.filter(pl.col("risk_tier") == "Critical").height
-    assert set(got["customer_id"]) == set(reco.filter(pl.col("risk_tier") == "Critical")["customer_id"])
+    raw = queries.reco_csv(run, (), ("Critical",), ())
+    assert raw.startswith(b"\xef\xbb\xbf"), "UTF-8 with BOM, for Excel"
+    got = pl.read_csv(raw[3:], infer_schema=False)
+    critical = reco.filter(pl.col("risk_tier") == "Critical")
+    assert got.height == critical.height
+    assert set(got["Customer"]) == set(critical["customer_id"])
+    for header in (
+        "Risk tier",
+        "Churn probability",
+        "Expected monthly loss (EUR)",
+        "Action",
+        "When to call",
+        "Offer cost, 12 months (EUR)",
+        "Reason 1",
+        "Reason 2",
+        "Reason 3",
+        "Sales channel",
+        "Region",
+        "Province code",
+        "Renewal date",
+        "Last contact channel",
+    ):
+        assert header in got.columns, header
+    assert not any("_" in a for a in got["Action"].to_list()), "actions in words, not codes"
+    if got.height:
+        first = got.row(0, named=True)
+        cid = first["Customer"]
+        s = scores.filter(pl.col("customer_id") == cid).row(0, named=True)
+        c = silver.filter(pl.col("customer_id") == cid).row(0, named=True)
+        assert abs(float(first["Churn probability"]) - s["churn_proba"]) < 1e-4
+        assert first["Sales channel"] == s["sales_channel"]
+        assert first["Renewal date"] == str(c["next_renewal_date"])
 
 
 def test_drift_monitor(monkeypatch, lake, run_dir):
@@ -272,7 +306,13 @@ def test_drift_monitor(monkeypatch, lake, run_dir):
     inputs = drift.filter(pl.col("kind") == "input")
     assert metric(at, "Features monitored") == f"{inputs.height:,}"
     assert metric(at, "Features drifted") == f"{inputs['drifted'].sum():,}"
-    assert any(df.value.shape[0] == drift.height for df in at.dataframe)
+    assert any(df.value.shape[0] == inputs.height for df in at.dataframe)
+    text = " ".join([m.value for m in at.markdown] + [c.value for c in at.caption])
+    assert "None" not in text and "e-0" not in text
+    for row in inputs.filter(pl.col("drifted")).to_dicts():  # a sentence per drifted feature, in plain words
+        assert any(m.value.startswith("- ") and f"PSI {row['psi']:.2f}" in m.value for m in at.markdown), row
+    evidence = next(df.value for df in at.dataframe if "ks_pvalue" in df.value.columns)
+    assert not any("e-" in str(v) for v in evidence["ks_pvalue"]), "p-values without scientific notation"
 
 
 def test_pipeline_status(monkeypatch, lake, run_dir):
@@ -390,6 +430,17 @@ def test_second_run_history_drift_and_served_champion(monkeypatch, lake, lake_tw
     at = open_page(monkeypatch, lake_two_runs, "pipeline_status")
     assert metric(at, "Published") == "2"
 
+    at = open_page(monkeypatch, lake_two_runs, "overview")  # trends over the runs, with their dates
+    trend = next(df.value for df in at.dataframe if "margin_at_risk" in df.value.columns)
+    assert set(trend["run_id"]) == {first, second}
+    for run_id in (first, second):
+        s = pl.read_parquet(lake_two_runs / "runs" / run_id / "scored" / "scores.parquet")
+        got = trend[trend["run_id"] == run_id].iloc[0]
+        assert int(got["scored"]) == s.height
+        assert abs(float(got["margin_at_risk"]) - s["expected_monthly_loss"].sum()) < 1e-6
+        assert str(got["scoring_date"])[:10] == str(s["as_of_date"][0])
+    assert sum(1 for spec, fs in charts(at) if any("finished_at" in f.columns for f in fs)) == 5
+
 
 def test_a_failed_latest_run_is_reported(monkeypatch, lake, tmp_path):
     """A run that failed after the published one: the pages keep showing CURRENT and say what happened."""
@@ -407,8 +458,244 @@ def test_a_failed_latest_run_is_reported(monkeypatch, lake, tmp_path):
     (dest / "runs" / failed["run_id"]).mkdir()
     (dest / "runs" / failed["run_id"] / "manifest.json").write_text(json.dumps(failed))
     at = open_page(monkeypatch, dest, "overview")
-    assert metric(at, "Status") == "published"
+    assert metric(at, "Status") == "Published"
     assert any("run-failed000001" in w.value and "not an ISO date" in w.value for w in at.warning)
     at = open_page(monkeypatch, dest, "pipeline_status")
     assert metric(at, "Failed") == "1"
     assert not any("not an ISO date" in e.value for e in at.error)  # the details default to the published run
+
+
+# ---- issue 14: campaign, targeting, explanation, history -------------------------------------------------
+def pct1(x: float) -> str:
+    return f"{x:.1%}"
+
+
+def test_lift_at_10_percent_is_the_share_of_test_churners_in_the_top_decile(monkeypatch, lake, run_dir):
+    hold = pl.read_parquet(run_dir / "model" / "holdout_predictions.parquet")
+    ev = read_json(run_dir / "model" / "evaluation.json")
+    c = ev["confusion"]
+    assert hold.height == c["tp"] + c["fp"] + c["fn"] + c["tn"], "the held-out table is the test snapshot"
+    assert int(hold["churned"].sum()) == c["tp"] + c["fn"]
+    assert int((hold["churn_proba"] >= c["threshold"]).sum()) == c["tp"] + c["fp"]
+
+    def top_share(share: float) -> tuple[float, int]:
+        k = -(-hold.height * int(share * 100) // 100)  # ceil
+        top = hold.sort(["churn_proba", "customer_id"], descending=[True, False]).head(k)
+        return top["churned"].sum() / hold["churned"].sum(), k
+
+    at = open_page(monkeypatch, lake, "model_performance")
+    gain, k = top_share(0.10)
+    assert metric(at, "Churners in the top 10%") == pct1(gain)
+    assert metric(at, "Lift at 10%") == f"{gain / 0.10:.2f}×"
+    assert metric(at, "Customers called") == f"{k:,}"
+    at.select_slider(key="model_call_share").set_value(0.2).run()
+    gain, k = top_share(0.20)
+    assert metric(at, "Churners in the top 20%") == pct1(gain)
+    assert metric(at, "Customers called") == f"{k:,}"
+    # calibration per tier: predicted and observed churn of each tier of the test snapshot
+    per_tier = next(df.value for df in at.dataframe if {"predicted", "observed"} <= set(df.value.columns))
+    want = hold.group_by("risk_tier").agg(pl.len(), pl.col("churned").mean().alias("obs"))
+    for row in want.to_dicts():
+        got = per_tier[per_tier["risk_tier"] == row["risk_tier"]]
+        assert int(got["n"].iloc[0]) == row["len"] and abs(float(got["observed"].iloc[0]) - row["obs"]) < 1e-9
+    # PR curve: the base rate line and the operating point at the decision threshold
+    pr_layers = [frames for spec, frames in charts(at) if any("precision" in f.columns for f in frames)]
+    frames = pr_layers[0]
+    base = next(f for f in frames if f.columns == ["precision", "label"])
+    assert abs(base["precision"][0] - (c["tp"] + c["fn"]) / hold.height) < 1e-12
+    point = next(f for f in frames if "threshold" in f.columns)
+    assert abs(point["recall"][0] - c["tp"] / (c["tp"] + c["fn"])) < 1e-12
+    # reliability: every bin labelled with its customers
+    rel = next(f for spec, fs in charts(at) for f in fs if "observed_rate" in f.columns)
+    assert rel["n"].sum() == hold.height
+
+
+def _normal_power(p_c: float, save: float, n_c: int, n_t: int) -> float:
+    """Power of the two-proportion comparison, written out independently of dataflow.score.power."""
+    from scipy.stats import norm
+
+    p_t = p_c * (1 - save)
+    se = (p_c * (1 - p_c) / n_c + p_t * (1 - p_t) / n_t) ** 0.5
+    return float(norm.cdf(abs(p_c - p_t) / se - norm.ppf(0.975))) if n_c and n_t and se else 0.0
+
+
+def test_control_group_is_random_among_eligible_stratified_and_powered(monkeypatch, lake, run_dir):
+    from dataflow.model.settings import ModelConfig
+    from dataflow.score import power
+
+    reco = pl.read_parquet(run_dir / "scored" / "recommendations.parquet")
+    scores = pl.read_parquet(run_dir / "scored" / "scores.parquet", columns=["customer_id", "churn_proba"])
+    design = pl.read_parquet(run_dir / "scored" / "campaign_design.parquet")
+    floor = ModelConfig().control_share
+    eligible = reco.join(scores, on="customer_id").filter(
+        (pl.col("action") != "no_offer") & (pl.col("expected_net_value_eur") > 0)
+    )
+    assert not reco.filter(pl.col("is_control") & (pl.col("action") == "no_offer")).height, (
+        "no control without offer"
+    )
+    assert reco["is_control"].sum() == eligible["is_control"].sum()
+    for action, grp in eligible.group_by("action"):
+        n, p_c, save = grp.height, grp["churn_proba"].mean(), grp["save_rate"][0]
+        share = design.filter(pl.col("action") == action[0])["control_share"][0]
+        assert floor - 1e-9 <= share <= power.MAX_CONTROL_SHARE + 1e-9
+        n_c = round(share * n)
+        if share < power.MAX_CONTROL_SHARE:  # the smallest share that reaches 80 % power
+            assert _normal_power(p_c, save, n_c, n - n_c) >= 0.80 - 1e-9
+            if share - power.SHARE_STEP >= floor - 1e-9:
+                smaller = round((share - power.SHARE_STEP) * n)
+                assert _normal_power(p_c, save, smaller, n - smaller) < 0.80
+        for tier, stratum in grp.group_by("risk_tier"):  # the same share in every tier of the action
+            assert stratum["is_control"].sum() == round(share * stratum.height), (action, tier)
+    assert design["control"].sum() == eligible["is_control"].sum()
+    assert design["treated"].sum() == reco["selected"].sum()
+
+    at = open_page(monkeypatch, lake, "recommendations")
+    assert metric(at, "Control") == f"{int(eligible['is_control'].sum()):,}"
+    cost = reco.filter(pl.col("selected"))["offer_cost_eur"].sum()
+    net = reco.filter(pl.col("selected"))["expected_net_value_eur"].sum()
+    protected = (reco.filter(pl.col("selected"))["expected_monthly_loss"] * 12).sum()
+    assert metric(at, "ROI") == (f"{net / cost:.0%}" if cost else "—")
+    assert metric(at, "Break-even save rate") == (pct1(cost / protected) if protected else "—")
+
+
+def test_capacity_control_updates_selection_cost_and_value(monkeypatch, lake, run_dir):
+    reco = pl.read_parquet(run_dir / "scored" / "recommendations.parquet")
+    scores = pl.read_parquet(run_dir / "scored" / "scores.parquet", columns=["customer_id", "churn_proba"])
+    pool = (
+        reco.join(scores, on="customer_id")
+        .filter(
+            (pl.col("action") != "no_offer") & (pl.col("expected_net_value_eur") > 0) & ~pl.col("is_control")
+        )
+        .sort(["expected_net_value_eur", "customer_id"], descending=[True, False])
+    )
+    if pool.height < 2:
+        pytest.skip("too few offer-eligible customers in this lake")
+    at = open_page(monkeypatch, lake, "recommendations")
+    assert metric(at, "Customers selected") == f"{pool.height:,}"
+    n = pool.height // 2
+    at.slider(key="reco_calls").set_value(n).run()
+    top = pool.head(n)
+    assert metric(at, "Customers selected") == f"{n:,}"
+    assert metric(at, "Expected churners reached") == f"{top['churn_proba'].sum():,.1f}"
+    assert metric(at, "Cost of these calls (12 months)") == eur(top["offer_cost_eur"].sum())
+    assert metric(at, "Net value of these calls") == eur(top["expected_net_value_eur"].sum())
+    at.radio(key="reco_capacity_mode").set_value("Budget (€)").run()
+    budget = float(top["offer_cost_eur"].sum())
+    at.slider(key="reco_budget").set_value(budget).run()
+    within = int((pool["offer_cost_eur"].cum_sum() <= budget + 1e-9).sum())
+    assert metric(at, "Customers selected") == f"{within:,}"
+
+
+def test_campaign_results_hand_count(monkeypatch, lake, tmp_path):
+    """An earlier run's offers with outcomes known from this run's labels: 8 treated of whom 3 churned, 4 controls
+    of whom 1 churned → treated 37.5 %, control 25.0 %, churn avoided −12.5 pp."""
+    dest = copy_without(lake, tmp_path / "lake")
+    run_id = current_run(dest)
+    gold = pl.read_parquet(dest / "runs" / run_id / "gold" / "gold_features.parquet")
+    labelled = gold.filter(pl.col("churned_within_horizon").is_not_null())
+    date = None
+    for d in sorted(labelled["as_of_date"].unique().to_list(), reverse=True):
+        day = labelled.filter(pl.col("as_of_date") == d)
+        if day["churned_within_horizon"].sum() >= 4 and day.height >= 12:
+            date = d
+            break
+    assert date is not None, "no labelled snapshot with 4 churners"
+    day = labelled.filter(pl.col("as_of_date") == date).sort("customer_id")
+    churners = day.filter(pl.col("churned_within_horizon").cast(pl.Int8) == 1)["customer_id"].to_list()
+    stayers = day.filter(pl.col("churned_within_horizon").cast(pl.Int8) == 0)["customer_id"].to_list()
+    treated = churners[:3] + stayers[:5]
+    control = churners[3:4] + stayers[5:8]
+    ids = treated + control
+    earlier = "run-earlier00001"
+    out = dest / "runs" / earlier / "scored"
+    out.mkdir(parents=True)
+    pl.DataFrame(
+        {
+            "customer_id": ids,
+            "risk_tier": ["Critical"] * len(ids),
+            "segment": ["Residential"] * len(ids),
+            "action": ["offer_large"] * 4 + ["offer_small"] * 4 + ["offer_large"] * 2 + ["offer_small"] * 2,
+            "timing_window": ["immediate"] * len(ids),
+            "offer_share_of_margin": [0.25] * len(ids),
+            "offer_cost_eur": [10.0] * len(ids),
+            "expected_monthly_loss": [5.0] * len(ids),
+            "save_rate": [0.4] * len(ids),
+            "expected_net_value_eur": [14.0] * len(ids),
+            "is_control": [False] * 8 + [True] * 4,
+            "selected": [True] * 8 + [False] * 4,
+            "reason_text_1": ["x"] * len(ids),
+            "reason_text_2": [None] * len(ids),
+            "reason_text_3": [None] * len(ids),
+        }
+    ).write_parquet(out / "recommendations.parquet")
+    pl.DataFrame({"customer_id": ids, "as_of_date": [date] * len(ids)}).write_parquet(out / "scores.parquet")
+    manifest = read_json(dest / "runs" / run_id / "manifest.json")
+    (dest / "runs" / earlier / "manifest.json").write_text(
+        json.dumps(
+            {
+                "run_id": earlier,
+                "status": "published",
+                "started_at": "2000-01-01T00:00:00Z",
+                "finished_at": "2000-01-01T00:10:00Z",
+                "config": manifest["config"],
+            }
+        )
+    )
+    at = open_page(monkeypatch, dest, "recommendations")
+    assert metric(at, "Treated churn") == "37.5%"
+    assert metric(at, "Control churn") == "25.0%"
+    assert metric(at, "Churn avoided") == "-12.5 pp"
+    assert metric(at, "Observed save rate") == "-50.0%"
+    table = next(df.value for df in at.dataframe if "treated_churned" in df.value.columns)
+    by = {r["action"]: r for r in table.to_dict("records")}
+    assert (by["Large retention offer"]["treated_churned"], by["Large retention offer"]["treated"]) == (3, 4)
+    assert (by["Large retention offer"]["control_churned"], by["Large retention offer"]["control"]) == (1, 2)
+    assert (
+        by["Small retention offer"]["treated_churned"],
+        by["Small retention offer"]["control_churned"],
+    ) == (0, 0)
+
+
+def test_campaign_results_interval_by_hand():
+    from dataflow.score.power import campaign_results
+
+    offers = pl.DataFrame(
+        {
+            "customer_id": [f"C{i}" for i in range(10)],
+            "action": ["offer_large"] * 10,
+            "selected": [True] * 6 + [False] * 4,
+            "is_control": [False] * 6 + [True] * 4,
+        }
+    )
+    outcomes = pl.DataFrame(
+        {"customer_id": [f"C{i}" for i in range(10)], "churned": [1, 0, 0, 0, 0, 0, 1, 1, 0, 0]}
+    )
+    row = campaign_results(offers, outcomes).row(0, named=True)
+    p_t, p_c = 1 / 6, 2 / 4
+    se = (p_t * (1 - p_t) / 6 + p_c * (1 - p_c) / 4) ** 0.5
+    assert (row["treated"], row["treated_churned"], row["control"], row["control_churned"]) == (6, 1, 4, 2)
+    assert abs(row["difference"] - (p_c - p_t)) < 1e-12
+    assert abs(row["difference_low"] - (p_c - p_t - 1.959963984540054 * se)) < 1e-9
+    assert abs(row["observed_save_rate"] - (1 - p_t / p_c)) < 1e-12
+
+
+def test_customer_explanation_adds_up_to_the_model_score(monkeypatch, lake, run_dir, scores):
+    from dataflow.lake import Lake
+    from dataflow.model.registry import ChampionModel
+
+    at = open_page(monkeypatch, lake, "customer_lookup")
+    cid = at.text_input[0].value
+    bars = next(f for spec, fs in charts(at) for f in fs if "contribution" in f.columns)
+    assert 0 < bars.height <= 10
+    assert not any("_" in label.split(" = ")[0] for label in bars["label"]), "plain feature labels"
+    from app import data, queries
+
+    run = data.Run(str(lake), current_run(lake))
+    contrib = queries.customer_contributions(run, data.served_run(run), cid)
+    model = ChampionModel.read_from(Lake.open(str(lake)), f"runs/{data.served_run(run).run_id}/model/")
+    row = pl.read_parquet(run_dir / "gold" / "gold_features.parquet").filter(
+        (pl.col("customer_id") == cid) & pl.col("is_scoring")
+    )
+    assert abs(contrib["contribution"].sum() + contrib["bias"][0] - float(model.margin(row)[0])) < 1e-3
+    top = contrib.with_columns(a=pl.col("contribution").abs()).sort("a", descending=True).head(bars.height)
+    assert sorted(bars["contribution"].round(9).to_list()) == sorted(top["contribution"].round(9).to_list())

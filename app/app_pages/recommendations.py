@@ -47,7 +47,7 @@ def campaign_design(run: data.Run) -> None:
     ui.kpis(
         [
             (
-                "Offer-eligible customers",
+                "Eligible customers",
                 fmt.count(design["eligible"].sum()),
                 "Customers with an offer action and a positive expected net value",
             ),
@@ -167,9 +167,13 @@ def capacity(run: data.Run) -> None:
                 f"Σ churn probability of the selected: {fmt.pct(row['churners_reached'] / total if total else None)} "
                 f"of the {fmt.num(total, 1)} churners expected in the whole book",
             ),
-            ("Offer cost (12 months)", fmt.eur(row["cost"]), "Σ offer cost of the selected customers"),
             (
-                "Expected net value",
+                "Cost of these calls (12 months)",
+                fmt.eur(row["cost"]),
+                "Σ offer cost of the selected customers",
+            ),
+            (
+                "Net value of these calls",
                 fmt.eur(row["net_value"]),
                 "Σ (save rate × margin at risk over 12 months − offer cost) of the selected customers",
             ),
