@@ -347,3 +347,19 @@ def contribution_chart(contrib: pl.DataFrame) -> alt.Chart:
             ],
         )
     )
+
+
+def month_chart(series: pl.DataFrame, title: str) -> alt.Chart:
+    """One monthly measure of a customer (``month``, ``value``) as a line, titled with its unit."""
+    return (
+        alt.Chart(series, height=170, title=alt.TitleParams(title, fontSize=12, anchor="start"))
+        .mark_line(point=True, color=BLUE)
+        .encode(
+            x=alt.X("month:T", title=None, axis=alt.Axis(format="%b %Y", labelAngle=0, tickCount=6)),
+            y=alt.Y("value:Q", title=None, axis=alt.Axis(format=",.0f")),
+            tooltip=[
+                alt.Tooltip("month:T", format="%Y-%m", title="month"),
+                alt.Tooltip("value:Q", format=",.2f", title=title),
+            ],
+        )
+    )

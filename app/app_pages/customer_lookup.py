@@ -200,23 +200,10 @@ else:
         .unpivot(metrics, index="month")
         .with_columns(pl.col("variable").replace(names))
     )
-    if metrics:
-        ui.chart(
-            alt.Chart(long, height=170)
-            .mark_line(point=True)
-            .encode(
-                x=alt.X("month:T", title=None),
-                y=alt.Y("value:Q", title=None, axis=alt.Axis(format=",.0f")),
-                color=alt.Color("variable:N", legend=None),
-                tooltip=[
-                    alt.Tooltip("month:T", format="%Y-%m"),
-                    alt.Tooltip("variable:N", title="measure"),
-                    alt.Tooltip("value:Q", format=",.2f"),
-                ],
-            )
-            .facet(facet=alt.Facet("variable:N", title=None), columns=2)
-            .resolve_scale(y="independent")
-        )
+    for start in range(0, len(metrics), 2):
+        for col, metric in zip(st.columns(2), metrics[start : start + 2], strict=False):
+            with col:
+                ui.chart(charts.month_chart(long.filter(pl.col("variable") == names[metric]), names[metric]))
     missing_series = [names[c] for c in names if c in hist.columns and c not in metrics]
     if missing_series:
         st.caption("Not shown (zero throughout): " + ", ".join(missing_series) + ".")

@@ -1,0 +1,172 @@
+"""The dashboard in a real browser, for the browser test and `just bench`: start `spanishgas dashboard` on a free
+port, load pages in Debian's chromium (Playwright, never `playwright install`), time warm renders and check the
+layout (no error, no "None", nothing wider than the window, no truncated KPI card).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+WIDTHS = (1280, 1440)
+PAGES = {  # url path → (sidebar title, text that proves the page rendered its content)
+    "": ("Overview", "Customers scored"),
+    "data_explorer": ("Data Explorer", "Browse tables"),
+    "model_performance": ("Model Performance", "Targeting: whom to call"),
+    "customer_risk": ("Customer Risk", "Customers at risk"),
+    "customer_lookup": ("Customer Lookup", "What drives the score"),
+    "recommendations": ("Recommendations", "Campaign design"),
+    "drift_monitor": ("Drift Monitor", "PSI per feature"),
+    "pipeline_status": ("Pipeline Status", "Run history"),
+}
+IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+ERRORS = '[data-testid="stException"], [data-testid="stAlertContentError"]'
+
+# elements of the main area wider than the window and not clipped by a scrolling box inside it, and KPI values cut
+# with an ellipsis
+LAYOUT_JS = """
+() => {
+  const W = window.innerWidth;
+  const main = document.querySelector('[data-testid="stMain"]');
+  const wide = [];
+  for (const el of main.querySelectorAll('*')) {
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 || r.height === 0 || r.right <= W + 1) continue;
+    let p = el.parentElement, clipped = false;
+    while (p && p !== main) {
+      const cs = getComputedStyle(p);
+      if (['auto', 'scroll', 'hidden', 'clip'].includes(cs.overflowX) && p.getBoundingClientRect().right <= W + 1) {
+        clipped = true; break;
+      }
+      p = p.parentElement;
+    }
+    if (!clipped) wide.push(`${el.tagName}[${el.getAttribute('data-testid') || ''}] right=${Math.round(r.right)}`);
+  }
+  const cut = [];
+  for (const el of main.querySelectorAll('[data-testid="stMetricValue"] *, [data-testid="stMetricLabel"] *')) {
+    if (el.children.length === 0 && el.scrollWidth > el.clientWidth + 1) cut.push(el.innerText);
+  }
+  return {wide: wide.slice(0, 10), truncated: cut.slice(0, 10), pageWidth: document.documentElement.scrollWidth};
+}
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def dashboard(lake: str | Path, env: dict | None = None) -> Iterator[str]:
+    """`spanishgas dashboard` on a free local port for ``lake``; yields its URL and stops it afterwards."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dataflow.cli", "dashboard", "--lake", str(lake), "--port", str(port)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env or {**os.environ},
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                    break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                out = proc.stdout.read() if proc.poll() is not None and proc.stdout else ""
+                raise RuntimeError(f"dashboard did not start:\n{out}")
+            time.sleep(0.5)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def render(page, url: str, text: str) -> float:
+    """Load ``url``, wait until the script finished and ``text`` is visible; seconds taken."""
+    t0 = time.perf_counter()
+    page.goto(url)
+    page.wait_for_selector(IDLE, timeout=120_000)
+    page.get_by_text(text, exact=False).first.wait_for(state="visible", timeout=60_000)
+    return time.perf_counter() - t0
+
+
+def settle(page) -> None:
+    """Wait for a rerun triggered by a widget to finish."""
+    page.wait_for_timeout(300)
+    page.wait_for_selector(IDLE, timeout=120_000)
+    page.wait_for_timeout(300)
+
+
+def problems(page) -> list[str]:
+    """Error elements, "None" shown as text, elements wider than the window and truncated KPI cards."""
+    import re
+
+    found = [f"error: {t}" for t in page.locator(ERRORS).all_inner_texts()]
+    body = page.locator('[data-testid="stMain"]').inner_text()
+    found += [
+        f"'None' in: …{body[max(0, m.start() - 40) : m.end() + 40]}…" for m in re.finditer(r"\bNone\b", body)
+    ]
+    layout = page.evaluate(LAYOUT_JS)
+    found += [f"wider than the window: {w}" for w in layout["wide"]]
+    found += [f"truncated card: {t}" for t in layout["truncated"]]
+    return found
+
+
+def screenshot(page, path: Path, width: int) -> None:
+    """The whole page at ``width``: Streamlit scrolls inside its main block, so grow the viewport to its height."""
+    height = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]')?.scrollHeight || 1000")
+    page.set_viewport_size({"width": width, "height": min(int(height) + 40, 8000)})
+    page.wait_for_timeout(600)
+    page.screenshot(path=str(path), full_page=True)
+    page.set_viewport_size({"width": width, "height": 1000})
+
+
+def warm_render_times(lake: str | Path, repeats: int = 3, width: int = 1440) -> dict[str, dict]:
+    """Per page: the first (cold) load and the median of ``repeats`` warm full loads, in seconds."""
+    from playwright.sync_api import sync_playwright
+
+    out: dict[str, dict] = {}
+    with dashboard(lake) as url, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": width, "height": 1000})
+        try:
+            for path, (_, text) in PAGES.items():
+                cold = render(page, f"{url}/{path}", text)
+                warm = [render(page, f"{url}/{path}", text) for _ in range(repeats)]
+                out[path or "overview"] = {
+                    "cold_s": round(cold, 3),
+                    "warm_median_s": round(statistics.median(warm), 3),
+                    "warm_max_s": round(max(warm), 3),
+                }
+        finally:
+            browser.close()
+    return out

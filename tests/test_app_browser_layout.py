@@ -1,0 +1,106 @@
+"""The dashboard's layout in a real browser at 1280 and 1440 px: every page and every control added for the retention
+team (call share, capacity by calls or budget, offer policy, stable-feature verdicts, customer lookup, filters),
+with no error, no "None" on screen, no element wider than the window and no truncated KPI card. Screenshots go to
+screenshots/<page>-<width>.png. Render times are reported by `just bench` (app.browser.warm_render_times), not
+asserted here."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+from conftest_app import ROOT, current_run, published_lake_dir
+
+from app import browser as b
+
+SHOTS = ROOT / "screenshots"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not Path(b.CHROMIUM).exists(), reason=f"{b.CHROMIUM} is missing (apt-get install chromium)"
+    ),
+]
+
+
+def _slider(page, label: str):
+    return page.get_by_test_id("stSlider").filter(has_text=label).get_by_role("slider").first
+
+
+def _press(page, label: str, key: str, times: int) -> None:
+    thumb = _slider(page, label)
+    thumb.focus()
+    for _ in range(times):
+        thumb.press(key)
+    b.settle(page)
+
+
+def _controls(page, lake: Path) -> dict:
+    """Per page path, the actions exercising its controls (each followed by the same checks)."""
+    scores = pl.read_parquet(
+        lake / "runs" / current_run(lake) / "scored" / "scores.parquet", columns=["customer_id"]
+    )
+    other = scores.sort("customer_id")["customer_id"][scores.height // 2]
+
+    def lookup():
+        box = page.get_by_test_id("stTextInput").get_by_role("textbox").first
+        box.fill(other)
+        box.press("Enter")
+        b.settle(page)
+        page.get_by_text(other, exact=False).first.wait_for(state="visible", timeout=60_000)
+
+    def click_text(text: str):
+        def go():
+            page.get_by_text(text, exact=False).first.click()
+            b.settle(page)
+
+        return go
+
+    return {
+        "data_explorer": [
+            ("churn drivers", lambda: (page.get_by_role("tab", name="Churn drivers").click(), b.settle(page)))
+        ],
+        "model_performance": [
+            ("call share", lambda: _press(page, "Share of customers called", "ArrowRight", 3))
+        ],
+        "customer_risk": [("top N", lambda: _press(page, "Top N by margin at risk", "ArrowRight", 5))],
+        "customer_lookup": [("another customer", lookup)],
+        "recommendations": [
+            ("offer policy", click_text("Offer policy")),
+            ("fewer calls", lambda: _press(page, "Calls the team can make", "ArrowLeft", 10)),
+            ("budget mode", click_text("Budget (€)")),
+            ("smaller budget", lambda: _press(page, "Offer budget over 12 months", "ArrowLeft", 20)),
+            ("call list size", lambda: _press(page, "Show the top N by expected net value", "ArrowRight", 2)),
+        ],
+        "drift_monitor": [("stable features", click_text("Features that did not drift"))],
+    }
+
+
+@pytest.mark.parametrize("width", b.WIDTHS)
+def test_every_page_and_control_fits_the_window(width):
+    from playwright.sync_api import sync_playwright
+
+    lake = published_lake_dir()
+    SHOTS.mkdir(exist_ok=True)
+    found: dict[str, list[str]] = {}
+    with b.dashboard(lake) as url, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=b.CHROMIUM, args=b.CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": width, "height": 1000})
+        try:
+            for path, (_, text) in b.PAGES.items():
+                name = path or "overview"
+                b.render(page, f"{url}/{path}", text)  # first hit: Streamlit may draw a skeleton
+                b.render(page, f"{url}/{path}", text)
+                page.wait_for_timeout(500)
+                found[name] = b.problems(page)
+                b.screenshot(page, SHOTS / f"{name}-{width}.png", width)
+                for control, act in _controls(page, lake).get(path, []):
+                    act()
+                    found[f"{name} after {control}"] = b.problems(page)
+                if path in ("recommendations", "model_performance"):
+                    b.screenshot(page, SHOTS / f"{name}-{width}-controls.png", width)
+        finally:
+            browser.close()
+    bad = {k: v for k, v in found.items() if v}
+    assert not bad, bad
