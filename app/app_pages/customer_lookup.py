@@ -1,6 +1,5 @@
 """Customer Lookup: one customer's probability, tier, reasons, profile, history and recommended offer."""
 
-import altair as alt
 import polars as pl
 import streamlit as st
 
