@@ -332,22 +332,14 @@ CODE_COLUMNS["reason_3"] = reason
 
 
 def readable(df: pl.DataFrame) -> pl.DataFrame:
-    """A table for display: codes as labels, booleans as Yes/No, missing text as a dash (numbers stay numbers so
-    that columns sort; a number column's missing cells are shown as a dash by the table)."""
+    """A table for display: codes as labels, missing text as a dash, a number column with missing cells as text
+    with a dash for them (booleans stay booleans: the table draws them as ticks)."""
     out = []
     for name, dtype in df.schema.items():
         col = pl.col(name)
         if name in CODE_COLUMNS:
             fn = CODE_COLUMNS[name]
             out.append(col.map_elements(fn, return_dtype=pl.String, skip_nulls=False))
-        elif dtype == pl.Boolean:
-            out.append(
-                pl.when(col.is_null())
-                .then(pl.lit(DASH))
-                .when(col)
-                .then(pl.lit("Yes"))
-                .otherwise(pl.lit("No"))
-            )
         elif dtype == pl.String:
             out.append(col.fill_null(DASH).replace("", DASH))
         elif dtype.is_numeric() and df[name].null_count():

@@ -66,14 +66,44 @@ def measure(cmd: list[str], env: dict | None = None, log: Path | None = None) ->
     }
 
 
+PAGE_BUDGET_S = 2.0  # warm render budget per dashboard page at default scale (reported, not asserted)
+
+
+def dashboard_render_times(lake: str, out: Path | None = None) -> dict:
+    """Warm render time of every dashboard page over ``lake`` (median of three full loads after a first one, in
+    Debian chromium), each against the PAGE_BUDGET_S budget; empty when chromium or Playwright is missing."""
+    try:
+        from app.browser import CHROMIUM, warm_render_times
+    except ImportError as exc:
+        return {"skipped": f"dashboard timing needs the app and Playwright: {exc}"}
+    if not Path(CHROMIUM).exists():
+        return {"skipped": f"{CHROMIUM} is missing (apt-get install chromium)"}
+    pages = warm_render_times(lake)
+    for name, t in pages.items():
+        t["within_budget"] = t["warm_median_s"] <= PAGE_BUDGET_S
+        print(f"bench: page {name}: warm {t['warm_median_s']}s (cold {t['cold_s']}s)", flush=True)
+    result = {"budget_s": PAGE_BUDGET_S, "pages": pages}
+    if out is not None:
+        out.write_text(json.dumps(result, indent=2))
+    return result
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--lake", default="data/bench-lake")
     ap.add_argument("--customers", type=int, default=20_099)
     ap.add_argument("--out", default="bench/results.json")
     ap.add_argument("--skip-generate", action="store_true", help="reuse the lake's raw/ if present")
+    ap.add_argument(
+        "--dashboard-only",
+        action="store_true",
+        help="only time the dashboard pages over the lake's published run",
+    )
     a = ap.parse_args(argv)
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
+    if a.dashboard_only:
+        dashboard_render_times(a.lake, Path(a.out).with_name("dashboard.json"))
+        return 0
 
     exe = [sys.executable, "-m", "dataflow.cli"]
     env = {**os.environ, "SPANISHGAS_CACHE": str(Path(a.lake).with_name(Path(a.lake).name + "-cache"))}
@@ -126,6 +156,7 @@ def main(argv: list[str] | None = None) -> int:
         stage("run_unchanged_forced_cached", [*exe, "run", "--lake", a.lake, "--force"])
         if "experiments" in _subcommands():
             stage("experiments", [*exe, "experiments", "--lake", a.lake])
+        results["dashboard_render"] = dashboard_render_times(a.lake)
     out = Path(a.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2))

@@ -64,13 +64,13 @@ def _controls(page, lake: Path) -> dict:
         "model_performance": [
             ("call share", lambda: _press(page, "Share of customers called", "ArrowRight", 3))
         ],
-        "customer_risk": [("top N", lambda: _press(page, "Top N by margin at risk", "ArrowRight", 5))],
+        "customer_risk": [("top N", lambda: _press(page, "Top N by margin at risk", "ArrowRight", 3))],
         "customer_lookup": [("another customer", lookup)],
         "recommendations": [
             ("offer policy", click_text("Offer policy")),
-            ("fewer calls", lambda: _press(page, "Calls the team can make", "ArrowLeft", 10)),
+            ("fewer calls", lambda: _press(page, "Calls the team can make", "ArrowLeft", 3)),
             ("budget mode", click_text("Budget (€)")),
-            ("smaller budget", lambda: _press(page, "Offer budget over 12 months", "ArrowLeft", 20)),
+            ("smaller budget", lambda: _press(page, "Offer budget over 12 months", "ArrowLeft", 3)),
             ("call list size", lambda: _press(page, "Show the top N by expected net value", "ArrowRight", 2)),
         ],
         "drift_monitor": [("stable features", click_text("Features that did not drift"))],

@@ -387,6 +387,6 @@ ui.table(
     expected_monthly_loss=st.column_config.NumberColumn("Margin at risk (€/month)", **MONEY),
     expected_net_value_eur=st.column_config.NumberColumn("Net value", **MONEY),
     next_renewal_date=st.column_config.DateColumn("Renewal date", format="YYYY-MM-DD"),
-    selected=st.column_config.TextColumn("Offer"),
-    is_control=st.column_config.TextColumn("Control"),
+    selected=st.column_config.CheckboxColumn("Offer"),
+    is_control=st.column_config.CheckboxColumn("Control"),
 )
