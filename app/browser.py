@@ -63,7 +63,7 @@ LAYOUT_JS = """
   }
   const cut = [];
   for (const el of main.querySelectorAll('[data-testid="stMetricValue"] *, [data-testid="stMetricLabel"] *')) {
-    if (el.children.length === 0 && el.scrollWidth > el.clientWidth + 1) cut.push(el.innerText);
+    if (el.clientWidth > 0 && el.scrollWidth > el.clientWidth + 1) cut.push(el.innerText);
   }
   return {wide: wide.slice(0, 10), truncated: cut.slice(0, 10), pageWidth: document.documentElement.scrollWidth};
 }

@@ -33,9 +33,12 @@ def header(title: str, run: Run, note: str = "") -> None:
 
 
 def kpis(items: list[tuple[str, str, str | None]]) -> None:
-    """A row of bordered metric cards: (label, value, help)."""
-    for col, (label, value, tip) in zip(st.columns(len(items)), items, strict=True):
-        col.metric(label, value, help=tip, border=True)
+    """Rows of bordered metric cards: (label, value, help); more than four are split over two rows so that no
+    label or value is cut at 1280 px."""
+    rows = [items] if len(items) <= 4 else [items[: (len(items) + 1) // 2], items[(len(items) + 1) // 2 :]]
+    for row in rows:
+        for col, (label, value, tip) in zip(st.columns(len(rows[0])), row, strict=False):
+            col.metric(label, value, help=tip, border=True)
 
 
 def table(df: pl.DataFrame, height: int | str = "auto", **config) -> None:
@@ -117,9 +120,9 @@ def rate_bars(df: pl.DataFrame, title: str, order: list[str] | None = None) -> a
 # ---- run history ----------------------------------------------------------------------------------------
 TREND_FIELDS = {
     "scored": ("Customers scored", ",.0f"),
-    "at_risk": ("Customers at risk (High + Critical)", ",.0f"),
+    "at_risk": ("At risk (High + Critical)", ",.0f"),
     "margin_at_risk": ("Margin at risk (€/month)", ",.0f"),
-    "served_pr_auc": ("PR-AUC of the serving model", ".3f"),
+    "served_pr_auc": ("PR-AUC (serving model)", ".3f"),
     "features_drifted": ("Features drifted", ",.0f"),
 }
 MAX_TREND_RUNS = 24
@@ -145,10 +148,11 @@ def trends(run: Run, fields: tuple[str, ...]) -> None:
         t.select("run_id", "finished_at", "scoring_date", *fields).sort("finished_at", descending=True),
         run_id=st.column_config.TextColumn("Run"),
         finished_at=st.column_config.TextColumn("Finished (UTC)"),
-        scoring_date=st.column_config.DateColumn("Scoring date", format="YYYY-MM-DD"),
-        margin_at_risk=st.column_config.NumberColumn("Margin at risk (€/month)", format="euro"),
-        served_pr_auc=st.column_config.NumberColumn("PR-AUC (serving model)", format="%.3f"),
-        candidate_pr_auc=st.column_config.NumberColumn("PR-AUC (run's candidate)", format="%.3f"),
-        scored=st.column_config.NumberColumn("Customers scored", format="localized"),
+        scoring_date=st.column_config.DateColumn("Scored on", format="YYYY-MM-DD"),
+        margin_at_risk=st.column_config.NumberColumn("€/month at risk", format="euro"),
+        served_pr_auc=st.column_config.NumberColumn("PR-AUC", format="%.3f"),
+        candidate_pr_auc=st.column_config.NumberColumn("Candidate PR-AUC", format="%.3f"),
+        scored=st.column_config.NumberColumn("Scored", format="localized"),
         at_risk=st.column_config.NumberColumn("At risk", format="localized"),
+        features_drifted=st.column_config.NumberColumn("Drifted", format="localized"),
     )

@@ -106,7 +106,7 @@ ui.kpis(
         ("Risk tier", tier, "How urgently to act: the tier decides the offer"),
         ("Avg monthly margin", ui.eur(score["avg_monthly_margin_12m"], 2), "Average over the last 12 months"),
         (
-            "Margin at risk (€/month)",
+            "At risk (€/month)",
             ui.eur(score["expected_monthly_loss"], 2),
             "Churn probability × positive average monthly margin",
         ),
@@ -151,7 +151,7 @@ if reco is not None:
                 "the margin it protects; no offer for a negative margin",
             ),
             (
-                "Expected saved margin (€)",
+                "Saved margin (€)",
                 ui.eur(cost + net, 2),
                 "Save rate × margin at risk over the protected period",
             ),

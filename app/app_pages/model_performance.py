@@ -111,7 +111,7 @@ def targeting(model_run) -> None:
                 f"Top {share:.0%} of {fmt.count(hold.height)} test customers",
             ),
             (
-                "Churners in the test snapshot",
+                "Test churners",
                 fmt.count(int(hold["churned"].sum())),
                 f"Base rate {fmt.pct(hold['churned'].mean())}",
             ),

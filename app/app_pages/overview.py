@@ -33,9 +33,9 @@ else:
                 ui.eur(summary["margin_at_risk"]),
                 "Σ expected monthly loss = churn probability × positive average monthly margin",
             ),
-            ("Scoring date", fmt.date(summary["as_of"]), "The as-of date of the scoring snapshot"),
         ]
     )
+    st.caption(f"Customers active on the scoring date {fmt.date(summary['as_of'])}.")
     st.subheader("Customers per risk tier")
     tiers = summary["tiers"]
     ui.kpis(
@@ -98,11 +98,6 @@ timings = manifest.get("timings") or {}
 ui.kpis(
     [
         ("Status", fmt.status(manifest.get("status", "unknown")), "Status recorded in the run's manifest"),
-        (
-            "Finished",
-            fmt.date(manifest.get("finished_at")),
-            f"Published at {ui.when(manifest.get('finished_at'))} UTC",
-        ),
         (
             "Duration",
             f"{timings['total']:.0f} s" if "total" in timings else "—",

@@ -88,47 +88,44 @@ def campaign_design(run: data.Run) -> None:
             )
             + ". Pool several campaigns before reading these out."
         )
-    left, right = st.columns(2)
-    with left:
-        st.markdown("**Measurement** (control group and power)")
-        ui.table(
-            design.select(
-                "risk_tier",
-                "action",
-                "treated",
-                "control",
-                "control_share",
-                "expected_churn_without_offer",
-                "assumed_save_rate",
-                "power",
-                "detectable_save_rate",
-            ),
-            risk_tier=st.column_config.TextColumn("Tier"),
-            treated=st.column_config.NumberColumn("Treated", format="localized"),
-            control=st.column_config.NumberColumn("Control", format="localized"),
-            control_share=st.column_config.NumberColumn("Control share", format="percent"),
-            expected_churn_without_offer=st.column_config.NumberColumn("Churn if no offer", format="percent"),
-            assumed_save_rate=st.column_config.NumberColumn("Assumed save", format="percent"),
-            power=st.column_config.NumberColumn("Power", format="percent"),
-            detectable_save_rate=st.column_config.NumberColumn("Detectable save", format="percent"),
-        )
-    with right:
-        st.markdown(f"**Economics** (treated customers, {months} months)")
-        ui.table(
-            design.select(
-                "risk_tier",
-                "action",
-                "offer_cost_12m_eur",
-                "expected_net_value_eur",
-                "break_even_save_rate",
-                "roi",
-            ),
-            risk_tier=st.column_config.TextColumn("Tier"),
-            offer_cost_12m_eur=st.column_config.NumberColumn("Offer cost", **MONEY),
-            expected_net_value_eur=st.column_config.NumberColumn("Net value", **MONEY),
-            break_even_save_rate=st.column_config.NumberColumn("Break-even save", format="percent"),
-            roi=st.column_config.NumberColumn("ROI", format="percent"),
-        )
+    st.markdown("**Measurement** (control group and power)")
+    ui.table(
+        design.select(
+            "risk_tier",
+            "action",
+            "treated",
+            "control",
+            "control_share",
+            "expected_churn_without_offer",
+            "assumed_save_rate",
+            "power",
+            "detectable_save_rate",
+        ),
+        risk_tier=st.column_config.TextColumn("Tier"),
+        treated=st.column_config.NumberColumn("Treated", format="localized"),
+        control=st.column_config.NumberColumn("Control", format="localized"),
+        control_share=st.column_config.NumberColumn("Control share", format="percent"),
+        expected_churn_without_offer=st.column_config.NumberColumn("Churn if no offer", format="percent"),
+        assumed_save_rate=st.column_config.NumberColumn("Assumed save", format="percent"),
+        power=st.column_config.NumberColumn("Power", format="percent"),
+        detectable_save_rate=st.column_config.NumberColumn("Detectable save", format="percent"),
+    )
+    st.markdown(f"**Economics** (treated customers, {months} months)")
+    ui.table(
+        design.select(
+            "risk_tier",
+            "action",
+            "offer_cost_12m_eur",
+            "expected_net_value_eur",
+            "break_even_save_rate",
+            "roi",
+        ),
+        risk_tier=st.column_config.TextColumn("Tier"),
+        offer_cost_12m_eur=st.column_config.NumberColumn("Offer cost", **MONEY),
+        expected_net_value_eur=st.column_config.NumberColumn("Net value", **MONEY),
+        break_even_save_rate=st.column_config.NumberColumn("Break-even save", format="percent"),
+        roi=st.column_config.NumberColumn("ROI", format="percent"),
+    )
 
 
 def capacity(run: data.Run) -> None:
@@ -162,18 +159,18 @@ def capacity(run: data.Run) -> None:
         [
             ("Customers selected", fmt.count(calls), "Best expected net value first, control group excluded"),
             (
-                "Expected churners reached",
+                "Churners reached",
                 fmt.num(row["churners_reached"], 1),
                 f"Σ churn probability of the selected: {fmt.pct(row['churners_reached'] / total if total else None)} "
                 f"of the {fmt.num(total, 1)} churners expected in the whole book",
             ),
             (
-                "Cost of these calls (12 months)",
+                "Cost (12 months)",
                 fmt.eur(row["cost"]),
                 "Σ offer cost of the selected customers",
             ),
             (
-                "Net value of these calls",
+                "Net value",
                 fmt.eur(row["net_value"]),
                 "Σ (save rate × margin at risk over 12 months − offer cost) of the selected customers",
             ),
@@ -364,10 +361,7 @@ rows = (
         "timing_window",
         "offer_cost_eur",
         "expected_net_value_eur",
-        "selected",
-        "is_control",
         "reason_text_1",
-        "sales_channel",
         "next_renewal_date",
     )
 )
