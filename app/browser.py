@@ -121,8 +121,13 @@ def render(page, url: str, text: str) -> float:
 
 def settle(page) -> None:
     """Wait for a rerun triggered by a widget to finish."""
-    page.wait_for_timeout(300)
-    page.wait_for_selector(IDLE, timeout=120_000)
+    page.wait_for_timeout(400)
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=\"stApp\"]')?.getAttribute('data-test-script-state') "
+        "=== 'notRunning'",
+        timeout=120_000,
+        polling=200,
+    )
     page.wait_for_timeout(300)
 
 

@@ -374,13 +374,10 @@ st.download_button(
 )
 ui.table(
     rows,
-    churn_proba=st.column_config.ProgressColumn(
-        "Churn probability", format="percent", min_value=0, max_value=1
-    ),
-    offer_cost_eur=st.column_config.NumberColumn("Offer cost (12 months)", **MONEY),
-    expected_monthly_loss=st.column_config.NumberColumn("Margin at risk (€/month)", **MONEY),
+    risk_tier=st.column_config.TextColumn("Tier"),
+    churn_proba=st.column_config.NumberColumn("Probability", format="percent"),
+    offer_cost_eur=st.column_config.NumberColumn("Cost, 12 mo.", **MONEY),
+    expected_monthly_loss=st.column_config.NumberColumn("At risk €/mo.", **MONEY),
     expected_net_value_eur=st.column_config.NumberColumn("Net value", **MONEY),
-    next_renewal_date=st.column_config.DateColumn("Renewal date", format="YYYY-MM-DD"),
-    selected=st.column_config.CheckboxColumn("Offer"),
-    is_control=st.column_config.CheckboxColumn("Control"),
+    next_renewal_date=st.column_config.DateColumn("Renewal", format="YYYY-MM-DD"),
 )
