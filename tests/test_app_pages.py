@@ -580,7 +580,7 @@ def test_capacity_control_updates_selection_cost_and_value(monkeypatch, lake, ru
     assert metric(at, "Cost (12 months)") == eur(top["offer_cost_eur"].sum())
     assert metric(at, "Net value") == eur(top["expected_net_value_eur"].sum())
     at.radio(key="reco_capacity_mode").set_value("Budget (€)").run()
-    budget = float(top["offer_cost_eur"].sum())
+    budget = int(top["offer_cost_eur"].sum())
     at.slider(key="reco_budget").set_value(budget).run()
     within = int((pool["offer_cost_eur"].cum_sum() <= budget + 1e-9).sum())
     assert metric(at, "Customers selected") == f"{within:,}"

@@ -2,6 +2,8 @@
 and power), what it costs and returns over the 12 protected months, how many calls to make, what earlier
 campaigns achieved, and the call list to download."""
 
+import math
+
 import altair as alt
 import polars as pl
 import streamlit as st
@@ -142,16 +144,10 @@ def capacity(run: data.Run) -> None:
     if mode == "Number of calls":
         calls = c2.slider("Calls the team can make", 1, curve.height, curve.height, key="reco_calls")
     else:
-        top = float(curve["cost"].max())
-        step = max(1.0, round(top / 200, 0))
+        step = max(1, math.ceil(float(curve["cost"].max()) / 200))  # whole euros, at most ~200 positions
+        top = step * math.ceil(float(curve["cost"].max()) / step)
         budget = c2.slider(
-            "Offer budget over 12 months (€)",
-            0.0,
-            max(top, step),
-            max(top, step),
-            step=step,
-            format="€%.0f",
-            key="reco_budget",
+            "Offer budget over 12 months (€)", 0, top, top, step=step, format="€%d", key="reco_budget"
         )
         calls = int((curve["cost"] <= budget + 1e-9).sum())
     row = curve.row(calls - 1, named=True) if calls else dict.fromkeys(curve.columns, 0.0)
