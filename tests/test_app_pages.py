@@ -541,8 +541,9 @@ def test_control_group_is_random_among_eligible_stratified_and_powered(monkeypat
         n_c = round(share * n)
         if share < power.MAX_CONTROL_SHARE:  # the smallest share that reaches 80 % power
             assert _normal_power(p_c, save, n_c, n - n_c) >= 0.80 - 1e-9
-            if share - power.SHARE_STEP >= floor - 1e-9:
-                smaller = round((share - power.SHARE_STEP) * n)
+            assert n_c >= min(power.MIN_CONTROL, round(power.MAX_CONTROL_SHARE * n))
+            smaller = round((share - power.SHARE_STEP) * n)
+            if share - power.SHARE_STEP >= floor - 1e-9 and smaller >= power.MIN_CONTROL:
                 assert _normal_power(p_c, save, smaller, n - smaller) < 0.80
         for tier, stratum in grp.group_by("risk_tier"):  # the same share in every tier of the action
             assert stratum["is_control"].sum() == round(share * stratum.height), (action, tier)

@@ -77,7 +77,7 @@ def campaign_design(run: data.Run) -> None:
         f"assumed save rate with {power.POWER:.0%} power at {power.ALPHA:.0%} two-sided significance, comparing "
         f"churn of treated and control customers (expected churn without offer = mean calibrated probability), "
         f"between {fmt.pct(min(design['control_share'].min(), 0.05), 0)} and {power.MAX_CONTROL_SHARE:.0%} of "
-        f"the eligible. Costs and values cover the {months} protected months."
+        f"the eligible and at least {power.MIN_CONTROL} controls per action. Costs and values cover the {months} protected months."
     )
     weak = design.filter(pl.col("power") < power.POWER)
     if weak.height:

@@ -3,7 +3,8 @@
 Design. The control group is drawn at random among the customers who would get an offer (an offer action and a
 positive expected net value), stratified by risk tier × action: in every stratum the customers with the
 smallest seeded draw (``offers.control_draw``, fixed per customer) are held out, in the same share. The share of
-an action is the smallest one (never below ``control_share`` of the settings, never above ``MAX_CONTROL_SHARE``)
+an action is the smallest one (never below ``control_share`` of the settings, never above ``MAX_CONTROL_SHARE``,
+with at least ``MIN_CONTROL`` controls so that the normal approximation holds)
 that gives the comparison of churn between treated and control customers ``POWER`` at a two-sided ``ALPHA``,
 when the offer saves the assumed share of would-be churners:
 

@@ -15,6 +15,9 @@ ALPHA = 0.05  # two-sided significance of the treated-vs-control comparison
 POWER = 0.80  # chance of detecting the assumed save rate
 MAX_CONTROL_SHARE = 0.5  # never hold out more than half of an action's customers
 SHARE_STEP = 0.005  # control shares are searched on this grid
+MIN_CONTROL = (
+    30  # at least this many controls per action (when the cap allows): the normal approximation needs it
+)
 NO_OFFER = "no_offer"
 Z95 = NormalDist().inv_cdf(0.975)
 
@@ -35,11 +38,12 @@ def comparison_power(p_control: float, save_rate: float, n_control: int, n_treat
 
 def control_share_for(eligible: int, p_control: float, save_rate: float, floor: float) -> float:
     """The smallest control share (grid SHARE_STEP, within [floor, MAX_CONTROL_SHARE]) that reaches POWER for
-    ``eligible`` customers; MAX_CONTROL_SHARE when no share does."""
+    ``eligible`` customers with at least MIN_CONTROL controls; MAX_CONTROL_SHARE when no share does."""
     share = max(floor, 0.0)
+    min_controls = min(MIN_CONTROL, round(MAX_CONTROL_SHARE * eligible))
     while share <= MAX_CONTROL_SHARE + 1e-12:
         n_c = round(share * eligible)
-        if comparison_power(p_control, save_rate, n_c, eligible - n_c) >= POWER:
+        if n_c >= min_controls and comparison_power(p_control, save_rate, n_c, eligible - n_c) >= POWER:
             return round(share, 6)
         share += SHARE_STEP
     return MAX_CONTROL_SHARE
