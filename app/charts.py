@@ -253,8 +253,10 @@ def trend_chart(trends: pl.DataFrame, field: str, title: str, fmt_axis: str = ",
         alt.Chart(df, height=170, title=title)
         .mark_line(point=True, color=BLUE)
         .encode(
-            x=alt.X("finished_at:T", title="run finished (UTC)"),
-            y=alt.Y(f"{field}:Q", title=None, axis=alt.Axis(format=fmt_axis)),
+            x=alt.X(
+                "finished_at:T", title="run finished (UTC)", axis=alt.Axis(format="%d %b %H:%M", tickCount=4)
+            ),
+            y=alt.Y(f"{field}:Q", title=None, axis=alt.Axis(format=fmt_axis, tickCount=4)),
             tooltip=[
                 alt.Tooltip("run_id:N", title="run"),
                 alt.Tooltip("finished_at:T", title="finished", format="%Y-%m-%d %H:%M"),

@@ -120,9 +120,9 @@ def rate_bars(df: pl.DataFrame, title: str, order: list[str] | None = None) -> a
 # ---- run history ----------------------------------------------------------------------------------------
 TREND_FIELDS = {
     "scored": ("Customers scored", ",.0f"),
-    "at_risk": ("At risk (High + Critical)", ",.0f"),
-    "margin_at_risk": ("Margin at risk (€/month)", ",.0f"),
-    "served_pr_auc": ("PR-AUC (serving model)", ".3f"),
+    "at_risk": ("At risk (High+Critical)", ",.0f"),
+    "margin_at_risk": ("Margin at risk €/month", ",.0f"),
+    "served_pr_auc": ("PR-AUC", ".3f"),
     "features_drifted": ("Features drifted", ",.0f"),
 }
 MAX_TREND_RUNS = 24
@@ -140,10 +140,11 @@ def trends(run: Run, fields: tuple[str, ...]) -> None:
             "the trends appear once a second run is published."
         )
     else:
-        for col, f in zip(st.columns(len(fields)), fields, strict=True):
-            title, axis = TREND_FIELDS[f]
-            with col:
-                chart(charts.trend_chart(t, f, title, axis))
+        for start in range(0, len(fields), 3):  # at most three charts a row: titles stay whole at 1280 px
+            for col, f in zip(st.columns(3), fields[start : start + 3], strict=False):
+                title, axis = TREND_FIELDS[f]
+                with col:
+                    chart(charts.trend_chart(t, f, title, axis))
     table(
         t.select("run_id", "finished_at", "scoring_date", *fields).sort("finished_at", descending=True),
         run_id=st.column_config.TextColumn("Run"),
