@@ -55,13 +55,16 @@ def table(df: pl.DataFrame, height: int | str = "auto", **config) -> None:
         for c, t in df.schema.items()
         if t == pl.Date
     }
-    st.dataframe(
-        fmt.readable(df),
-        hide_index=True,
-        height=height,
-        column_config={**labels, **dates, **config} or None,
-        width="stretch",
-    )
+    merged = {**labels, **dates, **config}
+    formats = {
+        c: (v.get("type_config") or {}).get("format") if isinstance(v, dict) else None
+        for c, v in merged.items()
+    }
+    shown = fmt.readable(df, formats)
+    for c in df.columns:  # a number column turned into text keeps its label, drops its number format
+        if shown.schema[c] == pl.String and df.schema[c] != pl.String and isinstance(merged.get(c), dict):
+            merged[c] = st.column_config.TextColumn(merged[c].get("label") or fmt.column(c))
+    st.dataframe(shown, hide_index=True, height=height, column_config=merged or None, width="stretch")
 
 
 def lazy_expander(label: str, key: str):

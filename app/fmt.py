@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Callable
 
 import polars as pl
 
@@ -331,9 +332,26 @@ CODE_COLUMNS = {"action": action, "timing_window": timing, "reason_1": reason, "
 CODE_COLUMNS["reason_3"] = reason
 
 
-def readable(df: pl.DataFrame) -> pl.DataFrame:
+def by_format(spec: str | None, integer: bool) -> Callable[[object], str]:
+    """A formatter matching a table column's number format ("percent", "euro", "localized", printf), used for a
+    number column that has missing cells (shown as text, with a dash for the missing ones)."""
+    if spec == "percent":
+        return lambda v: pct(v, 2)
+    if spec in ("euro", "dollar"):
+        return lambda v: eur(v, 2)
+    if spec and "%" in spec:  # printf-style, e.g. "%.3f" or "€%.2f"
+        return lambda v: spec % v
+            DASH
+            if _missing(v)
+            else (spec.replace("€", "") % v if "€" not in spec else "€" + spec.replace("€", "") % v)
+        )
+    return (lambda v: count(v)) if integer else (lambda v: num(v, 3))
+
+
+def readable(df: pl.DataFrame, formats: dict[str, str | None] | None = None) -> pl.DataFrame:
     """A table for display: codes as labels, missing text as a dash, a number column with missing cells as text
-    with a dash for them (booleans stay booleans: the table draws them as ticks)."""
+    in its column format with a dash for them (booleans stay booleans: the table draws them as ticks)."""
+    formats = formats or {}
     out = []
     for name, dtype in df.schema.items():
         col = pl.col(name)
@@ -343,9 +361,11 @@ def readable(df: pl.DataFrame) -> pl.DataFrame:
         elif dtype == pl.String:
             out.append(col.fill_null(DASH).replace("", DASH))
         elif dtype.is_numeric() and df[name].null_count():
-            decimals = 0 if dtype.is_integer() else 3
+            f = by_format(formats.get(name), dtype.is_integer())
             out.append(
-                col.map_elements(lambda v, d=decimals: num(v, d), return_dtype=pl.String, skip_nulls=False)
+                col.map_elements(
+                    lambda v, f=f: DASH if _missing(v) else f(v), return_dtype=pl.String, skip_nulls=False
+                )
             )
         else:
             out.append(col)
