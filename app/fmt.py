@@ -341,10 +341,6 @@ def by_format(spec: str | None, integer: bool) -> Callable[[object], str]:
         return lambda v: eur(v, 2)
     if spec and "%" in spec:  # printf-style, e.g. "%.3f" or "€%.2f"
         return lambda v: spec % v
-            DASH
-            if _missing(v)
-            else (spec.replace("€", "") % v if "€" not in spec else "€" + spec.replace("€", "") % v)
-        )
     return (lambda v: count(v)) if integer else (lambda v: num(v, 3))
 
 
