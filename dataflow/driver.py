@@ -5,6 +5,7 @@ Everything else (CLI, notebooks, dashboard lineage, tests) asks this module for 
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable
 from datetime import date
@@ -14,8 +15,10 @@ from typing import Any
 
 from hamilton import driver
 from hamilton.caching import fingerprinting
+from hamilton.caching.adapter import CachingEventType, HamiltonCacheAdapter
 from hamilton.lifecycle import api as lifecycle
 
+from dataflow import codebase
 from dataflow.config import ENV_CACHE, PipelineConfig, env
 
 # Hamilton cannot fingerprint pathlib paths by default, which would make every node downstream of the raw
@@ -87,6 +90,24 @@ def cache_dir() -> Path:
     return Path(env(ENV_CACHE, "data/cache")) / "hamilton"
 
 
+class CodeAwareCache(HamiltonCacheAdapter):
+    """Hamilton's cache, keyed on all the code a node runs.
+
+    Hamilton versions a node by its own function's source only, so a changed helper or constant the function
+    uses would be served from the cache. Here a node's code version also covers its module and every project
+    module that module imports (:func:`dataflow.codebase.fingerprint`).
+    """
+
+    def version_code(self, node_name: str, run_id: str | None = None) -> str:
+        own = super().version_code(node_name, run_id=run_id)
+        node = self._fn_graphs[self.last_run_id if run_id is None else run_id].nodes[node_name]
+        functions = node.originating_functions or ()
+        modules = [f.__module__ for f in functions if f.__module__ in codebase.module_files()]
+        if own is None or not modules:
+            return own
+        return hashlib.sha256(f"{own}:{codebase.fingerprint(modules[0])}".encode()).hexdigest()
+
+
 class Progress(lifecycle.NodeExecutionHook):
     """Prints one line per finished node and keeps per-node wall times (seconds)."""
 
@@ -127,7 +148,8 @@ def build(
     if cache:
         # The inventory hashes the raw files, so it must run every time; everything else is cached
         # by code version + upstream data version, so an unchanged re-run recomputes nothing.
-        builder = builder.with_cache(path=str(cache_dir()), recompute=["raw_inventory", *(recompute or [])])
+        cache_adapter = CodeAwareCache(path=str(cache_dir()), recompute=["raw_inventory", *(recompute or [])])
+        builder = builder.with_adapters(cache_adapter)
     return builder.build()
 
 
@@ -135,7 +157,6 @@ def executed_nodes(dr: driver.Driver) -> list[str]:
     """Nodes the last execution actually computed (the rest came from Hamilton's cache), sorted."""
     if dr.cache is None:
         return []
-    from hamilton.caching.adapter import CachingEventType
 
     logs = dr.cache.logs(run_id=dr.cache.last_run_id, level="info")
     return sorted(
