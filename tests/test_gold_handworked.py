@@ -14,10 +14,10 @@ import pytest
 from dataflow.gold._common import DAYS_PER_MONTH, renewal_as_of
 from dataflow.gold.features import gold_features
 from dataflow.gold.snapshots import snapshots as build_snapshots
-from dataflow.gold.tier_behavioral import gold_behavioral
+from dataflow.gold.tier_behavioral import gold_behavioral, latest_interaction
 from dataflow.gold.tier_compound import gold_compound
 from dataflow.gold.tier_lifecycle import _renewal_bucket, _tenure_bucket, gold_lifecycle
-from dataflow.gold.tier_market_core import gold_market_core
+from dataflow.gold.tier_market_core import gold_market_core, province_cost_stats, tier1_price_stats
 from dataflow.gold.tier_market_risk import gold_market_risk
 from dataflow.gold.tier_sentiment import gold_sentiment
 from dataflow.gold.tier_strings import gold_strings
@@ -179,12 +179,13 @@ def gold() -> pl.DataFrame:
     snaps = snaps.filter(~pl.col("is_scoring"))
     sc, scm, inter = silver_customer(), silver_customer_month(), silver_interactions()
     life = gold_lifecycle(snaps, sc, scm)
-    beh = gold_behavioral(snaps, sc, inter)
-    sent = gold_sentiment(snaps, inter)
+    latest = latest_interaction(snaps, inter)
+    beh = gold_behavioral(snaps, sc, inter, latest)
+    sent = gold_sentiment(snaps, latest)
+    prices, costs = tier1_price_stats(snaps, raw_price_history()), province_cost_stats(snaps, sc, raw_costs())
     return gold_features(
-        snaps, life, gold_market_core(snaps, sc, scm, raw_price_history(), raw_costs()),
-        gold_market_risk(snaps, sc, scm, raw_price_history(), raw_costs()), beh, sent,
-        gold_compound(life, beh), gold_strings(life, beh, sent),
+        snaps, life, gold_market_core(snaps, scm, prices, costs), gold_market_risk(snaps, scm, prices, costs),
+        beh, sent, gold_compound(life, beh), gold_strings(life, beh, sent),
     )  # fmt: skip
 
 

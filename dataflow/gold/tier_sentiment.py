@@ -12,12 +12,11 @@ from dataflow.gold._common import (
     KEY,
     NO_INTERACTION,
     flag,
-    latest_interaction,
     snapshot_keys,
 )
 
 
-def gold_sentiment(snapshots: pl.DataFrame, silver_interactions: pl.DataFrame) -> pl.DataFrame:
+def gold_sentiment(snapshots: pl.DataFrame, latest_interaction: pl.DataFrame) -> pl.DataFrame:
     """Sentiment tier, one row per snapshot, from the latest interaction before the as-of date (by date).
 
     - sentiment_label: negative / neutral / positive ("No interaction" when none, "Unknown" if unscored).
@@ -26,7 +25,7 @@ def gold_sentiment(snapshots: pl.DataFrame, silver_interactions: pl.DataFrame) -
     - complaint_x_negative_sentiment: an angry complaint or cancellation request.
     """
     keys = snapshot_keys(snapshots)
-    latest = latest_interaction(keys, silver_interactions)
+    latest = latest_interaction.lazy()
     has = pl.col("last_interaction_date").is_not_null()
     label = pl.col("sentiment_label")
     intent = pl.col("latest_intent")
