@@ -238,16 +238,15 @@ def add_experiments(p: argparse.ArgumentParser) -> None:
 
 
 def run_experiments(a: argparse.Namespace) -> int:
-    from dataflow.model.jobs import format_table
-    from dataflow.model.jobs import run_experiments as ladder
+    from dataflow.experiments_job import format_table
+    from dataflow.experiments_job import run_experiments as ladder
 
     overrides = {} if a.max_train_rows is None else {"experiment_max_train_rows": a.max_train_rows}
     print("running experiments E0–E8 × logistic / random forest / XGBoost …")
     run_id, table, seconds = ladder(lake_uri(a.lake), overrides)
     print(format_table(table))
     print(
-        f"experiments of run {run_id}: {table.height} fits in {seconds:.0f}s → "
-        f"runs/{run_id}/model/experiments.parquet and registry/experiments.parquet"
+        f"experiments of run {run_id}: {table.height} fits in {seconds:.0f}s → registry/experiments.parquet"
     )
     return 0
 

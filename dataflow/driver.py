@@ -18,8 +18,12 @@ from hamilton.caching import fingerprinting
 from hamilton.caching.adapter import CachingEventType, HamiltonCacheAdapter
 from hamilton.lifecycle import api as lifecycle
 
-from dataflow import codebase
+from dataflow import bronze, codebase, gold, model, monitor, raw, score, silver
 from dataflow.config import ENV_CACHE, PipelineConfig, env
+
+# the tags every node carries (``@tag(layer=…)``) and published nodes add (``@tag(publish=…)``)
+LAYER, PUBLISH, DATASET = "layer", "publish", "dataset"
+QUARANTINE = "quarantine"  # publish tag of rows set aside; the node's ``dataset`` tag names the raw file
 
 # Hamilton cannot fingerprint pathlib paths by default, which would make every node downstream of the raw
 # inventory uncacheable; a path is identified by its text (the file content is covered by its sha256).
@@ -28,44 +32,34 @@ fingerprinting.hash_value.register(PurePath)(fingerprinting.hash_repr)
 
 def etl_modules() -> list[ModuleType]:
     """Raw → bronze → silver → gold: the modules of the ETL part of the DAG, in layer order."""
-    from dataflow import bronze, gold, raw, silver
-
     return [*raw.MODULES, *bronze.MODULES, *silver.MODULES, *gold.MODULES]
 
 
+def model_modules() -> list[ModuleType]:
+    """Modeling, scoring and monitoring: the modules after gold, in layer order."""
+    return [*model.MODULES, *score.MODULES, *monitor.MODULES]
+
+
 def all_modules() -> list[ModuleType]:
-    """The whole DAG: ETL plus modeling, scoring and monitoring when those modules are installed."""
+    """The whole DAG."""
     return etl_modules() + model_modules()
 
 
-def model_modules() -> list[ModuleType]:
-    try:
-        from dataflow.model import MODULES as MODEL_MODULES
-    except ImportError:
-        return []
-    return list(MODEL_MODULES)
+def layers(dr: driver.Driver) -> dict[str, str]:
+    """Every node's layer (its ``layer`` tag): raw, bronze, silver, gold, model, score or monitor."""
+    return {v.name: v.tags.get(LAYER, "") for v in dr.list_available_variables() if not v.is_external_input}
 
 
-def layer_of(node_name: str) -> str:
-    """The medallion layer a node belongs to, from its name (used for stage timings and progress)."""
-    for suffix in ("_pandera_schema", "_raw"):
-        node_name = node_name.removesuffix(suffix)
-    if node_name.endswith("_screening") or node_name.startswith("audit_"):
-        return "raw"
-    for prefix, layer in (
-        ("quarantine_", "raw"),
-        ("raw_", "raw"),
-        ("consumption_", "bronze"),
-        ("bronze_", "bronze"),
-        ("latest_reading", "bronze"),
-        ("silver_", "silver"),
-        ("snapshots", "gold"),
-        ("scoring_date", "gold"),
-        ("gold_", "gold"),
-    ):
-        if node_name.startswith(prefix):
-            return layer
-    return "model"
+def run_outputs(dr: driver.Driver) -> dict[str, str]:
+    """What a run writes into its own folder: node → folder of ``runs/<run_id>/`` (its ``publish`` tag)."""
+    published = dr.list_available_variables(tag_filter={PUBLISH: None})
+    return {v.name: v.tags[PUBLISH] for v in published if v.tags[PUBLISH] != QUARANTINE}
+
+
+def quarantine_outputs(dr: driver.Driver) -> dict[str, str]:
+    """The rows a run sets aside: node → raw dataset (written to ``quarantine/<run_id>/<dataset>.parquet``)."""
+    published = dr.list_available_variables(tag_filter={PUBLISH: QUARANTINE})
+    return {v.name: v.tags[DATASET] for v in published}
 
 
 def inputs_for(lake_uri: str, config: PipelineConfig | None = None) -> dict[str, Any]:
@@ -109,28 +103,33 @@ class CodeAwareCache(HamiltonCacheAdapter):
 
 
 class Progress(lifecycle.NodeExecutionHook):
-    """Prints one line per finished node and keeps per-node wall times (seconds)."""
+    """Prints one line per finished node with its layer tag and keeps per-node wall times (seconds)."""
 
     def __init__(self, emit: Callable[[str], None] | None = print):
         self.emit = emit
         self.started: dict[str, float] = {}
         self.timings: dict[str, float] = {}
+        self.layers: dict[str, str] = {}
 
     def run_before_node_execution(self, *, node_name: str, **kwargs: Any) -> None:
         self.started[node_name] = time.perf_counter()
 
-    def run_after_node_execution(self, *, node_name: str, success: bool, **kwargs: Any) -> None:
+    def run_after_node_execution(
+        self, *, node_name: str, node_tags: dict[str, Any], success: bool, **kwargs: Any
+    ) -> None:
         elapsed = time.perf_counter() - self.started.pop(node_name, time.perf_counter())
         self.timings[node_name] = elapsed
+        self.layers[node_name] = layer = str(node_tags.get(LAYER, ""))
         if self.emit and (elapsed >= 0.05 or not success):
             mark = "ok" if success else "FAILED"
-            self.emit(f"  [{layer_of(node_name):6}] {node_name:<38} {elapsed:7.2f}s {mark}")
+            self.emit(f"  [{layer:7}] {node_name:<38} {elapsed:7.2f}s {mark}")
 
     def stage_timings(self) -> dict[str, float]:
         """Seconds per layer (sum of node times; nodes run one at a time)."""
         out: dict[str, float] = {}
         for name, secs in self.timings.items():
-            out[layer_of(name)] = round(out.get(layer_of(name), 0.0) + secs, 3)
+            layer = self.layers[name]
+            out[layer] = round(out.get(layer, 0.0) + secs, 3)
         return out
 
 

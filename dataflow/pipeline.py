@@ -29,25 +29,6 @@ from dataflow.runs import (
     utc_now,
 )
 
-# node → lake folder of the run, for every table a run publishes
-ETL_OUTPUTS: dict[str, str] = {
-    "bronze_customer": "bronze",
-    "bronze_customer_month": "bronze",
-    "silver_customer": "silver",
-    "silver_customer_month": "silver",
-    "silver_interactions": "silver",
-    "snapshots": "gold",
-    "gold_features": "gold",
-}
-QUARANTINE_NODES: dict[str, str] = {
-    "quarantine_customer_attributes": "customer_attributes",
-    "quarantine_customer_contracts": "customer_contracts",
-    "quarantine_price_history": "price_history",
-    "quarantine_costs_by_province_month": "costs_by_province_month",
-    "quarantine_customer_interactions": "customer_interactions",
-    "quarantine_churn_label": "churn_label",
-    "quarantine_consumption": "consumption",
-}
 RECONCILIATION_NODES = ["raw_reconciliation", "consumption_reconciliation"]
 # tables the quality checks read that are not published outputs
 QUALITY_INPUTS = [
@@ -84,15 +65,6 @@ class RunResult:
             lines.append("timings (s): " + ", ".join(f"{k}={v:.1f}" for k, v in self.timings.items()))
         lines.extend(self.summary)
         return "\n".join(lines)
-
-
-def _extra_outputs() -> dict[str, str]:
-    """Outputs of the modeling/scoring/monitoring modules, when installed (node → run folder)."""
-    try:
-        from dataflow.model import OUTPUTS
-    except ImportError:
-        return {}
-    return dict(OUTPUTS)
 
 
 def _history(lake: Lake):
@@ -175,18 +147,18 @@ def run_pipeline(
     }
     alerter = _alerter(uri)
     try:
-        outputs = {**ETL_OUTPUTS, **_extra_outputs()}
-        final_vars = [*outputs, *QUARANTINE_NODES, *RECONCILIATION_NODES, *QUALITY_INPUTS, "raw_column_notes"]
-        emit(f"run {run_id}: computing {len(final_vars)} outputs")
         dr = dag.build(progress=prog)
+        outputs, quarantine = dag.run_outputs(dr), dag.quarantine_outputs(dr)
+        final_vars = [*outputs, *quarantine, *RECONCILIATION_NODES, *QUALITY_INPUTS, "raw_column_notes"]
+        emit(f"run {run_id}: computing {len(final_vars)} outputs")
         inputs = {**dag.inputs_for(uri, config), "run_id": run_id}
         results = dr.execute(final_vars, inputs=inputs, overrides={"raw_inventory": inventory})
         recomputed = dag.executed_nodes(dr)
         emit(f"run {run_id}: {len(recomputed)} nodes computed, the rest served from the cache")
 
         t_write = time.perf_counter()
-        rows = _write_outputs(lake, run_id, results, outputs)
-        quarantined = _write_quarantine(lake, run_id, results)
+        rows = write_outputs(lake, run_id, results, outputs)
+        quarantined = _write_quarantine(lake, run_id, results, quarantine)
         reconciliation = pl.concat([results[n] for n in RECONCILIATION_NODES], how="diagonal_relaxed")
         _attach_rows(manifest, reconciliation)
         report = _quality_report(results)
@@ -230,7 +202,7 @@ def _after_publish(lake, history, alerter, run_id, results, timings, rows, quara
     decision = results.get("promotion_decision")
     steps = []
     if decision is not None and getattr(decision, "promoted", False):
-        steps.append(("champion registry", lambda: lake.write_json(CHAMPION_KEY, decision.registry_record())))
+        steps.append(("champion registry", lambda: register_champion(lake, decision)))
     steps += [
         ("run history", lambda: history.mark_succeeded(run_id, timings=timings, rows=rows, published=True)),
         (
@@ -257,6 +229,11 @@ def _after_publish(lake, history, alerter, run_id, results, timings, rows, quara
             )
 
 
+def register_champion(lake: Lake, decision) -> None:
+    """Point ``registry/champion.json`` at the run whose candidate passed the promotion gate."""
+    lake.write_json(CHAMPION_KEY, decision.registry_record())
+
+
 def _quietly(action) -> None:
     try:
         action()
@@ -264,7 +241,9 @@ def _quietly(action) -> None:
         pass
 
 
-def _write_outputs(lake: Lake, run_id: str, results: dict, outputs: dict[str, str]) -> dict[str, int]:
+def write_outputs(lake: Lake, run_id: str, results: dict, outputs: dict[str, str]) -> dict[str, int]:
+    """Write each published node into its folder of the run (see :func:`dataflow.driver.run_outputs`);
+    returns the row count of every table written."""
     rows = {}
     for name, folder in outputs.items():
         value = results[name]
@@ -276,9 +255,9 @@ def _write_outputs(lake: Lake, run_id: str, results: dict, outputs: dict[str, st
     return rows
 
 
-def _write_quarantine(lake: Lake, run_id: str, results: dict) -> dict[str, int]:
+def _write_quarantine(lake: Lake, run_id: str, results: dict, quarantine: dict[str, str]) -> dict[str, int]:
     counts = {}
-    for node, dataset in QUARANTINE_NODES.items():
+    for node, dataset in quarantine.items():
         frame: pl.DataFrame = results[node]
         counts[dataset] = frame.height
         if frame.height:
@@ -309,10 +288,8 @@ def _quality_summary(report: pl.DataFrame) -> dict:
 
 
 def _business_summary(results: dict) -> list[str]:
-    try:
-        from dataflow.model import summary_lines
-    except ImportError:
-        return []
+    from dataflow.model import summary_lines
+
     return summary_lines(results)
 
 
@@ -334,4 +311,4 @@ def _record_failure(lake: Lake, history, alerter, manifest: dict, run_id: str, e
         _quietly(action)
 
 
-__all__ = ["RunResult", "run_pipeline", "read_manifest"]
+__all__ = ["RunResult", "run_pipeline", "read_manifest", "write_outputs", "register_champion"]

@@ -6,7 +6,8 @@ import numpy as np
 import polars as pl
 import pytest
 
-from dataflow.monitor.drift import Profile, Reference, drift_alert
+from dataflow.model.drift_reference import Profile, Reference
+from dataflow.monitor.drift import drift_alert
 
 
 def _frame(n, seed, shift=None):

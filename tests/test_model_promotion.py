@@ -4,32 +4,30 @@ the previous champion (read back from the lake) keeps serving; no champion at al
 import numpy as np
 import polars as pl
 import pytest
-from hamilton import driver
 from model_fixtures import gold_frame
 
+from dataflow import driver as dag
 from dataflow.errors import UserError
 from dataflow.lake import Lake
-from dataflow.model import MODULES, OUTPUTS, summary_lines
+from dataflow.model import summary_lines
 from dataflow.model.registry import CHAMPION_KEY, RegistryEntry
+from dataflow.pipeline import register_champion, write_outputs
 
 FAST = {"xgb_rounds": 60, "xgb_learning_rate": 0.15, "min_pr_auc": 0.2}
+# what a run publishes from the nodes after gold, from their tags
+OUTPUTS = dag.run_outputs(dag.build(dag.model_modules(), cache=False))
 NODES = [*OUTPUTS, "serving_model"]
 
 
 def _publish(lake: Lake, run_id: str, results: dict) -> None:
-    """What the pipeline does with the modeling outputs (write, then registry when promoted)."""
-    for name, folder in OUTPUTS.items():
-        value = results[name]
-        if isinstance(value, pl.DataFrame):
-            lake.write_parquet(f"runs/{run_id}/{folder}/{name}.parquet", value)
-        elif hasattr(value, "write_to"):
-            value.write_to(lake, f"runs/{run_id}/{folder}/")
+    """The pipeline's publish step for the modeling outputs (write, then registry when promoted)."""
+    write_outputs(lake, run_id, results, OUTPUTS)
     if results["promotion_decision"].promoted:
-        lake.write_json(CHAMPION_KEY, results["promotion_decision"].registry_record())
+        register_champion(lake, results["promotion_decision"])
 
 
 def _run(lake_dir, gold, run_id, overrides):
-    dr = driver.Builder().with_modules(*MODULES).build()
+    dr = dag.build(dag.model_modules(), cache=False)
     inputs = {
         "gold_features": gold,
         "lake_uri": str(lake_dir),

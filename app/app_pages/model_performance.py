@@ -134,8 +134,7 @@ with right:
     )
 
 st.subheader("Experiment ladder")
-ladder_key = run.key("model/experiments.parquet")
-ladder_path = data.path_of(run.uri, ladder_key) or data.fresh_path_of(run.uri, "registry/experiments.parquet")
+ladder_path = data.fresh_path_of(run.uri, "registry/experiments.parquet")
 if ladder_path is None:
     st.info(
         "The experiment ladder (E0–E8 × logistic / random forest / XGBoost) has not been run yet. Run "

@@ -6,20 +6,16 @@ import streamlit as st
 
 from app import components as ui
 from app import data, queries
+from dataflow.score.offers import OFFER_POLICY
 
 
 def offer_policy() -> None:
     """The offer table the engine applies (shown as is) and its guardrails."""
-    try:
-        from dataflow.score.offers import OFFER_POLICY
-
-        ui.table(
-            OFFER_POLICY,
-            offer_share_of_margin=st.column_config.NumberColumn("offer share", format="percent"),
-            save_rate=st.column_config.NumberColumn("assumed save rate", format="percent"),
-        )
-    except ImportError:
-        st.caption("The offer table is not available in this installation.")
+    ui.table(
+        OFFER_POLICY,
+        offer_share_of_margin=st.column_config.NumberColumn("offer share", format="percent"),
+        save_rate=st.column_config.NumberColumn("assumed save rate", format="percent"),
+    )
     st.markdown(
         "- An offer's cost is a share of the customer's positive margin over the protected period and never "
         "exceeds the margin it protects; customers with a negative margin get no offer.\n"

@@ -12,7 +12,7 @@ import datetime as dt
 
 import duckdb
 import polars as pl
-from hamilton.function_modifiers import check_output_custom
+from hamilton.function_modifiers import check_output_custom, tag
 
 from dataflow.bronze import tariff as T
 from dataflow.bronze.schema import BRONZE_CUSTOMER_MONTH_SCHEMA
@@ -106,6 +106,7 @@ def _monthly_sql(groups: str, where: str) -> str:
         ORDER BY customer_id, month"""
 
 
+@tag(layer="bronze")
 def raw_consumption(raw_inventory: RawInventory) -> ConsumptionSource:
     """Every hourly consumption file (CSV or Parquet), each checked for the contract columns and readable types."""
     con = connect()
@@ -149,6 +150,8 @@ def _recheck_rows(typed: str, raw_ids: list[str]) -> str:
         GROUP BY ALL HAVING count(DISTINCT e) = 1 AND count(DISTINCT g) = 1"""
 
 
+@tag(layer="bronze", target_=...)
+@tag(publish="bronze")
 @check_output_custom(PanderaPolarsValidator(BRONZE_CUSTOMER_MONTH_SCHEMA))
 def bronze_customer_month(raw_consumption: ConsumptionSource) -> pl.DataFrame:
     """Customer × month consumption: totals, 2.0TD tier splits, holiday hours, negatives clamped to 0 and counted."""
@@ -256,6 +259,7 @@ def _duplicate_rows(con: duckdb.DuckDBPyConnection, kept: pl.DataFrame) -> pl.Da
         FROM x WHERE conflict OR copy > 1""").pl()
 
 
+@tag(layer="bronze", publish="quarantine", dataset="consumption")
 def quarantine_consumption(
     raw_consumption: ConsumptionSource, bronze_customer_month: pl.DataFrame
 ) -> pl.DataFrame:
@@ -274,6 +278,7 @@ def quarantine_consumption(
     )
 
 
+@tag(layer="bronze")
 def consumption_reconciliation(
     raw_consumption: ConsumptionSource,
     quarantine_consumption: pl.DataFrame,

@@ -3,6 +3,7 @@ as-of date, how close to their renewal, and how long since they last changed pro
 """
 
 import polars as pl
+from hamilton.function_modifiers import tag
 
 from dataflow.gold._common import (
     AS_OF,
@@ -20,6 +21,7 @@ from dataflow.gold._common import (
 )
 
 
+@tag(layer="gold")
 def latest_interaction(snapshots: pl.DataFrame, silver_interactions: pl.DataFrame) -> pl.DataFrame:
     """The latest interaction strictly before each snapshot date, chosen by date (never by file order).
 
@@ -60,6 +62,7 @@ def latest_interaction(snapshots: pl.DataFrame, silver_interactions: pl.DataFram
     )
 
 
+@tag(layer="gold")
 def gold_behavioral(
     snapshots: pl.DataFrame,
     silver_customer: pl.DataFrame,

@@ -6,10 +6,12 @@ are never model inputs (see the catalogue's ``model_use``).
 """
 
 import polars as pl
+from hamilton.function_modifiers import tag
 
 from dataflow.gold._common import KEY, month_window, snapshot_keys
 
 
+@tag(layer="gold")
 def tier1_price_stats(snapshots: pl.DataFrame, raw_price_history: pl.DataFrame) -> pl.DataFrame:
     """Observed tier-1 electricity price series in the 12m window, per snapshot.
 
@@ -47,6 +49,7 @@ def tier1_price_stats(snapshots: pl.DataFrame, raw_price_history: pl.DataFrame) 
     )
 
 
+@tag(layer="gold")
 def province_cost_stats(
     snapshots: pl.DataFrame, silver_customer: pl.DataFrame, raw_costs_by_province_month: pl.DataFrame
 ) -> pl.DataFrame:
@@ -82,6 +85,7 @@ def province_cost_stats(
     return keyed.join(stats, on=["province_code", "as_of_date"], how="left").drop("province_code").collect()
 
 
+@tag(layer="gold")
 def gold_market_core(
     snapshots: pl.DataFrame,
     silver_customer_month: pl.DataFrame,

@@ -3,6 +3,7 @@ whether the customer's price has been rising and how it sits against the provinc
 """
 
 import polars as pl
+from hamilton.function_modifiers import tag
 
 from dataflow.gold._common import KEY, flag, month_window, snapshot_keys
 
@@ -33,6 +34,7 @@ def _rolling_margin(months: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
+@tag(layer="gold")
 def gold_market_risk(
     snapshots: pl.DataFrame,
     silver_customer_month: pl.DataFrame,

@@ -5,6 +5,7 @@ with knowledge of the outcome (predecessor §11 item 11), hence the E8 ablation 
 """
 
 import polars as pl
+from hamilton.function_modifiers import tag
 
 from dataflow.gold._common import (
     CANCELLATION,
@@ -16,6 +17,7 @@ from dataflow.gold._common import (
 )
 
 
+@tag(layer="gold")
 def gold_sentiment(snapshots: pl.DataFrame, latest_interaction: pl.DataFrame) -> pl.DataFrame:
     """Sentiment tier, one row per snapshot, from the latest interaction before the as-of date (by date).
 

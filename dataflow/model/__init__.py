@@ -1,15 +1,12 @@
-"""Modeling, scoring and monitoring nodes of the DAG, and what a run publishes from them.
+"""Modeling layer: the training set, the champion candidate, its evaluation and the promotion gate.
 
-``MODULES`` are the Hamilton node modules; ``OUTPUTS`` maps each published node to its run folder (a frame
-is written as ``<folder>/<node>.parquet``, any other value through its ``write_to``); ``summary_lines``
-is the business summary printed at the end of ``spanishgas run``.
+``MODULES`` are the Hamilton node modules; ``summary_lines`` is the business summary printed at the end of
+``spanishgas run``.
 """
 
 from __future__ import annotations
 
-import importlib
 import os
-from types import ModuleType
 
 # XGBoost's OpenMP threads spin while waiting by default; on a shared 2-core box that made a fit 4-6x slower
 # (measured 28-41 s vs 7 s). Must be set before xgboost is first imported; an explicit setting wins.
@@ -17,36 +14,18 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import polars as pl
 
-# node modules, imported on first use of MODULES (keeps `import dataflow.model.x` free of import cycles)
-NODE_MODULES = (
-    "dataflow.model.settings",
-    "dataflow.model.training_set",
-    "dataflow.model.champion",
-    "dataflow.model.evaluation",
-    "dataflow.model.registry",
-    "dataflow.model.promotion",
-    "dataflow.model.experiments",
-    "dataflow.score.scoring",
-    "dataflow.score.recommendations",
-    "dataflow.monitor.drift",
+from dataflow.model import (  # noqa: E402 - after the OpenMP setting above
+    champion,
+    evaluation,
+    experiments,
+    promotion,
+    registry,
+    settings,
+    training_set,
 )
 
-
-def __getattr__(name: str) -> list[ModuleType]:
-    if name == "MODULES":
-        return [importlib.import_module(m) for m in NODE_MODULES]
-    raise AttributeError(f"module 'dataflow.model' has no attribute {name!r}")
-
-
-OUTPUTS: dict[str, str] = {
-    "champion_candidate": "model",
-    "model_evaluation": "model",
-    "promotion_decision": "model",
-    "scores": "scored",
-    "recommendations": "scored",
-    "drift": "monitoring",
-    "drift_alert": "monitoring",
-}
+# the Hamilton node modules of the modeling layer, in DAG order
+MODULES = (settings, training_set, champion, evaluation, registry, promotion, experiments)
 
 
 def summary_lines(results: dict) -> list[str]:

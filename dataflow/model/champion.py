@@ -6,8 +6,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from hamilton.function_modifiers import tag
+
 from dataflow.gold.catalog import BY_NAME, experiment_features
 from dataflow.model.calibration import Calibrator, choose_threshold
+from dataflow.model.drift_reference import Reference
 from dataflow.model.evaluation import ModelEvaluation
 from dataflow.model.learners import fit_booster, xgb_params
 from dataflow.model.matrix import FeatureEncoder
@@ -15,7 +18,6 @@ from dataflow.model.metrics import summary
 from dataflow.model.registry import ChampionModel
 from dataflow.model.settings import ModelConfig
 from dataflow.model.training_set import TrainingSplit
-from dataflow.monitor.drift import Reference
 
 
 def _model_features(experiment: str, variant: str) -> list[str]:
@@ -27,6 +29,7 @@ def _model_features(experiment: str, variant: str) -> list[str]:
     return features
 
 
+@tag(layer="model")
 def champion_fit(training_split: TrainingSplit, model_config: ModelConfig) -> ChampionModel:
     """Champion model fitted on train, calibrated on validation, thresholded on calibrated validation
     probabilities (max precision with recall ≥ target, F1 fallback). Not yet evaluated on test."""
@@ -57,6 +60,7 @@ def champion_fit(training_split: TrainingSplit, model_config: ModelConfig) -> Ch
     )
 
 
+@tag(layer="model", publish="model")
 def champion_candidate(
     champion_fit: ChampionModel, model_evaluation: ModelEvaluation, run_id: str = ""
 ) -> ChampionModel:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from hamilton.function_modifiers import tag
+
 from dataflow.lake import Lake
 from dataflow.model.calibration import sigmoid
 from dataflow.model.explain import importance
@@ -54,6 +56,7 @@ def _evaluate(model: ChampionModel, split: TrainingSplit) -> dict:
     }
 
 
+@tag(layer="model", publish="model")
 def model_evaluation(champion_fit: ChampionModel, training_split: TrainingSplit) -> ModelEvaluation:
     """The candidate evaluated once on the held-out test snapshot (never seen in fit, calibration or threshold)."""
     return ModelEvaluation(_evaluate(champion_fit, training_split))

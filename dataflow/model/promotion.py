@@ -8,13 +8,15 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from hamilton.function_modifiers import tag
+
 from dataflow.errors import UserError
 from dataflow.lake import Lake
 from dataflow.model.metrics import summary
-from dataflow.model.registry import ChampionModel, RegistryEntry, run_id_of
+from dataflow.model.registry import ChampionModel, RegistryEntry
 from dataflow.model.settings import ModelConfig
 from dataflow.model.training_set import TrainingSplit
-from dataflow.runs import utc_now
+from dataflow.runs import run_id_in, utc_now
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,7 @@ class PromotionDecision:
 
     def write_to(self, lake: Lake, prefix: str) -> None:
         """Write promotion.json; the candidate's run id is taken from the run folder when not given as input."""
-        self.candidate["run_id"] = self.candidate.get("run_id") or run_id_of(prefix)
+        self.candidate["run_id"] = self.candidate.get("run_id") or run_id_in(prefix)
         lake.write_json(prefix + "promotion.json", self.to_dict())
 
 
@@ -74,6 +76,7 @@ def _fair_on_test(model: ChampionModel, split: TrainingSplit) -> bool:
     return last + dt.timedelta(days=horizon) <= dt.date.fromisoformat(test_date)
 
 
+@tag(layer="model", publish="model")
 def promotion_decision(
     champion_candidate: ChampionModel,
     current_champion: RegistryEntry,
@@ -131,6 +134,7 @@ def promotion_decision(
     return PromotionDecision(promoted, reasons, candidate, current, gate, utc_now())
 
 
+@tag(layer="model")
 def serving_model(
     champion_candidate: ChampionModel,
     promotion_decision: PromotionDecision,

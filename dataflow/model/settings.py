@@ -9,7 +9,7 @@ import hashlib
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
-from hamilton.function_modifiers import cache
+from hamilton.function_modifiers import cache, tag
 
 from dataflow.errors import UserError
 
@@ -104,6 +104,7 @@ def _code_version() -> str:
     return h.hexdigest()[:12]
 
 
+@tag(layer="model")
 @cache(behavior="recompute")
 def model_config(
     champion_experiment: str = "E5", champion_model: str = "xgboost", model_overrides: dict | None = None

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import polars as pl
+from hamilton.function_modifiers import tag
 
 from dataflow.errors import UserError
 from dataflow.model.settings import ModelConfig
@@ -127,11 +128,13 @@ def _random_split(frame: pl.DataFrame, fractions: tuple[float, float], seed: int
     return tuple(frame.filter(s == k) for k in (0, 1, 2))
 
 
+@tag(layer="model")
 def labelled_snapshots(gold_features: pl.DataFrame) -> pl.DataFrame:
     """Gold rows with a known outcome (not the scoring snapshot): what models learn and are tested on."""
     return gold_features.filter(~pl.col("is_scoring").fill_null(False) & pl.col(LABEL).is_not_null())
 
 
+@tag(layer="model")
 def scoring_features(gold_features: pl.DataFrame) -> pl.DataFrame:
     """Gold rows of the scoring snapshot: every customer active on the scoring date, to be scored."""
     rows = gold_features.filter(pl.col("is_scoring").fill_null(False))
@@ -140,6 +143,7 @@ def scoring_features(gold_features: pl.DataFrame) -> pl.DataFrame:
     return rows
 
 
+@tag(layer="model")
 def training_split(labelled_snapshots: pl.DataFrame, model_config: ModelConfig) -> TrainingSplit:
     """Honest split of the labelled snapshots: earlier dates train, later calibrate, the latest tests."""
     frame = labelled_snapshots.with_columns(pl.col(LABEL).cast(pl.Int8))

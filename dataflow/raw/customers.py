@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import polars as pl
-from hamilton.function_modifiers import check_output_custom, extract_fields
+from hamilton.function_modifiers import check_output_custom, extract_fields, tag
 
 from dataflow.contract import (
     CUSTOMER_ATTRIBUTES,
@@ -15,6 +15,8 @@ from dataflow.raw.inventory import RawInventory
 from dataflow.validation import PanderaPolarsValidator, output_fields, screen_csv
 
 
+@tag(layer="raw", target_=...)
+@tag(publish="quarantine", dataset="customer_attributes", target_="quarantine_customer_attributes")
 @check_output_custom(PanderaPolarsValidator(CUSTOMER_ATTRIBUTES_SCHEMA), target_="raw_customer_attributes")
 @extract_fields(output_fields("customer_attributes"))
 def customer_attributes_screening(
@@ -30,6 +32,8 @@ def customer_attributes_screening(
     return screen.finish().fields("customer_attributes")
 
 
+@tag(layer="raw", target_=...)
+@tag(publish="quarantine", dataset="customer_contracts", target_="quarantine_customer_contracts")
 @check_output_custom(PanderaPolarsValidator(CUSTOMER_CONTRACTS_SCHEMA), target_="raw_customer_contracts")
 @extract_fields(output_fields("customer_contracts"))
 def customer_contracts_screening(

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import polars as pl
-from hamilton.function_modifiers import check_output_custom, extract_fields
+from hamilton.function_modifiers import check_output_custom, extract_fields, tag
 
 from dataflow.contract import CUSTOMER_INTERACTIONS, CUSTOMER_INTERACTIONS_SCHEMA
 from dataflow.errors import ContractError
@@ -98,6 +98,8 @@ def _read_json_records(path: Path, file: str, keys: list[str]) -> pl.DataFrame:
     )
 
 
+@tag(layer="raw", target_=...)
+@tag(publish="quarantine", dataset="customer_interactions", target_="quarantine_customer_interactions")
 @check_output_custom(
     PanderaPolarsValidator(CUSTOMER_INTERACTIONS_SCHEMA), target_="raw_customer_interactions"
 )

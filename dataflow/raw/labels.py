@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime
 
 import polars as pl
-from hamilton.function_modifiers import check_output_custom, extract_fields
+from hamilton.function_modifiers import check_output_custom, extract_fields, tag
 
 from dataflow.contract import CHURN_LABEL, CHURN_LABEL_SCHEMA, LEGACY_CHURN_LABEL
 from dataflow.errors import UserError
@@ -65,6 +65,8 @@ def _check_consistency(screen: Screen) -> None:
     )
 
 
+@tag(layer="raw", target_=...)
+@tag(publish="quarantine", dataset="churn_label", target_="quarantine_churn_label")
 @check_output_custom(PanderaPolarsValidator(CHURN_LABEL_SCHEMA), target_="raw_churn_label")
 @extract_fields(output_fields("churn_label"))
 def churn_label_screening(

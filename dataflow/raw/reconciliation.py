@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import polars as pl
-from hamilton.function_modifiers import group, inject, source
+from hamilton.function_modifiers import group, inject, source, tag
 
 from dataflow.contract import CONTRACTS
 from dataflow.validation import AUDIT_SCHEMA, ROWS_READ
@@ -13,6 +13,7 @@ _FRAMES = group(**{f"{p}_{d}": source(f"{p}_{d}") for d in DATASETS for p in ("r
 _AUDITS = group(**{f"audit_{d}": source(f"audit_{d}") for d in DATASETS})
 
 
+@tag(layer="raw")
 @inject(frames=_FRAMES)
 def raw_reconciliation(frames: dict[str, pl.DataFrame]) -> pl.DataFrame:
     """Per raw file: rows read, rows kept, rows quarantined (read = kept + quarantined, always)."""
@@ -31,6 +32,7 @@ def raw_reconciliation(frames: dict[str, pl.DataFrame]) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=schema, orient="row")
 
 
+@tag(layer="raw")
 @inject(audits=_AUDITS)
 def raw_column_notes(audits: dict[str, pl.DataFrame]) -> pl.DataFrame:
     """Values the loader changed on kept rows without rejecting them (e.g. zero prices → missing), counted."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import polars as pl
+from hamilton.function_modifiers import tag
 
 from dataflow.model.explain import reason_columns
 from dataflow.model.metrics import risk_tier
@@ -15,6 +16,7 @@ from dataflow.model.settings import ModelConfig
 PROFILE_COLUMNS = ("segment", "sales_channel", "months_to_renewal", "tenure_months")
 
 
+@tag(layer="score", publish="scored")
 def scores(
     scoring_features: pl.DataFrame, serving_model: ChampionModel, model_config: ModelConfig
 ) -> pl.DataFrame:
