@@ -170,6 +170,25 @@ def run_lineage(a: argparse.Namespace) -> int:
     return 0
 
 
+def add_nodes(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--check", action="store_true", help="only check that docs/nodes.md is current (exit 1 if not)"
+    )
+
+
+def run_nodes(a: argparse.Namespace) -> int:
+    from dataflow.lineage import NODES_DOC, node_catalogue
+
+    text = node_catalogue()
+    current = NODES_DOC.is_file() and NODES_DOC.read_text(encoding="utf-8") == text
+    if a.check:
+        print(f"{NODES_DOC} is " + ("current" if current else "out of date: run `spanishgas nodes`"))
+        return 0 if current else 1
+    NODES_DOC.write_text(text, encoding="utf-8")
+    print(f"node catalogue written to {NODES_DOC}")
+    return 0
+
+
 # ---- dashboard ------------------------------------------------------------------------------------
 def _in_container() -> bool:
     import os
@@ -279,6 +298,7 @@ COMMANDS: dict[
     ),
     "dag": ("render the pipeline DAG as an image (needs graphviz)", add_dag, run_dag),
     "lineage": ("show what a node or raw file feeds and depends on", add_lineage, run_lineage),
+    "nodes": ("write docs/nodes.md, the catalogue of every DAG node, from the DAG", add_nodes, run_nodes),
     "dashboard": (
         "serve the Streamlit dashboard over the lake's published run",
         add_dashboard,
