@@ -1,7 +1,9 @@
 """`just bench`: time each stage at full scale and record peak memory, into a JSON file.
 
 Each stage runs as its own ``spanishgas`` process; a sampler follows the whole process tree's RSS, so
-worker processes count. Stage timings inside a run come from the run's manifest.
+worker processes count. Stage timings inside a run come from the run's manifest. Last, the dashboard is
+served over the benchmark lake and every page's warm render time is measured in a real browser and
+compared with the budget (reported, never a failure: timing depends on the machine's load).
 """
 
 from __future__ import annotations
@@ -66,12 +68,36 @@ def measure(cmd: list[str], env: dict | None = None, log: Path | None = None) ->
     }
 
 
+PAGE_BUDGET_S = 2.0  # warm render time a dashboard page should stay under
+
+
+def _page_timings(lake: str) -> dict:
+    """Warm render seconds per dashboard page (median of three loads after a first one), or why not measured."""
+    from app.browser import page_timings
+
+    print("bench: dashboard pages …", flush=True)
+    try:
+        timings = page_timings(lake)
+    except Exception as exc:  # noqa: BLE001 - no browser here: report it, keep the other figures
+        print(f"bench: dashboard pages not measured: {exc}", flush=True)
+        return {"error": str(exc)}
+    for name, t in timings.items():
+        mark = "" if t["warm_s"] <= PAGE_BUDGET_S else f"  (over the {PAGE_BUDGET_S}s budget)"
+        print(f"bench: page {name}: warm {t['warm_s']}s, first load {t['cold_s']}s{mark}", flush=True)
+    return {
+        "budget_s": PAGE_BUDGET_S,
+        "pages": timings,
+        "over_budget": sorted(n for n, t in timings.items() if t["warm_s"] > PAGE_BUDGET_S),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--lake", default="data/bench-lake")
     ap.add_argument("--customers", type=int, default=20_099)
     ap.add_argument("--out", default="bench/results.json")
     ap.add_argument("--skip-generate", action="store_true", help="reuse the lake's raw/ if present")
+    ap.add_argument("--skip-pages", action="store_true", help="do not time the dashboard pages")
     a = ap.parse_args(argv)
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
 
@@ -126,6 +152,8 @@ def main(argv: list[str] | None = None) -> int:
         stage("run_unchanged_forced_cached", [*exe, "run", "--lake", a.lake, "--force"])
         if "experiments" in _subcommands():
             stage("experiments", [*exe, "experiments", "--lake", a.lake])
+        if not a.skip_pages:
+            results["dashboard_page_render"] = _page_timings(a.lake)
     out = Path(a.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2))
