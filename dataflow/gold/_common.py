@@ -1,10 +1,10 @@
 """Shared as-of machinery of the gold tiers (a private module: none of these are Hamilton nodes; the
 steps several tiers share are nodes of the tier that owns them).
 
-The time rules of DESIGN §2 live here once, so every tier applies them the same way for an as-of
-date ``d``: a month counts only when it is complete before ``d`` (``month + 1 month <= d``); an event
-counts only when it is dated strictly before ``d``; "12m" means the 12 complete months before ``d``;
-months are ``days / 30.44`` everywhere.
+The time rules (docs/architecture.md, "No look-ahead") live here once, so every tier applies them the same
+way for an as-of date ``d``: a month counts only when it is complete before ``d`` (``month + 1 month <= d``);
+an event counts only when it is dated strictly before ``d``; "12m" means the 12 complete months before
+``d``; months are ``days / 30.44`` everywhere.
 """
 
 import polars as pl

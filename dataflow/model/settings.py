@@ -1,6 +1,6 @@
 """Modeling settings: every knob of training, calibration, promotion, offers and drift in one frozen object.
 
-Defaults follow DESIGN §6; a run may override any field through the optional ``model_overrides`` input.
+Defaults follow the modeling rules of docs/architecture.md; a run may override any field through the optional ``model_overrides`` input.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Training sets: labelled snapshots split by time into train / calibration / test, and the scoring rows.
 
-Split rule (DESIGN §6): the latest labelled as-of date is the test snapshot; a snapshot whose label window
-[as_of, as_of + horizon) reaches a later hold-out's as-of date is purged, so no churn event is shared
-between train, calibration and test. One labelled snapshot only: random stratified split.
+Split rule (docs/architecture.md, modeling rules): the latest labelled as-of date is the test snapshot; a
+snapshot whose label window [as_of, as_of + horizon) reaches a later hold-out's as-of date is purged, so no
+churn event is shared between train, calibration and test. One labelled snapshot only: random stratified split.
 """
 
 from __future__ import annotations
