@@ -7,7 +7,7 @@ import streamlit as st
 from app import components as ui
 from app import dagtools, data, queries
 
-STAGES = ("raw", "bronze", "silver", "gold", "model", "write")
+STAGES = ("raw", "bronze", "silver", "gold", "model", "score", "monitor", "write")
 
 
 def history_rows(manifests: list[dict], records: list[dict], current: str) -> pl.DataFrame:
