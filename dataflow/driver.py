@@ -24,6 +24,7 @@ from dataflow.config import ENV_CACHE, PipelineConfig, env
 # the tags every node carries (``@tag(layer=…)``) and published nodes add (``@tag(publish=…)``)
 LAYER, PUBLISH, DATASET = "layer", "publish", "dataset"
 QUARANTINE = "quarantine"  # publish tag of rows set aside; the node's ``dataset`` tag names the raw file
+LAYERS = ("raw", "bronze", "silver", "gold", "model", "score", "monitor")  # values of the layer tag, in order
 
 # Hamilton cannot fingerprint pathlib paths by default, which would make every node downstream of the raw
 # inventory uncacheable; a path is identified by its text (the file content is covered by its sha256).
@@ -46,7 +47,7 @@ def all_modules() -> list[ModuleType]:
 
 
 def layers(dr: driver.Driver) -> dict[str, str]:
-    """Every node's layer (its ``layer`` tag): raw, bronze, silver, gold, model, score or monitor."""
+    """Every node's layer (its ``layer`` tag, one of :data:`LAYERS`)."""
     return {v.name: v.tags.get(LAYER, "") for v in dr.list_available_variables() if not v.is_external_input}
 
 
@@ -125,12 +126,14 @@ class Progress(lifecycle.NodeExecutionHook):
             self.emit(f"  [{layer:7}] {node_name:<38} {elapsed:7.2f}s {mark}")
 
     def stage_timings(self) -> dict[str, float]:
-        """Seconds per layer (sum of node times; nodes run one at a time)."""
+        """Seconds per layer, in layer order (sum of node times; nodes run one at a time)."""
         out: dict[str, float] = {}
         for name, secs in self.timings.items():
             layer = self.layers[name]
             out[layer] = round(out.get(layer, 0.0) + secs, 3)
-        return out
+        return dict(
+            sorted(out.items(), key=lambda kv: LAYERS.index(kv[0]) if kv[0] in LAYERS else len(LAYERS))
+        )
 
 
 def build(

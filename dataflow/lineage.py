@@ -87,7 +87,6 @@ def render_dag(out: str | Path) -> Path:
 
 
 NODES_DOC = Path(__file__).resolve().parent.parent / "docs" / "nodes.md"
-LAYER_ORDER = ("raw", "bronze", "silver", "gold", "model", "score", "monitor")
 
 
 def _type_name(t: object) -> str:
@@ -128,7 +127,7 @@ def node_catalogue() -> str:
         )
         lines.append(f"| `{v.name}` | {_type_name(v.type)} | {', '.join(users)} |")
     nodes = [v for v in variables if not v.is_external_input]
-    for layer in LAYER_ORDER:
+    for layer in dag.LAYERS:
         in_layer = [v for v in nodes if v.tags.get(dag.LAYER) == layer]
         in_layer.sort(key=lambda v: (modules.index(v.tags["module"]), v.name))
         lines += ["", f"## {layer} ({len(in_layer)} nodes)", ""]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataflow import driver as dag
-from dataflow.lineage import LAYER_ORDER, NODES_DOC, node_catalogue
+from dataflow.lineage import NODES_DOC, node_catalogue
 
 
 def test_nodes_doc_is_current():
@@ -17,7 +17,7 @@ def test_every_node_is_in_the_doc_and_has_a_layer():
     text = NODES_DOC.read_text(encoding="utf-8")
     nodes = [v for v in dr.list_available_variables() if not v.is_external_input]
     assert [v.name for v in nodes if f"| `{v.name}` |" not in text] == []
-    assert {v.name: v.tags.get(dag.LAYER) for v in nodes if v.tags.get(dag.LAYER) not in LAYER_ORDER} == {}
+    assert {v.name: v.tags.get(dag.LAYER) for v in nodes if v.tags.get(dag.LAYER) not in dag.LAYERS} == {}
 
 
 def test_published_nodes_come_from_tags():
