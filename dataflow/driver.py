@@ -16,7 +16,7 @@ from hamilton import driver
 from hamilton.caching import fingerprinting
 from hamilton.lifecycle import api as lifecycle
 
-from dataflow.config import ENV_CACHE, PipelineConfig, env
+from dataflow.config import PipelineConfig
 
 # Hamilton cannot fingerprint pathlib paths by default, which would make every node downstream of the raw
 # inventory uncacheable; a path is identified by its text (the file content is covered by its sha256).
@@ -83,8 +83,11 @@ def inputs_for(lake_uri: str, config: PipelineConfig | None = None) -> dict[str,
 
 
 def cache_dir() -> Path:
-    """Where Hamilton keeps cached node results (``$SPANISHGAS_CACHE/hamilton``, default ``data/cache``)."""
-    return Path(env(ENV_CACHE, "data/cache")) / "hamilton"
+    """Where Hamilton keeps cached node results: ``<cache root>/hamilton`` under the scratch root
+    (``$SPANISHGAS_SCRATCH``, default the system temp dir; ``$SPANISHGAS_CACHE`` overrides the cache root)."""
+    from dataflow.runtime import cache_root
+
+    return cache_root() / "hamilton"
 
 
 class Progress(lifecycle.NodeExecutionHook):
