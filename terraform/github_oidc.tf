@@ -9,6 +9,7 @@
 # Subjects then read repo:<owner>/<repo>:environment:<env>:ref:refs/heads/<branch>.
 locals {
   github_deploy = var.github_repository != ""
+
   # prod: exactly main; other environments: any branch of this repository, still only through their environment
   github_deploy_subject = (
     var.environment == "prod"

@@ -16,6 +16,23 @@ locals {
     }
   }
 
+  # tests/test_aws_trigger.py sends ECS task-state events through this pattern on a moto server
+  pipeline_task_failed_event_pattern = {
+    source        = ["aws.ecs"]
+    "detail-type" = ["ECS Task State Change"]
+    detail = {
+      clusterArn        = [aws_ecs_cluster.main.arn]
+      taskDefinitionArn = [{ prefix = "${aws_ecs_task_definition.pipeline.arn_without_revision}:" }]
+      lastStatus        = ["STOPPED"]
+      # a clean run ends with stopCode EssentialContainerExited and exit code 0; anything else is a failure:
+      # TaskFailedToStart (image pull, capacity), UserInitiated / ServiceSchedulerInitiated (SIGTERM), exit 1, 137 (OOM)
+      "$or" = [
+        { stopCode = [{ "anything-but" = "EssentialContainerExited" }] },
+        { containers = { exitCode = [{ "anything-but" = 0 }] } },
+      ]
+    }
+  }
+
   pipeline_network = {
     subnets          = var.private_subnet_ids
     security_groups  = [aws_security_group.pipeline.id]
@@ -69,9 +86,9 @@ resource "aws_scheduler_schedule" "weekly_retrain" {
 }
 
 resource "aws_cloudwatch_event_rule" "raw_uploaded" {
-  name        = "${local.name}-raw-uploaded"
-  description = "An upload to the lake's raw/ completed (its raw/_READY marker was written)"
-  state       = var.trigger_on_raw_upload ? "ENABLED" : "DISABLED"
+  name          = "${local.name}-raw-uploaded"
+  description   = "An upload to the lake's raw/ completed (its raw/_READY marker was written)"
+  state         = var.trigger_on_raw_upload ? "ENABLED" : "DISABLED"
   event_pattern = jsonencode(local.raw_ready_event_pattern)
 }
 
@@ -109,23 +126,9 @@ resource "aws_cloudwatch_event_target" "raw_uploaded_pipeline" {
 # ECS emits "ECS Task State Change" for every task; a STOPPED pipeline task whose container exited non-zero (or
 # never got an exit code: pull failure, OOM) goes to the alerts topic. Successful runs (exit 0) stay quiet.
 resource "aws_cloudwatch_event_rule" "pipeline_task_failed" {
-  name        = "${local.name}-pipeline-task-failed"
-  description = "A pipeline task stopped with a non-zero exit code or for another reason than its container exiting"
-  event_pattern = jsonencode({
-    source        = ["aws.ecs"]
-    "detail-type" = ["ECS Task State Change"]
-    detail = {
-      clusterArn        = [aws_ecs_cluster.main.arn]
-      taskDefinitionArn = [{ prefix = "${aws_ecs_task_definition.pipeline.arn_without_revision}:" }]
-      lastStatus        = ["STOPPED"]
-      # a clean run ends with stopCode EssentialContainerExited and exit code 0; anything else is a failure:
-      # TaskFailedToStart (image pull, capacity), UserInitiated / ServiceSchedulerInitiated (SIGTERM), exit 1, 137 (OOM)
-      "$or" = [
-        { stopCode = [{ "anything-but" = "EssentialContainerExited" }] },
-        { containers = { exitCode = [{ "anything-but" = 0 }] } },
-      ]
-    }
-  })
+  name          = "${local.name}-pipeline-task-failed"
+  description   = "A pipeline task stopped with a non-zero exit code or for another reason than its container exiting"
+  event_pattern = jsonencode(local.pipeline_task_failed_event_pattern)
 }
 
 resource "aws_cloudwatch_event_target" "pipeline_task_failed_alert" {
