@@ -7,6 +7,7 @@ locals {
   lake_uri          = "s3://${local.lake_bucket}/${var.lake_prefix}"
   metrics_namespace = "SpanishGas/${var.environment}"
   image             = "${aws_ecr_repository.app.repository_url}:${var.image_tag}"
+  pipeline_image    = "${aws_ecr_repository.app.repository_url}:${var.image_tag}-pipeline" # Dockerfile target pipeline
 
   # The whole configuration of the containers: exactly the variables the app reads
   # (dataflow/config.py APP_ENV_VARS without the emulator-only AWS_ENDPOINT_URL and SPANISHGAS_SCRATCH, whose default,
