@@ -355,6 +355,11 @@ def test_compose_app_services_read_only_app_variables(compose):
         assert env <= known, (name, env - known)
         assert set(APP_ENV_VARS) <= env, name  # locally every variable is set, including the endpoint
         assert svc["environment"]["AWS_ENDPOINT_URL"] == "http://aws:4566"
+    for name, svc in app_services.items():  # like Fargate: read-only image, writable tmpfs scratch and HOME
+        assert svc["read_only"] is True, name
+        assert {t.split(":")[0] for t in svc["tmpfs"]} == {"/tmp", "/home/spanishgas"}, name
+        assert svc["environment"]["SPANISHGAS_SCRATCH"].startswith("/tmp/")
+        assert "SPANISHGAS_CACHE" not in svc["environment"]  # an override only, not needed
     assert app_services["dashboard"]["ports"] == ["127.0.0.1:8501:8501"]
     assert "healthcheck" in app_services["dashboard"] and "/_stcore/health" in str(app_services["dashboard"])
 
@@ -422,6 +427,22 @@ def test_compose_config_validates(profiles):
 
 
 # ---- Dockerfile and workflows --------------------------------------------------------------------------------------
+def test_dockerfile_pins_bases_by_digest_and_owns_its_writable_paths():
+    text = (ROOT / "Dockerfile").read_text()
+    stages = set(re.findall(r"^FROM .+ AS (\S+)$", text, re.M))
+    for ref in re.findall(r"^FROM (\S+)", text, re.M):
+        assert ref in stages or re.search(r"@sha256:[0-9a-f]{64}$", ref), ref
+    assert re.search(r"^# syntax=docker/dockerfile:[\d.]+@sha256:[0-9a-f]{64}$", text, re.M)
+    assert "useradd --uid 10001" in text and "install -d -o 10001 -g 10001" in text
+    assert 'VOLUME ["/tmp", "/home/spanishgas"]' in text
+    # the pipeline target has neither the dashboard/notebook group nor graphviz
+    pipeline = text[text.index("AS builder-pipeline") : text.index("FROM builder-pipeline AS builder")]
+    assert "--no-default-groups" in pipeline and "--group ui" not in pipeline
+    slim = text[text.index("FROM base AS pipeline") : text.index("FROM base AS runtime")]
+    assert "apt-get install" not in slim and "builder-pipeline" in slim
+    assert re.search(r"--group ui", text[text.index("FROM builder-pipeline AS builder") :])
+
+
 def test_dockerfile_is_multistage_locked_and_non_root():
     text = (ROOT / "Dockerfile").read_text()
     assert len(re.findall(r"^FROM ", text, re.M)) >= 3 and "AS builder" in text and "AS runtime" in text
@@ -431,6 +452,31 @@ def test_dockerfile_is_multistage_locked_and_non_root():
     assert 'CMD ["--help"]' in text
     ignored = (ROOT / ".dockerignore").read_text().split()
     assert {".venv", ".git", "data", "terraform"} <= set(ignored)
+
+
+def test_every_action_is_pinned_by_commit_sha():
+    for path in (ROOT / ".github/workflows").glob("*.yml"):
+        for ref in re.findall(r"uses:\s*(\S+)", path.read_text()):
+            if ref.startswith("./"):
+                continue  # a workflow of this repository
+            assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", ref), (path.name, ref)
+
+
+def test_prod_deploys_only_from_main():
+    deploy = yaml.safe_load((ROOT / ".github/workflows/deploy.yml").read_text())
+    guard = deploy["jobs"]["guard"]["steps"][0]
+    assert guard["if"] == "env.DEPLOY_ENV == 'prod' && github.ref != 'refs/heads/main'"
+    assert "exit 1" in guard["run"]
+    assert deploy["jobs"]["ci"]["needs"] == "guard"  # plan and deploy need ci: nothing runs past the guard
+
+
+def test_terraform_provider_is_locked_to_the_pinned_version():
+    lock = (TF / ".terraform.lock.hcl").read_text()
+    providers = (TF / "providers.tf").read_text()
+    version = re.search(r'version\s*=\s*"([\d.]+)"', lock).group(1)
+    assert re.search(rf'version\s*=\s*"{re.escape(version)}"', providers)
+    assert len(re.findall(r'"zh:[0-9a-f]{64}"', lock)) >= 10  # the registry's per-platform archive hashes
+    assert ".terraform.lock.hcl" not in (ROOT / ".gitignore").read_text()
 
 
 def test_workflows_use_oidc_and_an_approved_environment():
@@ -471,6 +517,28 @@ def test_bootstrap_creates_what_the_compose_services_use_idempotently(moto_endpo
     assert bootstrap.main(["has-raw"]) == 0
 
 
+def test_bootstrap_finds_the_emulator_through_localstack_client(moto_endpoint, monkeypatch):
+    """Without AWS_ENDPOINT_URL, bootstrap targets LocalStack at $LOCALSTACK_HOST (never real AWS); moto's
+    endpoint has no LocalStack health page, so readiness falls back to S3 answering."""
+    import boto3
+
+    from dataflow.aws import bootstrap
+
+    host = moto_endpoint.removeprefix("http://")
+    monkeypatch.delenv("AWS_ENDPOINT_URL")
+    monkeypatch.setenv("LOCALSTACK_HOST", host)
+    assert bootstrap.emulator_endpoint() == moto_endpoint
+    assert bootstrap.localstack_health(moto_endpoint) is None
+    monkeypatch.setenv("SPANISHGAS_LAKE", "s3://lsclient-lake/lake")
+    monkeypatch.setenv("SPANISHGAS_RUNS_TABLE", "lsclient-runs")
+    monkeypatch.setenv("SPANISHGAS_ALERTS_TOPIC_ARN", "arn:aws:sns:eu-west-1:123456789012:lsclient-alerts")
+    assert bootstrap.main(["init", "--wait", "10"]) == 0
+    assert boto3.client("s3", endpoint_url=moto_endpoint).head_bucket(Bucket="lsclient-lake")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)  # the app's one switch wins when set
+    monkeypatch.setenv("LOCALSTACK_HOST", "127.0.0.1:1")
+    assert bootstrap.emulator_endpoint() == moto_endpoint
+
+
 def test_bootstrap_explains_an_account_mismatch(moto_endpoint, monkeypatch, capsys):
     from dataflow.aws import bootstrap
 
@@ -507,7 +575,9 @@ def terraform_cli(tmp_path_factory) -> dict:
 
 def _tf_workdir(tmp_path: Path) -> Path:
     work = tmp_path / "terraform"
-    shutil.copytree(TF, work, ignore=shutil.ignore_patterns(".terraform*", "*.tfstate*"))
+    shutil.copytree(
+        TF, work, ignore=shutil.ignore_patterns(".terraform", "*.tfstate*")
+    )  # keeps the lock file
     return work
 
 
@@ -520,7 +590,12 @@ def _run(args: list[str], cwd: Path, env: dict, timeout: int = 600) -> str:
 def test_terraform_fmt_and_validate(terraform_cli, tmp_path):
     work = _tf_workdir(tmp_path)
     _run(["terraform", "fmt", "-check", "-recursive"], work, terraform_cli)
-    _run(["terraform", "init", "-backend=false", "-input=false", "-no-color"], work, terraform_cli)
+    # the committed lock file must already hold this machine's provider hash: init may not change it
+    _run(
+        ["terraform", "init", "-backend=false", "-input=false", "-lockfile=readonly", "-no-color"],
+        work,
+        terraform_cli,
+    )
     _run(["terraform", "validate", "-no-color"], work, terraform_cli)
 
 
