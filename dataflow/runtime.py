@@ -121,7 +121,7 @@ def duckdb_settings() -> dict[str, str | int]:
     memory = env(ENV_DUCKDB_MEMORY)
     if not memory:
         mb = max(DUCKDB_MIN_MEMORY_MB, int(memory_limit_bytes() * DUCKDB_MEMORY_SHARE) >> 20)
-        memory = f"{mb}MB"
+        memory = f"{mb}MiB"
     return {
         "threads": int(threads) if threads else cpu_limit(),
         "memory_limit": memory,
