@@ -24,7 +24,7 @@ Listing = dict[str, tuple]
 
 
 def raw_listing(lake: Lake) -> Listing:
-    """Every key under ``raw/`` with what identifies its content: (size, ETag) on S3, (size, mtime) locally."""
+    """Every key under ``raw/`` with what identifies a write: (size, ETag, time) on S3, (size, mtime) locally."""
     if isinstance(lake, S3Lake):
         prefix = f"{lake.prefix}/{RAW_PREFIX}" if lake.prefix else RAW_PREFIX
         strip = len(lake.prefix) + 1 if lake.prefix else 0
@@ -34,7 +34,12 @@ def raw_listing(lake: Lake) -> Listing:
                 Bucket=lake.bucket, Prefix=prefix
             ):
                 for obj in page.get("Contents", []):
-                    out[obj["Key"][strip:]] = (obj["Size"], obj.get("ETag", ""))
+                    # the time too: a marker rewritten with the same bytes is a new upload batch
+                    out[obj["Key"][strip:]] = (
+                        obj["Size"],
+                        obj.get("ETag", ""),
+                        str(obj.get("LastModified", "")),
+                    )
         except Exception as exc:  # botocore errors: report as a lake problem
             raise LakeError(f"cannot list {lake.uri_of(RAW_PREFIX)}: {exc}") from exc
         return out

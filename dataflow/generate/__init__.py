@@ -138,23 +138,22 @@ def generate(
                 else:
                     lake.write_file(key, path)
                 summary.files.append((key, rows[path.name], lake.size(key)))
-        write_ready_marker(lake, [f[0] for f in summary.files if f[0].startswith(RAW_PREFIX)])
+        write_ready_marker(
+            lake, {k[len(RAW_PREFIX) :]: size for k, _, size in summary.files if k.startswith(RAW_PREFIX)}
+        )
     finally:
         shutil.rmtree(stage, ignore_errors=True)
     summary.seconds = time.perf_counter() - t0
     return summary
 
 
-def write_ready_marker(lake: Lake, raw_keys: list[str]) -> None:
-    """Write ``raw/_READY`` LAST: the upload is complete (in AWS its arrival is what starts the one run)."""
-    import json
-    from datetime import UTC, datetime
+def write_ready_marker(lake: Lake, files: dict[str, int]) -> None:
+    """Write ``raw/_READY`` LAST: the upload is complete (in AWS its arrival is what starts the one run).
 
-    doc = {
-        "files": sorted(k[len(RAW_PREFIX) :] for k in raw_keys),
-        "written_at": datetime.now(UTC).isoformat(),
-    }
-    lake.write_text(READY_KEY, json.dumps(doc, indent=2) + "\n")
+    Its content (file names and sizes) is informative only and byte-identical for the same arguments."""
+    import json
+
+    lake.write_text(READY_KEY, json.dumps({"files": dict(sorted(files.items()))}, indent=2) + "\n")
 
 
 def _clear_previous(lake: Lake) -> None:
