@@ -41,7 +41,9 @@ ENV PATH=/app/.venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     HOME=/home/spanishgas
-# The only writable paths (volumes when run with a read-only root filesystem).
+# The only writable paths. Declared as volumes so that an ECS bind mount (the task's scratch/home volume) takes
+# this ownership and mode (/tmp 1777, home 10001); undeclared, Fargate mounts them root:root 0755 and uid 10001
+# could not write (AWS ECS docs, "Use bind mounts"). Compose mounts tmpfs here instead.
 VOLUME ["/tmp", "/home/spanishgas"]
 WORKDIR /app
 EXPOSE 8501 2718

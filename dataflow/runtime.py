@@ -10,6 +10,7 @@ metadata, else the machine), overridable with ``$SPANISHGAS_DUCKDB_THREADS`` / `
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import math
@@ -67,6 +68,7 @@ def _read(path: Path) -> str | None:
         return None
 
 
+@functools.lru_cache(maxsize=1)
 def _ecs_task_limits() -> dict:
     """``Limits`` of the ECS task metadata (``{"CPU": vCPUs, "Memory": MiB}``), or {} outside ECS."""
     uri = os.environ.get("ECS_CONTAINER_METADATA_URI_V4")
