@@ -101,7 +101,10 @@ def run_run(a: argparse.Namespace) -> int:
         champion_experiment=a.experiment,
         model_overrides=_settings(a.model_setting),
     )
-    result = run_pipeline(lake_uri(a.lake), config, force=a.force, progress=print)
+    from dataflow.runtime import time_budget
+
+    with time_budget():  # $SPANISHGAS_RUN_TIMEOUT_MINUTES; SIGTERM too: recorded as a failed run, alerted
+        result = run_pipeline(lake_uri(a.lake), config, force=a.force, progress=print)
     print(result.describe())
     return 0 if result.status in ("published", "skipped") else 1
 
@@ -333,6 +336,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     run = COMMANDS[args.command][2]
+    from dataflow.runtime import configure_logging
+
+    configure_logging()  # $SPANISHGAS_LOG_LEVEL; JSON lines on Fargate ($SPANISHGAS_LOG_FORMAT overrides)
     if not args.debug:
         # Hamilton logs every node failure with a traceback; our messages already say what went wrong
         logging.getLogger("hamilton").setLevel(logging.CRITICAL)

@@ -19,7 +19,8 @@ from hamilton.caching.adapter import CachingEventType, HamiltonCacheAdapter
 from hamilton.lifecycle import api as lifecycle
 
 from dataflow import bronze, codebase, gold, model, monitor, raw, score, silver
-from dataflow.config import ENV_CACHE, PipelineConfig, env
+from dataflow.config import PipelineConfig
+from dataflow.runtime import cache_root
 
 # the tags every node carries (``@tag(layer=…)``) and published nodes add (``@tag(publish=…)``)
 LAYER, PUBLISH, DATASET = "layer", "publish", "dataset"
@@ -81,8 +82,9 @@ def inputs_for(lake_uri: str, config: PipelineConfig | None = None) -> dict[str,
 
 
 def cache_dir() -> Path:
-    """Where Hamilton keeps cached node results (``$SPANISHGAS_CACHE/hamilton``, default ``data/cache``)."""
-    return Path(env(ENV_CACHE, "data/cache")) / "hamilton"
+    """Where Hamilton keeps cached node results: ``<cache root>/hamilton`` under the scratch root
+    (``$SPANISHGAS_SCRATCH``, default the system temp dir; ``$SPANISHGAS_CACHE`` overrides the cache root)."""
+    return cache_root() / "hamilton"
 
 
 class CodeAwareCache(HamiltonCacheAdapter):

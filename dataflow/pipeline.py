@@ -213,6 +213,7 @@ def _after_publish(lake, history, alerter, run_id, results, timings, rows, quara
                     "RowsProcessed": float(sum(rows.values())),
                     "RowsQuarantined": float(sum(quarantined.values())),
                     "RunFailed": 0.0,
+                    "RunSucceeded": 1.0,  # the heartbeat alarm fires when this is missing for N days
                 }
             ),
         ),
@@ -295,14 +296,17 @@ def _business_summary(results: dict) -> list[str]:
 
 def _record_failure(lake: Lake, history, alerter, manifest: dict, run_id: str, exc: Exception) -> None:
     """Best effort: the failure is written to the manifest and history and alerted; CURRENT is untouched."""
+    from dataflow.aws.alerts import safe_error_text
+
     gate = isinstance(exc, QualityGateError)
     manifest.update(status="failed_quality_gate" if gate else "failed", finished_at=utc_now(), error=str(exc))
+    text = safe_error_text(exc)  # the history and the alert carry files, columns, rules, counts: no values
     for action in (
         lambda: lake.write_json(manifest_key(run_id), manifest),
-        lambda: history.mark_failed(run_id, error=str(exc)),
+        lambda: history.mark_failed(run_id, error=text),
         lambda: alerter.alert(
             f"SpanishGas run {run_id} {'failed a quality gate' if gate else 'failed'}",
-            str(exc),
+            text,
             severity="error",
             details={"run_id": run_id, "lake": manifest.get("lake")},
         ),

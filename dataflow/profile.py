@@ -141,7 +141,9 @@ def profile(lake_uri: str, progress: Callable[[str], None] = lambda _m: None) ->
         if f.endswith(".csv")
     }
     progress("profiling hourly readings …")
-    con = duckdb.connect()
+    from dataflow.runtime import configure_duckdb
+
+    con = configure_duckdb(duckdb.connect())
     con.sql("SET preserve_insertion_order = false")
     paths = [str(lake.local_path(k)) for k in cons]
     if paths[0].endswith(".parquet"):

@@ -54,8 +54,12 @@ def test_raw_files_columns_and_types(lake):
             *COLUMNS,
             "customer_interactions.json",
             *[f"consumption_hourly_2024-{m:02d}.parquet" for m in range(1, 13)],
+            "_READY",  # the upload-complete marker, written last
         ]
     )
+    ready = json.loads((lake / "raw" / "_READY").read_text(encoding="utf-8"))
+    assert set(ready["files"]) == set(names) - {"_READY"}
+    assert all(ready["files"][n] == (lake / "raw" / n).stat().st_size for n in ready["files"])
     for name, header in COLUMNS.items():
         assert (lake / "raw" / name).read_text(encoding="utf-8").splitlines()[0] == header
     for p in (lake / "raw").glob("consumption_hourly_*.parquet"):
@@ -177,7 +181,7 @@ def test_same_arguments_same_bytes(tmp_path):
     for name, seed in (("a", 7), ("b", 7), ("c", 8)):
         generate(str(tmp_path / name), customers=300, seed=seed)
     a, b, c = (_digests(tmp_path / x) for x in "abc")
-    assert a == b and len(a) == 12 + 6 + 4
+    assert a == b and len(a) == 12 + 6 + 4 + 1  # + raw/_READY
     assert sum(a[k] != c[k] for k in a) == len(a)  # another seed changes every file
 
 

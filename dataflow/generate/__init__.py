@@ -19,7 +19,7 @@ from pathlib import Path
 
 import polars as pl
 
-from dataflow.config import RAW_FILES, RAW_PREFIX, TRUTH_PREFIX
+from dataflow.config import RAW_FILES, RAW_PREFIX, READY_KEY, TRUTH_PREFIX
 from dataflow.generate import calibration as C
 from dataflow.generate import consumption, interactions, labels, population, prices, rng, tables, writer
 from dataflow.lake import Lake, LocalLake
@@ -76,7 +76,11 @@ def generate(
     local = isinstance(lake, LocalLake)
     if local:
         lake.root.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=".generate-", dir=lake.root if local else None))
+    if not local:
+        from dataflow.runtime import scratch_dir
+
+        scratch_dir().mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=".generate-", dir=lake.root if local else scratch_dir()))
     try:
         (stage / "raw").mkdir()
         (stage / "truth").mkdir()
@@ -134,14 +138,27 @@ def generate(
                 else:
                     lake.write_file(key, path)
                 summary.files.append((key, rows[path.name], lake.size(key)))
+        write_ready_marker(
+            lake, {k[len(RAW_PREFIX) :]: size for k, _, size in summary.files if k.startswith(RAW_PREFIX)}
+        )
     finally:
         shutil.rmtree(stage, ignore_errors=True)
     summary.seconds = time.perf_counter() - t0
     return summary
 
 
+def write_ready_marker(lake: Lake, files: dict[str, int]) -> None:
+    """Write ``raw/_READY`` LAST: the upload is complete (in AWS its arrival is what starts the one run).
+
+    Its content (file names and sizes) is informative only and byte-identical for the same arguments."""
+    import json
+
+    lake.write_text(READY_KEY, json.dumps({"files": dict(sorted(files.items()))}, indent=2) + "\n")
+
+
 def _clear_previous(lake: Lake) -> None:
     """Remove an earlier run's raw/ consumption files and truth/ so no stale file is picked up."""
+    lake.delete(READY_KEY)  # first: while files are replaced, raw/ is not a complete upload
     for key in lake.list(RAW_PREFIX):
         if Path(key).name.startswith("consumption_hourly_") or Path(key).name in RAW_FILES.values():
             lake.delete(key)
