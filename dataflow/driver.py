@@ -51,6 +51,8 @@ def layer_of(node_name: str) -> str:
         return "raw"
     for prefix, layer in (
         ("quarantine_", "raw"),
+        ("contracted_customers", "raw"),
+        ("quarantined_customers", "raw"),
         ("raw_", "raw"),
         ("consumption_", "bronze"),
         ("bronze_", "bronze"),
