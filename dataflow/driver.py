@@ -5,6 +5,7 @@ Everything else (CLI, notebooks, dashboard lineage, tests) asks this module for 
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable
 from datetime import date
@@ -12,6 +13,7 @@ from pathlib import Path, PurePath
 from types import ModuleType
 from typing import Any
 
+import polars as pl
 from hamilton import driver
 from hamilton.caching import fingerprinting
 from hamilton.lifecycle import api as lifecycle
@@ -21,6 +23,15 @@ from dataflow.config import ENV_CACHE, PipelineConfig, env
 # Hamilton cannot fingerprint pathlib paths by default, which would make every node downstream of the raw
 # inventory uncacheable; a path is identified by its text (the file content is covered by its sha256).
 fingerprinting.hash_value.register(PurePath)(fingerprinting.hash_repr)
+
+
+@fingerprinting.hash_value.register(pl.DataFrame)
+def _hash_polars_frame(obj: pl.DataFrame, *args, depth: int = 0, **kwargs) -> str:
+    """A table's fingerprint covers its columns too: Hamilton's own hashes only the rows, so two empty tables
+    (e.g. an empty quarantine and an empty customer list) shared one fingerprint and the cache could hand back
+    one for the other."""
+    rows = fingerprinting.hash_polars_dataframe(obj, depth=depth)
+    return hashlib.sha256(f"{obj.schema!r}|{rows}".encode()).hexdigest()
 
 
 def etl_modules() -> list[ModuleType]:

@@ -57,6 +57,7 @@ QUALITY_INPUTS = [
     "raw_costs_by_province_month",
     "raw_customer_interactions",
     "raw_churn_label",
+    "quarantined_customers",
 ]
 
 

@@ -46,14 +46,14 @@ A, C, P, K, IX, L = (
     "raw_customer_interactions",
     "raw_churn_label",
 )
-# customer_attributes counts every customer set aside: for its attribute row, or its bad or missing contract row
+# customers set aside, for a bad attribute row or a bad or missing contract row (exact duplicate rows do not count)
 RAW_QUARANTINE_CHECKS: list[Check] = [
     Check(
-        "raw_reconciliation",
+        "quarantined_customers",
         "customers set aside",
         "quarantined",
-        ("rows_quarantined",),
-        {"dataset": "customer_attributes"},
+        ("customer_id",),
+        {"dataset": "customer_attributes", "kept": "raw_customer_attributes"},
         budget=DEFAULT_BUDGET,
     ),
     *(

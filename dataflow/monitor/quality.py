@@ -52,8 +52,8 @@ class Budget:
     def allows(self, affected: int, total: int) -> bool:
         return affected <= self.max_rows or affected <= self.max_share * total
 
-    def describe(self) -> str:
-        return f"fails above {self.max_share:.1%} and {self.max_rows:,} rows"
+    def describe(self, unit: str = "rows") -> str:
+        return f"fails above {self.max_share:.1%} and {self.max_rows:,} {unit}"
 
 
 @dataclass(frozen=True)
@@ -96,7 +96,7 @@ class Check:
     @property
     def layer(self) -> str:
         prefix = self.table.split("_", 1)[0]
-        return {"quarantine": "raw", "consumption": "bronze"}.get(prefix, prefix)
+        return {"quarantine": "raw", "quarantined": "raw", "consumption": "bronze"}.get(prefix, prefix)
 
 
 @dataclass
@@ -108,6 +108,7 @@ class _Outcome:
     example: str | None
     message: str
     out_of: int | None = None  # rows the share is taken of (default: the table's rows)
+    unit: str = "rows"
 
 
 def _text(value: object) -> str | None:
@@ -133,7 +134,7 @@ def _evaluate(c: Check, df: pl.DataFrame, tables: dict[str, pl.DataFrame]) -> _O
     """The outcome of one check on a present table, or a reason to skip it."""
     cols, where = list(c.columns), f"{c.table}.{', '.join(c.columns)}"
     if c.kind == "quarantined":
-        return _quarantined(c, df)
+        return _quarantined(c, df, tables)
     if c.kind == "unique_key":
         dup = df.select(pl.struct(cols).is_duplicated()).to_series()
         n = int(dup.sum())
@@ -223,9 +224,30 @@ def _evaluate(c: Check, df: pl.DataFrame, tables: dict[str, pl.DataFrame]) -> _O
     )
 
 
-def _quarantined(c: Check, reconciliation: pl.DataFrame) -> _Outcome | str:
+def _quarantined(c: Check, reconciliation: pl.DataFrame, tables: dict[str, pl.DataFrame]) -> _Outcome | str:
     """Rows of one file set aside: all of them, or (``params["own_faults"]``) only those with a fault of their
-    own, not orphans of a customer set aside elsewhere (that fault is charged where it is)."""
+    own, not orphans of a customer set aside elsewhere (that fault is charged where it is).
+
+    With ``params["kept"]`` the checked table lists what was set aside (e.g. ``quarantined_customers``, one
+    row per customer lost, however many rows it had) and the share is taken of those plus the kept table.
+    """
+    if "kept" in c.params:
+        kept = tables.get(c.params["kept"])
+        if kept is None:
+            return f"{c.params['kept']} not produced in this run"
+        n, total = reconciliation.height, reconciliation.height + kept.height
+        example = ", ".join(reconciliation["customer_id"].head(3).to_list()) if n else None
+        return _Outcome(
+            n == 0,
+            float(n),
+            "0 customers set aside",
+            n,
+            example,
+            f"{c.params['dataset']}: customers set aside (e.g. {example}; reasons in "
+            f"quarantine/<run_id>/{c.params['dataset']}.parquet)",
+            out_of=total,
+            unit="customers",
+        )
     dataset, own = c.params["dataset"], c.params.get("own_faults", False)
     row = reconciliation.filter(pl.col("dataset") == dataset)
     if row.is_empty():
@@ -286,9 +308,9 @@ def run_check(c: Check, tables: dict[str, pl.DataFrame]) -> dict[str, Any]:
             within = c.budget.allows(out.failing_rows, total)
             status = "within_budget" if within else "fail"
             message += (
-                f" — {out.failing_rows:,} of {total:,} rows affected ({share:.2%}), "
+                f" — {out.failing_rows:,} of {total:,} {out.unit} affected ({share:.2%}), "
                 f"{'within' if within else 'above'} the error budget (check {c.name!r} "
-                f"{c.budget.describe()})"
+                f"{c.budget.describe(out.unit)})"
             )
     if c.business_exception:
         message += f". Expected: {c.business_exception}"
