@@ -65,8 +65,7 @@ RAW_QUARANTINE_CHECKS: list[Check] = [
             {"dataset": d, "own_faults": True},
             budget=DEFAULT_BUDGET,
         )
-        for d in (
-            "customer_contracts",
+        for d in (  # a contract row's fault costs its customer: charged to "customers set aside"
             "price_history",
             "costs_by_province_month",
             "customer_interactions",
