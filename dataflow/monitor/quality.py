@@ -224,7 +224,7 @@ def _evaluate(c: Check, df: pl.DataFrame, tables: dict[str, pl.DataFrame]) -> _O
     )
 
 
-def _quarantined(c: Check, reconciliation: pl.DataFrame, tables: dict[str, pl.DataFrame]) -> _Outcome | str:
+def _quarantined(c: Check, table: pl.DataFrame, tables: dict[str, pl.DataFrame]) -> _Outcome | str:
     """Rows of one file set aside: all of them, or (``params["own_faults"]``) only those with a fault of their
     own, not orphans of a customer set aside elsewhere (that fault is charged where it is).
 
@@ -235,8 +235,8 @@ def _quarantined(c: Check, reconciliation: pl.DataFrame, tables: dict[str, pl.Da
         kept = tables.get(c.params["kept"])
         if kept is None:
             return f"{c.params['kept']} not produced in this run"
-        n, total = reconciliation.height, reconciliation.height + kept.height
-        example = ", ".join(reconciliation["customer_id"].head(3).to_list()) if n else None
+        n, total = table.height, table.height + kept.height
+        example = ", ".join(table["customer_id"].head(3).to_list()) if n else None
         return _Outcome(
             n == 0,
             float(n),
@@ -249,7 +249,7 @@ def _quarantined(c: Check, reconciliation: pl.DataFrame, tables: dict[str, pl.Da
             unit="customers",
         )
     dataset, own = c.params["dataset"], c.params.get("own_faults", False)
-    row = reconciliation.filter(pl.col("dataset") == dataset)
+    row = table.filter(pl.col("dataset") == dataset)
     if row.is_empty():
         return f"{dataset} is not in {c.table}"
     r = row.row(0, named=True)
