@@ -206,3 +206,18 @@ def test_a_fault_above_the_error_budget_stops_the_run_naming_check_share_and_bud
         p.name for p in (lake / "runs").iterdir() if p.name.startswith("run-") and p.name != good.run_id
     ]
     assert len(failed) == 1 and read_manifest(lk, failed[0])["status"] == "failed_quality_gate"
+
+
+def test_the_cache_fingerprint_of_a_table_covers_its_columns():
+    """Two empty tables with different columns (an empty quarantine, an empty list of customers set aside) once
+    shared a fingerprint, and Hamilton's cache handed one back for the other."""
+    from hamilton.caching import fingerprinting
+
+    import dataflow.driver  # noqa: F401 - registers the fingerprint
+
+    empty_q = pl.DataFrame(schema={"month": pl.Utf8, "_reason": pl.Utf8})
+    empty_c = pl.DataFrame(schema={"customer_id": pl.Utf8, "reason": pl.Utf8})
+    assert fingerprinting.hash_value(empty_q) != fingerprinting.hash_value(empty_c)
+    same = pl.DataFrame({"customer_id": ["C1", "C2"], "reason": ["x", None]})
+    assert fingerprinting.hash_value(same) == fingerprinting.hash_value(same.clone())
+    assert fingerprinting.hash_value(same) != fingerprinting.hash_value(same.reverse())
