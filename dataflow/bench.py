@@ -141,9 +141,14 @@ def main(argv: list[str] | None = None) -> int:
         manifest = read_manifest(lake, current_run_id(lake)) or {}
         results["run_cold_stage_seconds"] = manifest.get("timings", {})
         node_t = manifest.get("node_timings", {})
-        # the aggregation runs in the node Hamilton calls bronze_customer_month_raw (before its schema check)
+        # the aggregation runs in consumption_customer_month; bronze_customer_month keeps the known customers
         results["hourly_to_customer_month_seconds"] = round(
-            sum(v for k, v in node_t.items() if k.startswith("bronze_customer_month")), 2
+            sum(
+                v
+                for k, v in node_t.items()
+                if k.startswith(("consumption_customer_month", "bronze_customer_month"))
+            ),
+            2,
         )
         results["raw_to_gold_seconds"] = round(
             sum(manifest.get("timings", {}).get(k, 0.0) for k in ("raw", "bronze", "silver", "gold")), 2

@@ -69,6 +69,9 @@ class PipelineConfig:
     champion_experiment: str = "E5"
     champion_model: str = "xgboost"
     model_overrides: dict = field(default_factory=dict)  # any ModelConfig field, e.g. {"min_pr_auc": 0.6}
+    # error budgets per quality gate, e.g. {"raw_reconciliation: customers set aside": {"max_share": 0.02,
+    # "max_rows": 50}}; defaults in dataflow/monitor/checks.py, documented in docs/raw_contract.md
+    quality_budgets: dict = field(default_factory=dict)
     extra: dict = field(default_factory=dict)  # free-form, recorded in the manifest and the run id
 
     def as_dict(self) -> dict:

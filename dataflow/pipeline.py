@@ -38,6 +38,7 @@ QUALITY_INPUTS = [
     "raw_costs_by_province_month",
     "raw_customer_interactions",
     "raw_churn_label",
+    "quarantined_customers",
 ]
 
 
@@ -89,12 +90,13 @@ def _alerter(uri: str):
     return alerter_from_env(uri)
 
 
-def _quality_report(results: dict[str, Any]) -> pl.DataFrame:
+def _quality_report(results: dict[str, Any], budgets: dict | None = None) -> pl.DataFrame:
     from dataflow.monitor.checks import CHECKS_BY_LAYER
-    from dataflow.monitor.quality import run_checks
+    from dataflow.monitor.quality import run_checks, with_budgets
 
     tables = {k: v for k, v in results.items() if isinstance(v, pl.DataFrame)}
-    return run_checks(tables, [c for checks in CHECKS_BY_LAYER.values() for c in checks])
+    checks = with_budgets([c for checks in CHECKS_BY_LAYER.values() for c in checks], budgets or {})
+    return run_checks(tables, checks)
 
 
 def run_pipeline(
@@ -161,7 +163,7 @@ def run_pipeline(
         quarantined = _write_quarantine(lake, run_id, results, quarantine)
         reconciliation = pl.concat([results[n] for n in RECONCILIATION_NODES], how="diagonal_relaxed")
         _attach_rows(manifest, reconciliation)
-        report = _quality_report(results)
+        report = _quality_report(results, config.quality_budgets)
         lake.write_parquet(f"runs/{run_id}/monitoring/quality.parquet", report)
         timings = {**prog.stage_timings(), "write": round(time.perf_counter() - t_write, 3)}
         manifest.update(
@@ -192,7 +194,9 @@ def run_pipeline(
     result = RunResult(
         run_id, "published", timings=timings, rows=rows, quarantined=quarantined, recomputed=recomputed
     )
-    result.summary = _business_summary(results)
+    result.summary = [f"warning: {w}" for w in manifest["quality"]["within_budget"]] + _business_summary(
+        results
+    )
     emit(f"run {run_id}: published in {timings['total']:.1f}s")
     return result
 
@@ -277,7 +281,7 @@ def _attach_rows(manifest: dict, reconciliation: pl.DataFrame) -> None:
 
 
 def _quality_summary(report: pl.DataFrame) -> dict:
-    from dataflow.monitor.quality import gate_failures
+    from dataflow.monitor.quality import budget_warnings, gate_failures
 
     failed = report.filter(pl.col("status") == "fail")
     return {
@@ -285,6 +289,7 @@ def _quality_summary(report: pl.DataFrame) -> dict:
         "failed": failed.height,
         "gate_failures": gate_failures(report),
         "warnings": failed.filter(pl.col("severity") == "warn")["check"].to_list(),
+        "within_budget": budget_warnings(report),  # gates that found rows to fix but stayed within budget
     }
 
 

@@ -287,6 +287,9 @@ def test_pipeline_status(monkeypatch, lake, run_dir):
     quarantined = sum(pl.scan_parquet(f).select(pl.len()).collect().item() for f in files)
     assert quarantined == sum(manifest["quarantined"].values())
     assert any(m.value == f"**Quarantine** ({quarantined:,} rows)" for m in at.markdown)
+    # the generator's dirt (empty price ids, duplicates) stays within the error budget: shown as warnings
+    warned = manifest["quality"]["within_budget"]
+    assert warned and set(warned) <= {w.value for w in at.warning}
     from dataflow.lineage import lineage
 
     feeds = lineage("price_history.csv").downstream

@@ -83,6 +83,9 @@ detail = data.Run(run.uri, chosen)
 manifest = data.run_doc(detail, "manifest.json") or {}
 if manifest.get("error"):
     st.error(f"Run `{chosen}` {manifest.get('status')}: {manifest['error']}", icon=":material/error:")
+for warning in (manifest.get("quality") or {}).get("within_budget") or []:
+    # a gate found rows to fix but stayed within its error budget: the run published; the rows are in quarantine
+    st.warning(warning, icon=":material/warning:")
 
 left, right = st.columns(2)
 with left:

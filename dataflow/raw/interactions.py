@@ -105,11 +105,19 @@ def _read_json_records(path: Path, file: str, keys: list[str]) -> pl.DataFrame:
 )
 @extract_fields(output_fields("customer_interactions"))
 def customer_interactions_screening(
-    raw_inventory: RawInventory, raw_customer_attributes: pl.DataFrame
+    raw_inventory: RawInventory,
+    raw_customer_attributes: pl.DataFrame,
+    quarantined_customers: pl.DataFrame,
 ) -> dict[str, pl.DataFrame]:
     """Contacts of known customers; malformed records, bad dates and exact copies set aside."""
     raw = raw_inventory.files["customer_interactions"]
     text = _read_json_records(raw.local_path, raw.key, CUSTOMER_INTERACTIONS.columns)
     screen = Screen(text, raw.key, CUSTOMER_INTERACTIONS)
-    screen.require_known("customer_id", raw_customer_attributes["customer_id"], "customer_attributes.csv")
+    screen.require_known(
+        "customer_id",
+        raw_customer_attributes["customer_id"],
+        "customer_attributes.csv",
+        parents=quarantined_customers,
+        skip_rejected=True,
+    )
     return screen.finish().fields("customer_interactions")

@@ -72,6 +72,7 @@ def _check_consistency(screen: Screen) -> None:
 def churn_label_screening(
     raw_inventory: RawInventory,
     raw_customer_attributes: pl.DataFrame,
+    quarantined_customers: pl.DataFrame,
     legacy_label_as_of: datetime.date,
     legacy_label_horizon_days: int,
 ) -> dict[str, pl.DataFrame]:
@@ -97,5 +98,11 @@ def churn_label_screening(
         )
     else:
         _check_consistency(screen)
-    screen.require_known("customer_id", raw_customer_attributes["customer_id"], "customer_attributes.csv")
+    screen.require_known(
+        "customer_id",
+        raw_customer_attributes["customer_id"],
+        "customer_attributes.csv",
+        parents=quarantined_customers,
+        skip_rejected=True,
+    )
     return screen.finish(columns=CHURN_LABEL.output_columns).fields("churn_label")

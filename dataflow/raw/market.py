@@ -36,11 +36,19 @@ def costs_by_province_month_screening(raw_inventory: RawInventory) -> dict[str, 
 @check_output_custom(PanderaPolarsValidator(PRICE_HISTORY_SCHEMA), target_="raw_price_history")
 @extract_fields(output_fields("price_history"))
 def price_history_screening(
-    raw_inventory: RawInventory, raw_customer_attributes: pl.DataFrame
+    raw_inventory: RawInventory,
+    raw_customer_attributes: pl.DataFrame,
+    quarantined_customers: pl.DataFrame,
 ) -> dict[str, pl.DataFrame]:
     """Monthly prices per known customer; a zero price means missing (null, counted); empty ids set aside."""
     raw = raw_inventory.files["price_history"]
     screen = screen_csv(raw.local_path, raw.key, PRICE_HISTORY)
     screen.derive("month", screen.typed("pricing_date").dt.truncate("1mo"))
-    screen.require_known("customer_id", raw_customer_attributes["customer_id"], "customer_attributes.csv")
+    screen.require_known(
+        "customer_id",
+        raw_customer_attributes["customer_id"],
+        "customer_attributes.csv",
+        parents=quarantined_customers,
+        skip_rejected=True,
+    )
     return screen.finish().fields("price_history")
