@@ -43,54 +43,90 @@ OUTPUTS: dict[str, str] = {
     "model_evaluation": "model",
     "promotion_decision": "model",
     "scores": "scored",
+    "tier_summary": "scored",
     "recommendations": "scored",
     "drift": "monitoring",
     "drift_alert": "monitoring",
 }
 
 
+def _eur(x: float) -> str:
+    return f"€{x:,.0f}"
+
+
 def summary_lines(results: dict) -> list[str]:
-    """Business summary of a run: customers scored, at-risk share, margin at risk, tiers, champion, offers, drift."""
+    """Business summary of a run: customers scored, expected churners, who is at risk (the action tiers) and
+    what they hold, tiers, champion, gate evidence, offers, drift."""
     lines: list[str] = []
+    tiers = results.get("tier_summary")
     scores: pl.DataFrame | None = results.get("scores")
-    if isinstance(scores, pl.DataFrame) and scores.height:
-        flagged = int(scores["churn_pred"].sum())
-        tiers = scores.group_by("risk_tier").len()
-        counts = {r["risk_tier"]: r["len"] for r in tiers.to_dicts()}
-        at_risk = counts.get("High", 0) + counts.get("Critical", 0)  # the dashboard's definition
+    if tiers is None and isinstance(scores, pl.DataFrame) and scores.height:
+        from dataflow.score.tiers import tier_report
+
+        tiers = type("T", (), {"report": tier_report(scores)})()
+    if tiers is not None and tiers.report.get("n"):
+        t = tiers.report
+        as_of = scores["as_of_date"][0] if isinstance(scores, pl.DataFrame) and scores.height else "?"
         lines.append(
-            f"scored {scores.height:,} customers on {scores['as_of_date'][0]}: {at_risk:,} at risk (High or "
-            f"Critical, {at_risk / scores.height:.1%}), {flagged:,} above the decision threshold; expected margin "
-            f"at risk €{scores['expected_monthly_loss'].sum():,.0f}/month"
+            f"scored {t['n']:,} customers on {as_of}: {t['expected_churners']:,.0f} expected churners (Σ p); "
+            f"at risk (Critical + High): {t['at_risk']:,} customers ({t['at_risk_share']:.1%}) holding "
+            f"{t['expected_churner_share_at_risk']:.0%} of expected churners ({t['expected_churners_at_risk']:,.0f},"
+            f" lift {t['lift_at_risk']:.1f}×) and {t['margin_share_at_risk']:.0%} of the margin at risk "
+            f"({_eur(t['margin_at_risk'])}/month in all)"
         )
+        counts = {r["risk_tier"]: r["n"] for r in t["tiers"]}
         lines.append(
-            "risk tiers: "
-            + ", ".join(f"{t} {counts.get(t, 0):,}" for t in ("Critical", "High", "Medium", "Low"))
+            "risk tiers"
+            + (f" ({t['basis_text']})" if t.get("basis_text") else "")
+            + ": "
+            + ", ".join(f"{k} {counts.get(k, 0):,}" for k in ("Critical", "High", "Medium", "Low"))
         )
     cand = results.get("champion_candidate")
     if cand is not None:
         m = cand.metrics
         lines.append(
             f"champion candidate {cand.experiment}/{cand.model} on test {m.get('test_date')}: PR-AUC {m['pr_auc']:.3f}, "
-            f"ROC-AUC {m['roc_auc']:.3f}, Brier {m['brier']:.4f}, ECE {m['ece']:.4f}, threshold "
-            f"{cand.threshold['threshold']:.3f}"
+            f"ROC-AUC {m['roc_auc']:.3f}, Brier {m['brier']:.4f}, ECE {m['ece']:.4f}"
         )
     decision = results.get("promotion_decision")
     if decision is not None:
-        lines.append(f"promotion: {decision.decision} — " + "; ".join(decision.reasons))
+        ev = decision.gate.get("evidence", {})
+        if ev:
+            c = ev["candidate"]
+            text = (
+                f"gate evidence (test {ev.get('test_date')}, {ev['n_test']:,} customers, prevalence "
+                f"{ev['prevalence']:.2%}, {ev['confidence']:.0%} paired bootstrap): candidate PR-AUC "
+                f"{c['point']:.3f} [{c['lower']:.3f}, {c['upper']:.3f}]"
+            )
+            if "baseline" in ev:
+                b, d = ev["baseline"], ev["baseline"]["difference"]
+                text += f"; baseline {b['point']:.3f}, difference {d['point']:+.3f} [{d['lower']:+.3f}, {d['upper']:+.3f}]"
+            if "champion" in ev and "difference" in ev["champion"]:
+                d = ev["champion"]["difference"]
+                text += (
+                    f"; champion {ev['champion']['point']:.3f}, difference {d['point']:+.3f} "
+                    f"[{d['lower']:+.3f}, {d['upper']:+.3f}]"
+                )
+            lines.append(text)
+        lines.append(f"promotion: {decision.decision} — " + decision.reasons[0])
     recos: pl.DataFrame | None = results.get("recommendations")
     if isinstance(recos, pl.DataFrame) and recos.height:
         sel = recos.filter(pl.col("selected"))
+        budget = tiers.report.get("contact_budget") if tiers is not None else 0
         lines.append(
-            f"offers: {sel.height:,} selected (cost €{sel['offer_cost_eur'].sum():,.0f}, expected net value "
-            f"€{sel['expected_net_value_eur'].sum():,.0f}), {int(recos['is_control'].sum()):,} held out as control"
+            f"offers: {sel.height:,} selected (cost {_eur(sel['offer_cost_eur'].sum())}, expected net value "
+            f"{_eur(sel['expected_net_value_eur'].sum())}; contact budget "
+            f"{f'{budget:,}' if budget else 'none'}), {int(recos['is_control'].sum()):,} held out as control"
         )
     drift_frame: pl.DataFrame | None = results.get("drift")
-    if isinstance(drift_frame, pl.DataFrame):
+    if isinstance(drift_frame, pl.DataFrame) and drift_frame.height:
         drifted = drift_frame.filter(pl.col("drifted"))
-        names = ", ".join(drifted["feature"].head(5).to_list())
+        calendar = drift_frame.filter(pl.col("kind") == "calendar").height
+        names = "; ".join(f"{r['feature']}: {r['reason']}" for r in drifted.head(3).to_dicts())
         lines.append(
-            f"drift: {drifted.height} of {drift_frame.height} monitored columns drifted"
+            f"drift vs snapshot {drift_frame['reference_date'].drop_nulls().first()}: {drifted.height} of "
+            f"{drift_frame.height - calendar} monitored columns alarmed"
             + (f" ({names})" if names else "")
+            + (f"; {calendar} calendar features reported, not alarmed" if calendar else "")
         )
     return lines

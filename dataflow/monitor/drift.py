@@ -1,15 +1,27 @@
-"""Drift: every model input and the predictions of this run against the served champion's training data.
+"""Drift: every model input and the predictions of this run against a comparable reference.
 
-The champion stores its training reference as histograms (decile bins for PSI, percentile CDF for KS,
-category shares) — never the raw values. Drift is judged by effect size (PSI, KS statistic); the KS
-p-value is reported for context only, since at 20,000 rows it flags differences too small to matter.
+The reference is the latest labelled snapshot (one as-of date, every customer active then, the same
+12-month windows as the scoring snapshot) with its features scored by the served champion — not the pooled
+training rows, whose early "12-month" windows hold only a few months. It is kept as histograms (decile bins for
+PSI, percentile CDF for KS, category shares) — never the raw values.
+
+Three checks, each with its own threshold:
+- distribution of the present values: PSI > ``drift_psi_threshold`` or KS statistic > ``drift_ks_threshold``
+  (effect sizes; the KS p-value is reported only, since at 20,000 rows it flags differences too small to matter);
+- null share: |current − reference share of missing values| > ``drift_null_share_threshold``;
+- calendar features (pure functions of the as-of date and the province, listed in ``CALENDAR_FEATURES``) are
+  reported but never alarmed: between two snapshot dates they move by construction.
+
+Every alarmed row says why in ``reason``. The alert itself is sent by the pipeline only after the run passed its
+gates and was published, once per run id (:func:`send_drift_alert`).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import polars as pl
-from hamilton.function_modifiers import cache
 from scipy.stats import distributions
 
 from dataflow.model.matrix import MISSING_LEVEL, is_categorical
@@ -18,15 +30,26 @@ from dataflow.model.settings import ModelConfig
 
 EPS = 1e-4  # floor of a bin share in PSI (an empty bin is not infinitely different)
 PREDICTION = "churn_proba"
+# as-of-date proxies: the same value for every customer of a province on one date, so they move between any two
+# snapshot dates whatever the customers do. Reported in the drift table, never alarmed.
+CALENDAR_FEATURES = {
+    "province_avg_elec_cost_12m": "province wholesale electricity cost over the 12 months before the as-of date",
+    "province_avg_gas_cost_12m": "province wholesale gas cost over the 12 months before the as-of date",
+    "province_elec_cost_trend_12m": "province wholesale cost trend over the 12 months before the as-of date",
+}
 DRIFT_SCHEMA = {
     "feature": pl.String,
-    "kind": pl.String,
+    "kind": pl.String,  # input | calendar | prediction
     "psi": pl.Float64,
     "ks_statistic": pl.Float64,
     "ks_pvalue": pl.Float64,
-    "drifted": pl.Boolean,
+    "null_share_reference": pl.Float64,
+    "null_share_current": pl.Float64,
+    "drifted": pl.Boolean,  # alarmed: distribution or null-share drift of an input or the predictions
+    "reason": pl.String,
     "reference_n": pl.Int64,
     "current_n": pl.Int64,
+    "reference_date": pl.String,
 }
 
 
@@ -45,9 +68,11 @@ class Profile:
             return {
                 "kind": "categorical",
                 "n": n,
+                "null_share": null_share,
                 "shares": dict(zip(shares[values.name], shares["share"], strict=True)),
             }
         x = np.sort(values.drop_nulls().drop_nans().cast(pl.Float64).to_numpy()) if n else np.array([])
+        null_share = 1.0 - x.size / n if n else 0.0  # null or NaN: not a value
         if x.size == 0:
             return {
                 "kind": "numeric",
@@ -79,20 +104,16 @@ class Profile:
             levels = sorted(set(profile["shares"]) | set(current))
             ref = np.array([profile["shares"].get(k, 0.0) for k in levels])
             now = np.array([current.get(k, 0.0) for k in levels])
-            return {"psi": _psi(ref, now), "ks_statistic": None, "ks_pvalue": None}
+            null_now = float(values.null_count() / values.len()) if values.len() else 0.0
+            return {"psi": _psi(ref, now), "ks_statistic": None, "ks_pvalue": None, "null_share": null_now}
         n = values.len()
         x = np.sort(values.drop_nulls().drop_nans().cast(pl.Float64).to_numpy()) if n else np.array([])
         null_now = 1.0 - x.size / n if n else 0.0
         edges = np.asarray(profile["psi_edges"])
-        ref = np.append(
-            np.asarray(profile["psi_shares"]) * (1 - profile["null_share"]), profile["null_share"]
-        )
-        now = (
-            np.append(_bin_shares(x, edges) * (1 - null_now), null_now)
-            if x.size
-            else np.append(np.zeros(len(edges) + 1), 1.0)
-        )
-        out = {"psi": _psi(ref, now), "ks_statistic": None, "ks_pvalue": None}
+        ref = np.asarray(profile["psi_shares"])
+        # PSI over the present values only: a change in the share of missing values is its own check
+        psi = _psi(ref, _bin_shares(x, edges)) if x.size and profile["psi_edges"] else 0.0
+        out = {"psi": psi, "ks_statistic": None, "ks_pvalue": None, "null_share": null_now}
         if x.size and profile["ks_edges"]:
             cdf_now = np.searchsorted(x, np.asarray(profile["ks_edges"]), side="right") / x.size
             d = float(np.max(np.abs(cdf_now - np.asarray(profile["ks_cdf"]))))
@@ -131,82 +152,205 @@ class Reference:
         predictions: np.ndarray,
         psi_threshold: float,
         ks_threshold: float,
+        null_share_threshold: float = 0.10,
+        calendar: dict[str, str] | None = None,
+        history_factor: float = 2.0,
     ) -> pl.DataFrame:
-        """One row per input feature and for the predictions: PSI, KS, p-value (reported only), verdict."""
+        """One row per input feature and for the predictions: PSI, KS, p-value (reported only), null shares,
+        verdict and its reason. ``calendar`` features are reported with kind "calendar" and never alarmed.
+
+        When the reference carries the labelled history's own movement over the same calendar span
+        (``_history``, see :func:`drift_reference`), a statistic alarms only above ``history_factor`` × the
+        largest such movement as well as above its threshold: a feature that always moves that much between two
+        dates this far apart has not drifted."""
+        calendar = CALENDAR_FEATURES if calendar is None else calendar
+        history = reference.get("_history") or {}
+        span = reference.get("_history_span", "")
+        season_note = _season_note(reference.get("_as_of_date"), frame)
         rows = []
         for name, profile in reference.items():
+            if name.startswith("_"):
+                continue
             if name == PREDICTION:
                 values, kind = pl.Series(PREDICTION, np.asarray(predictions, dtype=float)), "prediction"
             elif name in frame.columns:
-                values, kind = frame[name], "input"
+                values, kind = frame[name], "calendar" if name in calendar else "input"
             else:
                 continue
             stats = Profile.compare(profile, values)
-            ks = stats["ks_statistic"]
-            drifted = stats["psi"] > psi_threshold or (ks is not None and ks > ks_threshold)
+            ks, psi = stats["ks_statistic"], stats["psi"]
+            null_ref, null_now = float(profile.get("null_share", 0.0)), float(stats.pop("null_share"))
+            usual = history.get(name, {})
+
+            def limit(stat: str, threshold: float, usual=usual) -> float:
+                seen = usual.get(stat)
+                return threshold if seen is None else max(threshold, history_factor * seen)
+
+            psi_lim, ks_lim = limit("psi", psi_threshold), limit("ks", ks_threshold)
+            null_lim = limit("null", null_share_threshold)
+            why, within = [], []
+            if psi > psi_lim or (ks is not None and ks > ks_lim):
+                why.append(
+                    f"distribution moved: PSI {psi:.2f} (alarm > {psi_lim:.2f})"
+                    + (f", KS {ks:.2f} (alarm > {ks_lim:.2f})" if ks is not None else "")
+                )
+            elif psi > psi_threshold or (ks is not None and ks > ks_threshold):
+                within.append(
+                    f"PSI {psi:.2f}" + (f", KS {ks:.2f}" if ks is not None else "") + " within the usual "
+                    f"movement over {span} in the labelled history (PSI up to {usual.get('psi', 0):.2f}"
+                    + (f", KS up to {usual['ks']:.2f}" if usual.get("ks") is not None else "")
+                    + ")"
+                )
+            if abs(null_now - null_ref) > null_lim:
+                why.append(
+                    f"share of missing values {null_ref:.0%} → {null_now:.0%} (alarm at ±{null_lim:.0%})"
+                )
+            elif abs(null_now - null_ref) > null_share_threshold:
+                within.append(
+                    f"share of missing values {null_ref:.0%} → {null_now:.0%}, within the usual change over {span} "
+                    f"(up to {usual.get('null', 0):.0%})"
+                )
+            if why and season_note and kind != "calendar":
+                why.append(season_note)
+            drifted = bool(why) and kind != "calendar"
+            if kind == "calendar":
+                reason = f"not alarmed: a function of the as-of date ({calendar[name]})" + (
+                    f"; {'; '.join(why)}" if why else ""
+                )
+            else:
+                reason = "; ".join(why) if why else ("not alarmed: " + "; ".join(within) if within else "")
             rows.append(
                 {
                     "feature": name,
                     "kind": kind,
                     **stats,
+                    "null_share_reference": null_ref,
+                    "null_share_current": null_now,
                     "drifted": drifted,
+                    "reason": reason,
                     "reference_n": int(profile["n"]),
                     "current_n": values.len(),
+                    "reference_date": reference.get("_as_of_date"),
                 }
             )
         return pl.DataFrame(rows, schema=DRIFT_SCHEMA)
 
 
+def _season_note(reference_date: str | None, frame: pl.DataFrame) -> str:
+    """ "reference October vs scoring January: …" when the two snapshots fall in different months."""
+    if not reference_date or "as_of_date" not in frame.columns or frame.is_empty():
+        return ""
+    ref = dt.date.fromisoformat(str(reference_date))
+    now = frame["as_of_date"].max()
+    if not isinstance(now, dt.date) or now.month == ref.month:
+        return ""
+    return (
+        f"season: reference snapshot {ref:%B} vs scoring {now:%B} (a feature over recent months, e.g. "
+        "consumption or margin, moves with the months its window covers)"
+    )
+
+
+def _movement(a: pl.DataFrame, b: pl.DataFrame, features: list[str], model: ChampionModel) -> pl.DataFrame:
+    ref = Reference.build(a, features, model.predict_proba(a))
+    rep = Reference.compare(ref, b, model.predict_proba(b), 1e9, 1e9, 1.0, calendar={})
+    return rep.select(
+        "feature",
+        "psi",
+        "ks_statistic",
+        null=(pl.col("null_share_current") - pl.col("null_share_reference")).abs(),
+    )
+
+
+def _calendar_history(
+    labelled: pl.DataFrame,
+    features: list[str],
+    model: ChampionModel,
+    span_days: int,
+    max_pairs: int = 3,
+    sample: int = 10_000,
+) -> tuple[dict, str]:
+    """The largest movement (PSI, KS, null-share change) of each feature and of the predictions between two
+    labelled snapshots as far apart as the reference and the scoring snapshot (±15 days), over at most
+    ``max_pairs`` latest such pairs (a seeded sample of ``sample`` rows of each): how much the calendar alone
+    moves it. Empty without such a pair."""
+    dates = sorted(labelled["as_of_date"].unique().to_list())
+    pairs = [
+        (a, b) for i, a in enumerate(dates) for b in dates[i + 1 :] if abs((b - a).days - span_days) <= 15
+    ][-max_pairs:]
+    if not pairs:
+        return {}, ""
+
+    def snapshot(d: dt.date) -> pl.DataFrame:
+        rows = labelled.filter(pl.col("as_of_date") == d)
+        return rows.sample(n=sample, seed=0) if rows.height > sample else rows
+
+    moves = (
+        pl.concat([_movement(snapshot(a), snapshot(b), features, model) for a, b in pairs])
+        .group_by("feature")
+        .agg(pl.col("psi").max(), ks=pl.col("ks_statistic").max(), null=pl.col("null").max())
+    )
+    history = {r["feature"]: {"psi": r["psi"], "ks": r["ks"], "null": r["null"]} for r in moves.to_dicts()}
+    span = f"{round(span_days / 30.4)} months ({', '.join(f'{a}→{b}' for a, b in pairs)})"
+    return history, span
+
+
+def drift_reference(
+    labelled_snapshots: pl.DataFrame, scoring_features: pl.DataFrame, serving_model: ChampionModel
+) -> dict:
+    """The drift reference: the latest labelled snapshot's features, scored by the served champion (one as-of
+    date with full 12-month windows, comparable to the scoring snapshot), plus how much each feature moved
+    between earlier labelled snapshots the same span apart (the calendar's own movement)."""
+    if labelled_snapshots.is_empty():
+        return {}
+    latest = labelled_snapshots["as_of_date"].max()
+    frame = labelled_snapshots.filter(pl.col("as_of_date") == latest)
+    features = [f for f in serving_model.features if f in frame.columns]
+    ref = Reference.build(frame, features, serving_model.predict_proba(frame))
+    ref["_as_of_date"] = str(latest)
+    scoring_date = scoring_features["as_of_date"].max() if scoring_features.height else None
+    if isinstance(scoring_date, dt.date) and isinstance(latest, dt.date):
+        history, span = _calendar_history(
+            labelled_snapshots, features, serving_model, (scoring_date - latest).days
+        )
+        ref["_history"], ref["_history_span"] = history, span
+    return ref
+
+
 def drift(
     scoring_features: pl.DataFrame,
     scores: pl.DataFrame,
-    serving_model: ChampionModel,
+    drift_reference: dict,
     model_config: ModelConfig,
 ) -> pl.DataFrame:
-    """Drift of every model input and of the predictions on the scoring date vs the served model's training."""
-    if not serving_model.drift_reference:
+    """Drift of every model input and of the predictions on the scoring date vs the reference snapshot."""
+    if not drift_reference:
         return pl.DataFrame(schema=DRIFT_SCHEMA)
     return Reference.compare(
-        serving_model.drift_reference,
+        drift_reference,
         scoring_features,
         scores[PREDICTION].to_numpy(),
         model_config.drift_psi_threshold,
         model_config.drift_ks_threshold,
+        model_config.drift_null_share_threshold,
+        history_factor=model_config.drift_history_factor,
     )
 
 
-@cache(behavior="recompute")
-def drift_alert(drift: pl.DataFrame, lake_uri: str) -> dict:
-    """Send the drift verdict: metrics FeaturesDrifted / PredictionDrifted always, an alert when anything drifted."""
-    from dataflow.aws.alerts import alerter_from_env
-
+def drift_alert(drift: pl.DataFrame) -> dict:
+    """The drift verdict of this run (metrics and, when anything is alarmed, the alert's text). Nothing is sent
+    here: the pipeline sends it after the run is published (:func:`send_drift_alert`)."""
     inputs = drift.filter((pl.col("kind") == "input") & pl.col("drifted"))
     prediction = drift.filter((pl.col("kind") == "prediction") & pl.col("drifted"))
-    summary = {
+    top = drift.filter(pl.col("drifted")).sort("psi", descending=True).head(10)
+    ref_date = drift["reference_date"].drop_nulls().first() if drift.height else None
+    return {
         "features_drifted": inputs.height,
         "prediction_drifted": prediction.height > 0,
         "drifted": sorted(inputs["feature"].to_list()),
-        "alerted": False,
+        "calendar_not_alarmed": sorted(drift.filter(pl.col("kind") == "calendar")["feature"].to_list()),
+        "reference_date": ref_date,
+        "subject": f"SpanishGas drift: {inputs.height} input(s) drifted"
+        + (", predictions drifted" if prediction.height else ""),
+        "lines": [f"{r['feature']} ({r['kind']}): {r['reason']}" for r in top.to_dicts()],
+        "alarm": bool(inputs.height or prediction.height),
     }
-    alerter = alerter_from_env(lake_uri)
-    alerter.metrics(
-        {"FeaturesDrifted": float(inputs.height), "PredictionDrifted": float(prediction.height > 0)}
-    )
-    if inputs.height or prediction.height:
-        top = drift.filter(pl.col("drifted")).sort("psi", descending=True).head(10)
-        lines = [
-            f"{r['feature']} ({r['kind']}): PSI {r['psi']:.3f}, KS {r['ks_statistic'] or 0:.3f}"
-            for r in top.to_dicts()
-        ]
-        alerter.alert(
-            f"SpanishGas drift: {inputs.height} input(s) drifted"
-            + (", predictions drifted" if prediction.height else ""),
-            "Drift against the served champion's training data (effect sizes):\n" + "\n".join(lines),
-            severity="warning",
-            details={
-                "drifted_features": summary["drifted"],
-                "prediction_drifted": summary["prediction_drifted"],
-            },
-        )
-        summary["alerted"] = True
-    return summary
