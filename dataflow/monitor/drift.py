@@ -245,8 +245,8 @@ def _season_note(reference_date: str | None, frame: pl.DataFrame) -> str:
     if not isinstance(now, dt.date) or now.month == ref.month:
         return ""
     return (
-        f"season: reference snapshot {ref:%B} vs scoring {now:%B} (a feature over recent months, e.g. "
-        "consumption or margin, moves with the months its window covers)"
+        f"season: reference snapshot in {ref:%B}, scoring snapshot in {now:%B} (features over recent months — "
+        "consumption, margin, contacts, renewals due — move with the months their window covers)"
     )
 
 
@@ -266,8 +266,8 @@ def _calendar_history(
     features: list[str],
     model: ChampionModel,
     span_days: int,
-    max_pairs: int = 3,
-    sample: int = 10_000,
+    max_pairs: int = 6,
+    sample: int = 5_000,
 ) -> tuple[dict, str]:
     """The largest movement (PSI, KS, null-share change) of each feature and of the predictions between two
     labelled snapshots as far apart as the reference and the scoring snapshot (±15 days), over at most
