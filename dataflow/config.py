@@ -27,7 +27,8 @@ CONSUMPTION_GLOB = "consumption_hourly_*"  # .csv or .parquet, one or many files
 SCORING_DATE = date(2025, 1, 1)  # the generator's default scoring date (day after the last 2024 reading)
 LABEL_HORIZON_DAYS = 90
 GAS_KWH_PER_M3 = 11.0
-RISK_TIER_THRESHOLDS = (0.40, 0.60, 0.80)
+# risk tiers are defined once, in ModelConfig (tier_basis, tier_shares; the old absolute cut-offs are
+# ModelConfig.risk_tiers with tier_basis="probability") and applied by dataflow/model/tiers.py
 
 # ---- environment variables the application reads (the container's whole configuration) ----------
 ENV_LAKE = "SPANISHGAS_LAKE"  # folder or s3://bucket/prefix

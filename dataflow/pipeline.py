@@ -131,7 +131,8 @@ def run_pipeline(
         )
         emit(f"run {run_id}: nothing to do ({why})")
         return RunResult(run_id, "skipped", why)
-    if claim != "claimed":  # a forced repeat of a succeeded run: its history record stays as it is
+    first_publish = claim == "claimed"  # a forced repeat of a published run id sends no second alert
+    if not first_publish:  # a forced repeat of a succeeded run: its history record stays as it is
         history = _NoHistory()
 
     from dataflow import driver as dag  # imports Hamilton (seconds): only once we know there is work to do
@@ -190,7 +191,7 @@ def run_pipeline(
             raise
         raise UserError(f"run {run_id} failed: {type(exc).__name__}: {exc}") from exc
     # published: what follows is bookkeeping; its failure must not un-publish a complete run
-    _after_publish(lake, history, alerter, run_id, results, timings, rows, quarantined, emit)
+    _after_publish(lake, history, alerter, run_id, results, timings, rows, quarantined, emit, first_publish)
     result = RunResult(
         run_id, "published", timings=timings, rows=rows, quarantined=quarantined, recomputed=recomputed
     )
@@ -201,8 +202,12 @@ def run_pipeline(
     return result
 
 
-def _after_publish(lake, history, alerter, run_id, results, timings, rows, quarantined, emit) -> None:
-    """Champion registry, run history and metrics after CURRENT moved (best effort, each step logged)."""
+def _after_publish(
+    lake, history, alerter, run_id, results, timings, rows, quarantined, emit, first_publish=True
+) -> None:
+    """Champion registry, run history, metrics and the drift alert after CURRENT moved (best effort, each step
+    logged). The drift alert goes out only here — after the gates passed and the run was published — and only
+    the first time this run id is published (not on a forced re-run)."""
     decision = results.get("promotion_decision")
     steps = []
     if decision is not None and getattr(decision, "promoted", False):
@@ -222,6 +227,11 @@ def _after_publish(lake, history, alerter, run_id, results, timings, rows, quara
             ),
         ),
     ]
+    drift_summary = results.get("drift_alert")
+    if isinstance(drift_summary, dict) and first_publish:
+        from dataflow.aws.alerts import send_drift_alert
+
+        steps.append(("drift alert", lambda: send_drift_alert(drift_summary, alerter, run_id)))
     for what, action in steps:
         try:
             action()
@@ -294,7 +304,7 @@ def _quality_summary(report: pl.DataFrame) -> dict:
 
 
 def _business_summary(results: dict) -> list[str]:
-    from dataflow.model import summary_lines
+    from dataflow.summary import summary_lines
 
     return summary_lines(results)
 

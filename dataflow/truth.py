@@ -15,8 +15,9 @@ import polars as pl
 
 from dataflow.errors import UserError
 from dataflow.lake import Lake
-from dataflow.model.metrics import expected_calibration_error, risk_tier, summary
+from dataflow.model.metrics import expected_calibration_error, summary
 from dataflow.model.settings import ModelConfig
+from dataflow.model.tiers import with_tiers
 from dataflow.runs import current_run_id
 from dataflow.score.offers import build_offers
 
@@ -63,11 +64,13 @@ def _ece_vs_reference(proba: np.ndarray, reference: np.ndarray, bins: int = 10) 
 
 def _policy_value(frame: pl.DataFrame, proba_col: str, cfg: ModelConfig) -> dict:
     """Offers chosen from ``proba_col`` and their value judged with true_proba (expected) and outcomes (realised)."""
-    scored = frame.with_columns(
-        churn_proba=pl.col(proba_col),
-        risk_tier=risk_tier(pl.col(proba_col), cfg.risk_tiers),
-        expected_monthly_loss=pl.col(proba_col)
-        * pl.max_horizontal(pl.col("avg_monthly_margin_12m").fill_null(0), 0),
+    scored = with_tiers(
+        frame.with_columns(
+            churn_proba=pl.col(proba_col),
+            expected_monthly_loss=pl.col(proba_col)
+            * pl.max_horizontal(pl.col("avg_monthly_margin_12m").fill_null(0), 0),
+        ),
+        cfg,
     )
     offers = build_offers(scored, cfg).filter(pl.col("selected"))
     worth = pl.max_horizontal(pl.col("avg_monthly_margin_12m").fill_null(0), 0) * cfg.months_protected

@@ -113,6 +113,25 @@ def test_overview_numbers(monkeypatch, lake, run_dir, scores):
     assert any(promotion["decision"] in m.value for m in at.markdown)
 
 
+def test_summary_dashboard_and_csv_agree_on_tiers(monkeypatch, lake, run_dir, scores):
+    """One notion of "at risk": the run's tier summary (what `spanishgas run` prints), the overview page and the
+    recommendations CSV count the same customers per tier and in the action tiers."""
+    from app import data, queries
+
+    summary = read_json(run_dir / "scored" / "tiers.json")
+    at = open_page(monkeypatch, lake, "overview")
+    for row in summary["tiers"]:
+        assert metric(at, f"{row['risk_tier']} tier") == f"{row['n']:,}"
+    assert summary["at_risk"] == scores.filter(pl.col("churn_pred")).height
+    assert metric(at, "At-risk share") == f"{summary['at_risk_share']:.1%}"
+    assert metric(at, "Expected churners (Σ p)") == f"{summary['expected_churners']:,.0f}"
+    assert summary["expected_churners"] == pytest.approx(scores["churn_proba"].sum())
+    run = data.Run(str(lake), current_run(lake))
+    csv = pl.read_csv(queries.reco_csv(run, (), tuple(summary["action_tiers"]), ()))
+    assert csv.height == summary["at_risk"]
+    assert set(csv["customer_id"]) == set(scores.filter(pl.col("churn_pred"))["customer_id"])
+
+
 def test_data_explorer_browse_filter_and_raw(monkeypatch, lake, run_dir):
     at = open_page(monkeypatch, lake, "data_explorer")
     gold_rows = pl.scan_parquet(run_dir / "gold" / "gold_features.parquet").select(pl.len()).collect().item()

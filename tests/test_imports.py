@@ -20,6 +20,7 @@ LAYERS = [
     ("dataflow.score",),
     ("dataflow.monitor",),
     ("dataflow.driver", "dataflow.lineage"),
+    ("dataflow.summary",),
     ("dataflow.pipeline", "dataflow.experiments_job"),
     ("dataflow.cli", "app"),
 ]

@@ -51,6 +51,11 @@ def test_shap_contributions_plus_bias_equal_the_margin_for_every_customer(world)
     np.testing.assert_allclose(contrib.sum(axis=1) + bias, margin, rtol=0, atol=1e-3)
 
 
+def _value(rows, feature: str, i: int):
+    v = rows[feature][i]
+    return None if isinstance(v, float) and v != v else v
+
+
 def test_reason_codes_name_only_features_that_raise_the_risk(world):
     gold, _, fit, _, _ = world
     rows = scoring_features(gold)
@@ -59,8 +64,9 @@ def test_reason_codes_name_only_features_that_raise_the_risk(world):
     index = {f: j for j, f in enumerate(features)}
     for i, chosen in enumerate(reasons):
         assert chosen, "reasons are never empty"
-        if chosen[0][1] == FALLBACK_CODE:
-            assert contrib[i].max() < MIN_CONTRIBUTION
+        if chosen[0][1] == FALLBACK_CODE:  # nothing material, or only values that describe no risk
+            material = [f for f in features if contrib[i, index[f]] >= MIN_CONTRIBUTION]
+            assert all(reason_for(f).is_neutral(_value(rows, f, i)) for f in material)
             continue
         codes = [c for _, c, _, _ in chosen]
         assert len(codes) == len(set(codes)) <= 3
@@ -68,6 +74,9 @@ def test_reason_codes_name_only_features_that_raise_the_risk(world):
             assert contrib[i, index[feature]] >= MIN_CONTRIBUTION > 0
             assert value == pytest.approx(contrib[i, index[feature]])
             assert code == reason_for(feature).code and text
+            assert not reason_for(feature).is_neutral(_value(rows, feature, i)), (
+                "a neutral value is no reason"
+            )
         values = [v for *_, v in chosen]
         assert values == sorted(values, reverse=True)
 

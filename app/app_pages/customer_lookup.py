@@ -70,7 +70,7 @@ ui.kpis(
             ui.pct(score["churn_proba"]),
             "Calibrated probability of leaving within the horizon",
         ),
-        ("Risk tier", tier, "Low < 0.40 ≤ Medium < 0.60 ≤ High < 0.80 ≤ Critical"),
+        ("Risk tier", tier, (data.run_doc(run, "scored/tiers.json") or {}).get("basis_text") or "Risk tier"),
         ("Avg monthly margin", ui.eur(score["avg_monthly_margin_12m"], 2), "Average over the last 12 months"),
         (
             "Margin at risk (€/month)",

@@ -199,6 +199,15 @@ with right:
             f"- current champion: "
             + (f"run `{cur.get('run_id')}`, PR-AUC {ui.num(cur.get('pr_auc'))}" if cur else "none registered")
             + "\n"
-            f"- gate: PR-AUC ≥ {gate.get('min_pr_auc', '?')}, at most {gate.get('pr_auc_tolerance', '?')} below the "
-            "current champion"
+            + "".join(
+                f"- {'✅' if t.get('passed') else '❌'} **{t.get('test')}** test: {t.get('detail')}\n"
+                for t in gate.get("tests") or []
+            )
         )
+        ev = gate.get("evidence") or {}
+        if ev:
+            st.caption(
+                f"Judged on the test snapshot {ev.get('test_date')} ({ev.get('n_test', 0):,} customers, prevalence "
+                f"{ui.pct(ev.get('prevalence'))}) with {ev.get('bootstrap_resamples')} paired bootstrap resamples "
+                f"({ui.pct(ev.get('confidence'))} intervals)."
+            )

@@ -147,6 +147,31 @@ class Alerter:
             )
 
 
+def send_drift_alert(summary: dict, alerter: Alerter, run_id: str = "") -> bool:
+    """Metrics FeaturesDrifted / PredictionDrifted always; an alert when anything is alarmed. Returns whether an
+    alert was sent. Called by the pipeline once the run is published, once per run id."""
+    alerter.metrics(
+        {
+            "FeaturesDrifted": float(summary.get("features_drifted", 0)),
+            "PredictionDrifted": float(bool(summary.get("prediction_drifted"))),
+        }
+    )
+    if not summary.get("alarm"):
+        return False
+    alerter.alert(
+        summary["subject"],
+        f"Drift of run {run_id} against the reference snapshot {summary.get('reference_date')} "
+        "(effect sizes):\n" + "\n".join(summary["lines"]),
+        severity="warning",
+        details={
+            "run_id": run_id,
+            "drifted_features": summary["drifted"],
+            "prediction_drifted": summary["prediction_drifted"],
+        },
+    )
+    return True
+
+
 def _json_safe(obj):
     """Plain JSON data: NaN/inf become None, keys strings, unknown objects their ``str``."""
     if isinstance(obj, float):

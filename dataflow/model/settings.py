@@ -16,6 +16,7 @@ from dataflow.errors import UserError
 CALIBRATION_METHODS = ("sigmoid", "isotonic")
 THRESHOLD_RULES = ("precision_at_recall", "f1")
 SERVABLE_MODELS = ("xgboost",)
+TIER_BASES = ("rank", "loss", "probability")
 
 
 @dataclass(frozen=True)
@@ -36,10 +37,21 @@ class ModelConfig:
     calibration_method: str = "sigmoid"
     threshold_rule: str = "precision_at_recall"
     target_recall: float = 0.70
-    risk_tiers: tuple[float, float, float] = (0.40, 0.60, 0.80)
-    # promotion gate
-    min_pr_auc: float = 0.70
-    pr_auc_tolerance: float = 0.02
+    # risk tiers (DESIGN §6: relative, never tuned to one world). "rank": by rank of the calibrated
+    # probability; "loss": by rank of the expected monthly loss (p × margin); "probability": the legacy
+    # absolute cut-offs risk_tiers. tier_shares = (Critical, High, Medium) shares of the scored customers.
+    tier_basis: str = "rank"
+    tier_shares: tuple[float, float, float] = (0.01, 0.04, 0.10)
+    risk_tiers: tuple[float, float, float] = (0.40, 0.60, 0.80)  # only with tier_basis="probability"
+    # promotion gate, judged on the test snapshot with paired bootstrap intervals over the same customers
+    gate_skill_multiple: float = 2.0  # PR-AUC lower bound ≥ k × prevalence (a random ranking scores ≈ 1×)
+    gate_baseline: bool = (
+        True  # must beat logistic regression on lifecycle features (difference lower bound > 0)
+    )
+    gate_noninferiority: float = 0.10  # lower bound of (candidate − champion) ≥ −this × champion's PR-AUC
+    gate_bootstrap: int = 500  # paired bootstrap resamples of the test customers
+    gate_confidence: float = 0.90  # two-sided interval; its lower bound is a one-sided 95% bound
+    min_pr_auc: float = 0.0  # absolute PR-AUC floor (the old policy used 0.70); 0 = off
     # XGBoost champion hyper-parameters (hist, 2 cores)
     xgb_rounds: int = 400
     xgb_learning_rate: float = 0.05
@@ -54,6 +66,9 @@ class ModelConfig:
     # drift (effect sizes are the trigger; p-values are only reported)
     drift_psi_threshold: float = 0.2
     drift_ks_threshold: float = 0.1
+    drift_null_share_threshold: float = 0.10  # |change in the share of missing values| that alarms
+    # a statistic alarms only above this × its largest movement between labelled snapshots the same span apart
+    drift_history_factor: float = 2.0
     # offers
     contact_budget: int = 0  # 0 = no limit on the number of offers selected
     control_share: float = 0.05
@@ -85,6 +100,17 @@ class ModelConfig:
         lo, mid, hi = self.risk_tiers
         if not 0 < lo < mid < hi < 1:
             raise UserError(f"risk_tiers must be increasing in (0, 1), got {self.risk_tiers}")
+        if self.tier_basis not in TIER_BASES:
+            raise UserError(f"tier_basis must be one of {TIER_BASES}, got {self.tier_basis!r}")
+        if len(self.tier_shares) != 3 or min(self.tier_shares) < 0 or sum(self.tier_shares) > 1:
+            raise UserError(
+                f"tier_shares (Critical, High, Medium) must be three shares ≥ 0 summing to at most 1, "
+                f"got {self.tier_shares}"
+            )
+        if self.gate_skill_multiple < 0 or not 0 <= self.gate_noninferiority < 1:
+            raise UserError("gate_skill_multiple must be ≥ 0 and gate_noninferiority in [0, 1)")
+        if not 0 < self.gate_confidence < 1 or self.gate_bootstrap < 50:
+            raise UserError("gate_confidence must be in (0, 1) and gate_bootstrap at least 50")
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -116,7 +142,7 @@ def model_config(
     unknown = sorted(set(overrides) - known)
     if unknown:
         raise UserError(f"unknown model settings {unknown}; known: {sorted(known)}")
-    for key in ("single_snapshot_fractions", "risk_tiers"):
+    for key in ("single_snapshot_fractions", "risk_tiers", "tier_shares"):
         if key in overrides:
             overrides[key] = tuple(overrides[key])
     base = ModelConfig(
