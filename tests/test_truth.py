@@ -10,6 +10,7 @@ import pytest
 from dataflow.errors import UserError
 from dataflow.lake import Lake
 from dataflow.model.metrics import risk_tier
+from dataflow.model.settings import ModelConfig
 from dataflow.truth import evaluate_truth
 
 AS_OF = dt.date(2025, 1, 1)
@@ -81,13 +82,19 @@ def test_noisy_scores_lose_ranking_and_value(tmp_path):
 
 def test_expected_value_by_hand(tmp_path):
     # one Critical customer worth €10/month, true p 0.5: cost 0.25·10·12 = 30, value 0.4·0.5·10·12 = 48
+    # (tiers by the predecessor's absolute cut-offs 0.40 / 0.60 / 0.80, kept as tier_basis="probability")
     _lake(tmp_path, [0.9, 0.1], [0.5, 0.1], [1, 0], [10.0, 10.0])
-    f = evaluate_truth(str(tmp_path)).figures["policy"]
+    f = evaluate_truth(str(tmp_path), ModelConfig(tier_basis="probability")).figures["policy"]
     ours = 0.4 * 0.5 * 120 - 30
     assert f["model_offers"] == 1 and f["model_ev"] == pytest.approx(ours)
     assert f["model_realised"] == pytest.approx(0.4 * 1 * 120 - 30)
     assert f["oracle_offers"] == 1  # true p 0.5 is Medium: small offer, cost 0.05·10·12 = 6
     assert f["oracle_ev"] == pytest.approx(0.2 * 0.5 * 120 - 6)
+    # by rank (the default), with the top half Critical: both rank customer 0 first; the oracle's own expected
+    # net value of a large offer at p 0.5 is 0.4·60 − 30 < 0, so it makes none
+    f = evaluate_truth(str(tmp_path), ModelConfig(tier_shares=(0.5, 0.0, 0.0))).figures["policy"]
+    assert f["model_offers"] == 1 and f["model_ev"] == pytest.approx(ours)
+    assert f["oracle_offers"] == 0 and f["oracle_ev"] == 0
 
 
 def test_clear_message_without_truth_or_run(tmp_path):
