@@ -28,14 +28,21 @@ def _lake_arg(p: argparse.ArgumentParser) -> None:
 
 # ---- generate -------------------------------------------------------------------------------------
 def add_generate(p: argparse.ArgumentParser) -> None:
-    from dataflow.generate import DEFAULT_CUSTOMERS
+    from dataflow.generate.worlds import DEFAULT_WORLD, WORLDS
 
     _lake_arg(p)
     p.add_argument(
+        "--world",
+        default=DEFAULT_WORLD,
+        choices=list(WORLDS),
+        help="named world preset (signal strength, churn rate, contact share, text style); "
+        + "; ".join(f"{w.name}: {w.customers:,} customers" for w in WORLDS.values()),
+    )
+    p.add_argument(
         "--customers",
         type=int,
-        default=DEFAULT_CUSTOMERS,
-        help=f"customers active on the scoring date (default {DEFAULT_CUSTOMERS:,})",
+        default=None,
+        help="customers active on the scoring date (default: the world's size, 20,099 for default)",
     )
     p.add_argument("--seed", type=int, default=42, help="random seed (same arguments → same bytes)")
     p.add_argument("--consumption-format", choices=["parquet", "csv"], default="parquet")
@@ -50,6 +57,7 @@ def run_generate(a: argparse.Namespace) -> int:
         seed=a.seed,
         consumption_format=a.consumption_format,
         progress=print,
+        world=a.world,
     )
     print(summary.describe())
     return 0

@@ -181,6 +181,32 @@ def test_same_arguments_same_bytes(tmp_path):
     assert sum(a[k] != c[k] for k in a) == len(a)  # another seed changes every file
 
 
+def test_world_presets_are_deterministic_and_differ(tmp_path):
+    """A preset world gives the same bytes for the same arguments, other texts and other churn constants
+    than the default world, and leaves the calibration module as it found it."""
+    from dataflow.generate import calibration as C
+    from dataflow.generate.worlds import WORLDS, applied
+
+    before = (C.RENEW_K0, C.TEXT_STYLE, dict(C.CONTACT_P_LOW))
+    for name, world in (("a", "faint"), ("b", "faint"), ("c", "default")):
+        generate(str(tmp_path / name), customers=300, seed=7, world=world)
+    a, b, c = (_digests(tmp_path / x) for x in "abc")
+    assert a == b
+    assert a["raw/customer_interactions.json"] != c["raw/customer_interactions.json"]
+    assert (C.RENEW_K0, C.TEXT_STYLE, dict(C.CONTACT_P_LOW)) == before
+    doc = json.loads((tmp_path / "a" / "truth" / "generator.json").read_text())
+    assert doc["world"] == "faint" and doc["calibration"]["TEXT_STYLE"] == "mixed"
+    texts = [
+        r["interaction_summary"]
+        for r in json.loads((tmp_path / "a/raw/customer_interactions.json").read_text())
+    ]
+    assert any(" x " in t or "renov" in t for t in texts)  # Spanish/English shorthand
+    assert set(WORLDS) >= {"default", "faint", "sharp", "quiet"}
+    assert all(w.customers >= 12_000 for w in WORLDS.values())
+    with pytest.raises(Exception, match="unknown world"), applied("nowhere"):
+        pass
+
+
 def test_csv_consumption_format(tmp_path):
     generate(str(tmp_path), customers=60, seed=3, consumption_format="csv")
     lines = (tmp_path / "raw" / "consumption_hourly_2024.csv").read_text().splitlines()

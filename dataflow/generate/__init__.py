@@ -1,7 +1,7 @@
 """The synthetic world: a realistic raw/ folder (the seven contract files) plus truth/ for evaluation.
 
-``generate(lake_uri, customers, seed, consumption_format, progress)`` writes byte-identical files for the same
-arguments. Modules: population (who), churn (why they leave), interactions + texts (what they said), prices
+``generate(lake_uri, customers, seed, consumption_format, progress, world=...)`` writes byte-identical files for
+the same arguments. ``worlds`` holds the named presets (``default`` is the reference book). Modules: population (who), churn (why they leave), interactions + texts (what they said), prices
 (what they pay), loadshapes + consumption + writer (hourly readings), labels (labels and truth), calibration
 (every constant), calibrate (a fast check of the churn calibration).
 """
@@ -21,7 +21,17 @@ import polars as pl
 
 from dataflow.config import RAW_FILES, RAW_PREFIX, TRUTH_PREFIX
 from dataflow.generate import calibration as C
-from dataflow.generate import consumption, interactions, labels, population, prices, rng, tables, writer
+from dataflow.generate import (
+    consumption,
+    interactions,
+    labels,
+    population,
+    prices,
+    rng,
+    tables,
+    worlds,
+    writer,
+)
 from dataflow.lake import Lake, LocalLake
 
 DEFAULT_CUSTOMERS = 20_099
@@ -55,7 +65,7 @@ def _csv(df: pl.DataFrame, path: Path) -> None:
 
 def generate(
     lake_uri: str,
-    customers: int = DEFAULT_CUSTOMERS,
+    customers: int | None = None,
     seed: int = 42,
     consumption_format: str = "parquet",
     progress: Callable[[str], None] = lambda _m: None,
@@ -63,13 +73,34 @@ def generate(
     as_of_dates: tuple[date, ...] = labels.AS_OF_DEFAULT,
     horizon_days: int = labels.HORIZON_DEFAULT,
     workers: int | None = None,
+    world: str = worlds.DEFAULT_WORLD,
 ) -> GenerateSummary:
-    """Write ``<lake>/raw/`` (the seven contract files) and ``<lake>/truth/`` for a synthetic book."""
+    """Write ``<lake>/raw/`` (the seven contract files) and ``<lake>/truth/`` for a synthetic book of the named
+    world (``customers`` defaults to the world's size: 20,099 for the default world)."""
     if consumption_format not in ("parquet", "csv"):
         raise ValueError("consumption_format must be 'parquet' or 'csv'")
+    w = worlds.get_world(world)
+    customers = w.customers if customers is None else customers
+    with worlds.applied(w):
+        return _generate(
+            lake_uri, customers, seed, consumption_format, progress, as_of_dates, horizon_days, workers, w
+        )
+
+
+def _generate(
+    lake_uri: str,
+    customers: int,
+    seed: int,
+    consumption_format: str,
+    progress: Callable[[str], None],
+    as_of_dates: tuple[date, ...],
+    horizon_days: int,
+    workers: int | None,
+    w: worlds.World,
+) -> GenerateSummary:
     t0 = time.perf_counter()
     lake = Lake.open(lake_uri)
-    progress(f"drawing {customers:,} customers (seed {seed}) …")
+    progress(f"drawing {customers:,} customers of world {w.name!r} (seed {seed}) …")
     book = population.draw_book(customers, seed)
     sched = interactions.schedule(rng.stream(seed, rng.INTERACTIONS), book)
     summary = GenerateSummary(lake.uri, customers, len(book["segment"]), seed)
@@ -116,7 +147,7 @@ def generate(
             }
         )
         _write_generator_json(
-            truth / "generator.json", customers, seed, consumption_format, as_of_dates, horizon_days
+            truth / "generator.json", customers, seed, consumption_format, as_of_dates, horizon_days, w.name
         )
         progress("writing hourly readings …")
         m = consumption.meters(book, seed)
@@ -150,7 +181,7 @@ def _clear_previous(lake: Lake) -> None:
 
 
 def _write_generator_json(
-    path: Path, customers: int, seed: int, fmt: str, as_of: tuple[date, ...], horizon: int
+    path: Path, customers: int, seed: int, fmt: str, as_of: tuple[date, ...], horizon: int, world: str
 ) -> None:
     import json
 
@@ -162,6 +193,7 @@ def _write_generator_json(
         if k.isupper() and not isinstance(v, np.datetime64)
     }
     doc = {
+        "world": world,
         "customers": customers,
         "seed": seed,
         "consumption_format": fmt,
