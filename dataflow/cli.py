@@ -260,11 +260,35 @@ def run_experiments(a: argparse.Namespace) -> int:
     return 0
 
 
-def run_evaluate_truth(a: argparse.Namespace) -> int:
-    from dataflow.truth import evaluate_truth
+def add_evaluate_truth(p: argparse.ArgumentParser) -> None:
+    _lake_arg(p)
+    p.add_argument(
+        "--all-worlds",
+        action="store_true",
+        help="generate every world preset into the system temp dir, run the pipeline, print one table",
+    )
+    p.add_argument("--worlds", default=None, help="with --all-worlds: comma-separated subset of presets")
+    p.add_argument("--seeds", default="42", help="with --all-worlds: comma-separated seeds (default 42)")
+    p.add_argument(
+        "--customers", type=int, default=None, help="with --all-worlds: book size (default: each world's)"
+    )
+    p.add_argument("--keep", action="store_true", help="with --all-worlds: keep the generated lakes")
 
-    print(evaluate_truth(lake_uri(a.lake)).describe())
-    return 0
+
+def run_evaluate_truth(a: argparse.Namespace) -> int:
+    from dataflow.truth import evaluate_truth, evaluate_worlds, format_world_table
+
+    if not a.all_worlds:
+        print(evaluate_truth(lake_uri(a.lake)).describe())
+        return 0
+    try:
+        seeds = tuple(int(s) for s in a.seeds.split(",") if s.strip())
+    except ValueError:
+        raise UserError(f"--seeds expects comma-separated integers, got {a.seeds!r}") from None
+    names = [w.strip() for w in a.worlds.split(",")] if a.worlds else None
+    rows = evaluate_worlds(names, seeds, a.customers, progress=print, keep=a.keep)
+    print(format_world_table(rows))
+    return 0 if all(r["passes"] for r in rows) else 1
 
 
 COMMANDS: dict[
@@ -299,8 +323,8 @@ COMMANDS: dict[
         run_experiments,
     ),
     "evaluate-truth": (
-        "score the current run against the generator's truth/ (generated data only)",
-        _lake_arg,
+        "score the current run against the generator's truth/ (generated data only; --all-worlds: every preset)",
+        add_evaluate_truth,
         run_evaluate_truth,
     ),
 }

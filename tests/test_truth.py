@@ -96,3 +96,30 @@ def test_clear_message_without_truth_or_run(tmp_path):
     Lake.open(str(tmp_path)).write_text("truth/scoring_snapshot.csv", "customer_id\n")
     with pytest.raises(UserError, match="no published run"):
         evaluate_truth(str(tmp_path))
+
+
+def test_soft_average_precision_by_hand_and_against_sklearn():
+    from sklearn.metrics import average_precision_score
+
+    from dataflow.truth import soft_average_precision
+
+    # scores 0.9, 0.5, 0.1 with soft labels 1, 0.5, 0: recall steps 1/1.5 and 0.5/1.5 at precisions 1 and 0.75
+    assert soft_average_precision(np.array([1.0, 0.5, 0.0]), np.array([0.9, 0.5, 0.1])) == pytest.approx(
+        (1 / 1.5) * 1.0 + (0.5 / 1.5) * 0.75
+    )
+    rng = np.random.default_rng(3)
+    y = (rng.random(400) < 0.2).astype(float)
+    s = np.round(rng.random(400), 2)  # with ties
+    assert soft_average_precision(y, s) == pytest.approx(average_precision_score(y, s))
+
+
+def test_ceiling_column_is_reported(tmp_path):
+    q, y, margin = _world(seed=4)
+    lake = _lake(tmp_path, q * 1.2, q, y, margin)
+    snap = pl.read_csv(lake.local_path("truth/scoring_snapshot.csv"))
+    lake.write_text(
+        "truth/scoring_snapshot.csv", snap.with_columns(ceiling_proba=pl.col("true_proba") * 1.1).write_csv()
+    )
+    f = evaluate_truth(str(tmp_path)).figures
+    assert f["ceiling_in_truth"] and f["calibration_in_the_large"] == pytest.approx(1.2 / 1.1 - 1, abs=1e-3)
+    assert f["soft_pr_auc"]["ratio"] == pytest.approx(1.0)  # same ranking as the ceiling

@@ -17,11 +17,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 from dataflow.config import RAW_FILES, RAW_PREFIX, TRUTH_PREFIX
 from dataflow.generate import calibration as C
 from dataflow.generate import (
+    ceiling,
     consumption,
     interactions,
     labels,
@@ -131,6 +133,13 @@ def _generate(
             _csv(df, raw / RAW_FILES[name])
             rows[RAW_FILES[name]] = len(df)
         lab, probs, snap = labels.label_frames(book, as_of_dates, horizon_days)
+        progress("computing the achievable ceiling (posterior of the latent causes) …")
+        ceiling_p, ceiling_check = ceiling.ceiling_proba(
+            book, sched, labels.active_on(book, C.SCORING_DAY), C.SCORING_DAY, horizon_days, seed
+        )
+        snap = snap.insert_column(
+            snap.columns.index("true_proba") + 1, pl.Series("ceiling_proba", np.round(ceiling_p, 6))
+        )
         _csv(lab, raw / RAW_FILES["churn_label"])
         rows[RAW_FILES["churn_label"]] = len(lab)
         _csv(snap, truth / "scoring_snapshot.csv")
@@ -147,7 +156,14 @@ def _generate(
             }
         )
         _write_generator_json(
-            truth / "generator.json", customers, seed, consumption_format, as_of_dates, horizon_days, w.name
+            truth / "generator.json",
+            customers,
+            seed,
+            consumption_format,
+            as_of_dates,
+            horizon_days,
+            w.name,
+            ceiling_check,
         )
         progress("writing hourly readings …")
         m = consumption.meters(book, seed)
@@ -181,11 +197,16 @@ def _clear_previous(lake: Lake) -> None:
 
 
 def _write_generator_json(
-    path: Path, customers: int, seed: int, fmt: str, as_of: tuple[date, ...], horizon: int, world: str
+    path: Path,
+    customers: int,
+    seed: int,
+    fmt: str,
+    as_of: tuple[date, ...],
+    horizon: int,
+    world: str,
+    ceiling_check: dict,
 ) -> None:
     import json
-
-    import numpy as np
 
     consts = {
         k: (v.tolist() if isinstance(v, np.ndarray) else v)
@@ -200,5 +221,6 @@ def _write_generator_json(
         "as_of_dates": [d.isoformat() for d in as_of],
         "horizon_days": horizon,
         "calibration": consts,
+        "ceiling_check": ceiling_check,
     }
     path.write_text(json.dumps(doc, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
