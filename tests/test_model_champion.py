@@ -24,7 +24,7 @@ def world():
     split = training_split(labelled_snapshots(gold), cfg)
     fit = champion_fit(split, cfg)
     evaluation = model_evaluation(fit, split)
-    return gold, split, fit, evaluation, champion_candidate(fit, evaluation, "run-test")
+    return gold, split, fit, evaluation, champion_candidate(fit, evaluation, split, cfg, "run-test")
 
 
 def test_candidate_learns_the_causes_and_is_calibrated(world):
