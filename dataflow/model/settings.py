@@ -45,7 +45,7 @@ class ModelConfig:
     # XGBoost champion hyper-parameters (hist, 2 cores); xgb_rounds is the cap: early stopping on a
     # time-ordered validation fold picks the number actually used (0 patience = always xgb_rounds)
     xgb_rounds: int = 400
-    xgb_early_stopping_rounds: int = 25
+    xgb_early_stopping_rounds: int = 40
     xgb_reg_lambda: float = 5.0  # L2 on leaf weights: a 2% base rate overfits with the default 1
     xgb_learning_rate: float = (
         0.1  # with early stopping: ~120 rounds on the default world (0.05: ~165, same quality)
