@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -240,3 +241,28 @@ def test_calibration_helper_runs():
     f = figures(customers=2000, seed=1)
     assert 0.05 < f["annual_churn_2024_cohort"] < 0.16
     assert f["in_window_rate"] > 5 * f["outside_rate"]
+
+
+def test_ceiling_is_the_truth_where_nothing_is_latent(tmp_path):
+    """Outside the renewal window nothing latent matters: the ceiling equals the true probability there; inside
+    it the ceiling integrates the unseen episode, so it is never more extreme in total than the truth allows."""
+    from dataflow.generate import calibration as C
+    from dataflow.generate import ceiling, interactions, labels, population, rng
+
+    book = population.draw_book(3000, 5)
+    sched = interactions.schedule(rng.stream(5, rng.INTERACTIONS), book)
+    idx = labels.active_on(book, C.SCORING_DAY)
+    from dataflow.generate.churn import true_proba
+
+    q = true_proba(book, idx, np.full(len(idx), C.SCORING_DAY), 90)
+    c, check = ceiling.ceiling_proba(book, sched, idx, C.SCORING_DAY, 90, 5)
+    win = ceiling.in_window(book, idx, C.SCORING_DAY, 90) & ~book["expired"][idx]
+    assert np.allclose(c[~win], q[~win]) and win.sum() == check["in_window"] > 200
+    assert abs(c.sum() - q.sum()) / q.sum() < 0.05  # calibrated in the large, like the truth
+    assert check["posterior_brier"] < check["prior_only_brier"] / 5  # contacts reveal most episodes
+    assert check["aux_customers"] == 30_000 and ceiling.aux_size(12_000) == 120_000 == ceiling.aux_size(
+        20_099
+    )
+    # E[p | episode] integrates D's Beta law: between the renewal odds at D's 1st and 99th percentile
+    lo, hi = (ceiling.expected_renewal_p(np.array([0.0]), ep)[0] for ep in (False, True))
+    assert 0 < lo < 0.05 < 0.3 < hi < 1

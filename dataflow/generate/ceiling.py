@@ -14,7 +14,7 @@ So the ceiling for a customer on the scoring date is
 where H, the background hazard, is observable exactly; E[p | episode] integrates the renewal decision over
 D's Beta law exactly (400-point quantile grid, error < 1e-4); and π = P(episode | observed) is the one
 approximation: a gradient-boosted classifier fitted, for the same world, on an independent simulated book
-(``AUX_CUSTOMERS`` customers, another seed) with the latent episode as target and the observable contact
+(``aux_size``: 10 × the book, between 20,000 and 120,000 customers; another seed) with the latent episode as target and the observable contact
 history as features. Its error is measured on the world itself and written to truth/generator.json
 (``ceiling_check``: mean π against the episode share, and its Brier score against the actual episodes next
 to that of the exact-prior-only posterior). Only the scoring snapshot gets a ceiling.
@@ -29,7 +29,8 @@ from dataflow.generate import calibration as C
 from dataflow.generate import interactions, population, rng
 from dataflow.generate.churn import hazard_integral, sigmoid
 
-AUX_CUSTOMERS = 120_000
+AUX_CUSTOMERS = 120_000  # the auxiliary book's size (10 × the world's book when smaller, at least 20,000)
+AUX_MIN = 20_000
 AUX_SEED_OFFSET = 1_000_003  # the auxiliary book's seed: world seed + this (never the world's own draws)
 GRID = (np.arange(400) + 0.5) / 400
 N_KINDS = len(interactions.KINDS)
@@ -95,12 +96,17 @@ def contact_features(
     )
 
 
-def posterior_model(seed: int, horizon: int, day: int = C.SCORING_DAY):
+def aux_size(customers: int) -> int:
+    """Customers in the auxiliary book for a world of ``customers``: 10 ×, within [20,000, 120,000]."""
+    return int(min(AUX_CUSTOMERS, max(AUX_MIN, 10 * customers)))
+
+
+def posterior_model(seed: int, horizon: int, day: int = C.SCORING_DAY, aux_customers: int = AUX_CUSTOMERS):
     """P(episode before the 2025 renewal | observable history), fitted on an independent book of this world."""
     from sklearn.ensemble import HistGradientBoostingClassifier
 
     aux_seed = seed + AUX_SEED_OFFSET
-    book = population.draw_book(AUX_CUSTOMERS, aux_seed)
+    book = population.draw_book(aux_customers, aux_seed)
     sched = interactions.schedule(rng.stream(aux_seed, rng.INTERACTIONS), book)
     alive = np.flatnonzero((book["activation"] < day) & (book["churn_day"] >= day))
     idx = alive[in_window(book, alive, day, horizon) & ~book["expired"][alive]]
@@ -131,10 +137,13 @@ def ceiling_proba(
     survive_bg = np.exp(-hazard_integral(sub, np.full(len(idx), day), np.full(len(idx), day + horizon)))
     win = in_window(book, idx, day, horizon) & ~book["expired"][idx]
     p_renew = np.zeros(len(idx))
-    check: dict = {"aux_customers": AUX_CUSTOMERS, "in_window": int(win.sum())}
+    aux = aux_size(len(idx))
+    check: dict = {"aux_customers": aux, "in_window": int(win.sum())}
     if win.any():
         w = idx[win]
-        post = posterior_model(seed, horizon, day).predict_proba(contact_features(book, sched, w, day))[:, 1]
+        post = posterior_model(seed, horizon, day, aux).predict_proba(contact_features(book, sched, w, day))[
+            :, 1
+        ]
         e = book["eta25"][w]
         p_renew[win] = post * expected_renewal_p(e, True) + (1 - post) * expected_renewal_p(e, False)
         ep = book["episode25"][w].astype(float)
