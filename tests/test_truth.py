@@ -123,3 +123,35 @@ def test_ceiling_column_is_reported(tmp_path):
     f = evaluate_truth(str(tmp_path)).figures
     assert f["ceiling_in_truth"] and f["calibration_in_the_large"] == pytest.approx(1.2 / 1.1 - 1, abs=1e-3)
     assert f["soft_pr_auc"]["ratio"] == pytest.approx(1.0)  # same ranking as the ceiling
+
+
+def test_world_table_applies_the_acceptance():
+    from dataflow.truth import TruthReport, format_world_table, world_row
+
+    def report(pr, pr_c, roc, roc_c, sum_p, sum_c, ece):
+        return TruthReport(
+            "r",
+            {
+                "customers": 1000,
+                "churn_rate": 0.02,
+                "model": {"pr_auc": pr, "roc_auc": roc},
+                "ceiling": {"pr_auc": pr_c, "roc_auc": roc_c},
+                "oracle": {"pr_auc": pr_c + 0.01, "roc_auc": roc_c + 0.01},
+                "pr_auc_vs_ceiling": pr / pr_c,
+                "soft_pr_auc": {"ratio": 0.95},
+                "calibration_in_the_large": sum_p / sum_c - 1,
+                "ece_vs_true_proba": ece,
+            },
+        )
+
+    good = world_row("default", 42, report(0.45, 0.50, 0.87, 0.885, 19.0, 20.0, 0.004))  # 0.90×, −0.015, −5%
+    assert good["passes"] and good["churners"] == 20
+    for bad in (
+        report(0.44, 0.50, 0.87, 0.885, 19.0, 20.0, 0.004),  # 0.88 × ceiling
+        report(0.45, 0.50, 0.86, 0.885, 19.0, 20.0, 0.004),  # ROC 0.025 below
+        report(0.45, 0.50, 0.87, 0.885, 17.9, 20.0, 0.004),  # Σp 10.5% low
+        report(0.45, 0.50, 0.87, 0.885, 19.0, 20.0, 0.011),  # ECE above 0.01
+    ):
+        assert not world_row("w", 1, bad)["passes"]
+    table = format_world_table([good])
+    assert "default" in table.splitlines()[1] and table.splitlines()[1].endswith("yes")
