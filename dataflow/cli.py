@@ -28,14 +28,21 @@ def _lake_arg(p: argparse.ArgumentParser) -> None:
 
 # ---- generate -------------------------------------------------------------------------------------
 def add_generate(p: argparse.ArgumentParser) -> None:
-    from dataflow.generate import DEFAULT_CUSTOMERS
+    from dataflow.generate.worlds import DEFAULT_WORLD, WORLDS
 
     _lake_arg(p)
     p.add_argument(
+        "--world",
+        default=DEFAULT_WORLD,
+        choices=list(WORLDS),
+        help="named world preset (signal strength, churn rate, contact share, text style); "
+        + "; ".join(f"{w.name}: {w.customers:,} customers" for w in WORLDS.values()),
+    )
+    p.add_argument(
         "--customers",
         type=int,
-        default=DEFAULT_CUSTOMERS,
-        help=f"customers active on the scoring date (default {DEFAULT_CUSTOMERS:,})",
+        default=None,
+        help="customers active on the scoring date (default: the world's size, 20,099 for default)",
     )
     p.add_argument("--seed", type=int, default=42, help="random seed (same arguments → same bytes)")
     p.add_argument("--consumption-format", choices=["parquet", "csv"], default="parquet")
@@ -50,6 +57,7 @@ def run_generate(a: argparse.Namespace) -> int:
         seed=a.seed,
         consumption_format=a.consumption_format,
         progress=print,
+        world=a.world,
     )
     print(summary.describe())
     return 0
@@ -273,11 +281,35 @@ def run_experiments(a: argparse.Namespace) -> int:
     return 0
 
 
-def run_evaluate_truth(a: argparse.Namespace) -> int:
-    from dataflow.truth import evaluate_truth
+def add_evaluate_truth(p: argparse.ArgumentParser) -> None:
+    _lake_arg(p)
+    p.add_argument(
+        "--all-worlds",
+        action="store_true",
+        help="generate every world preset into the system temp dir, run the pipeline, print one table",
+    )
+    p.add_argument("--worlds", default=None, help="with --all-worlds: comma-separated subset of presets")
+    p.add_argument("--seeds", default="42", help="with --all-worlds: comma-separated seeds (default 42)")
+    p.add_argument(
+        "--customers", type=int, default=None, help="with --all-worlds: book size (default: each world's)"
+    )
+    p.add_argument("--keep", action="store_true", help="with --all-worlds: keep the generated lakes")
 
-    print(evaluate_truth(lake_uri(a.lake)).describe())
-    return 0
+
+def run_evaluate_truth(a: argparse.Namespace) -> int:
+    from dataflow.truth import evaluate_truth, evaluate_worlds, format_world_table
+
+    if not a.all_worlds:
+        print(evaluate_truth(lake_uri(a.lake)).describe())
+        return 0
+    try:
+        seeds = tuple(int(s) for s in a.seeds.split(",") if s.strip())
+    except ValueError:
+        raise UserError(f"--seeds expects comma-separated integers, got {a.seeds!r}") from None
+    names = [w.strip() for w in a.worlds.split(",")] if a.worlds else None
+    rows = evaluate_worlds(names, seeds, a.customers, progress=print, keep=a.keep)
+    print(format_world_table(rows))
+    return 0 if all(r["passes"] for r in rows) else 1
 
 
 COMMANDS: dict[
@@ -313,8 +345,8 @@ COMMANDS: dict[
         run_experiments,
     ),
     "evaluate-truth": (
-        "score the current run against the generator's truth/ (generated data only)",
-        _lake_arg,
+        "score the current run against the generator's truth/ (generated data only; --all-worlds: every preset)",
+        add_evaluate_truth,
         run_evaluate_truth,
     ),
 }

@@ -23,7 +23,9 @@ from dataflow.generate import generate
 from dataflow.pipeline import run_pipeline
 from tests.test_infra import TF, _clean
 
-SMALL = PipelineConfig(model_overrides={"min_pr_auc": 0.0})  # ~15 test churners: the gate is tested elsewhere
+SMALL = PipelineConfig(
+    model_overrides={"gate_skill_multiple": 0.0, "gate_baseline": False}
+)  # ~15 test churners: the gate is tested elsewhere
 
 
 def _locals() -> dict:

@@ -163,7 +163,17 @@ def test_generate_and_run_publish_on_a_read_only_filesystem_with_the_task_enviro
     td = tf["resource"]["aws_ecs_task_definition"]["pipeline"]["container_definitions"]
     assert re.findall(r"command\s*=\s*(\[[^\]]*\])", td) == ['["run"]']
     run = _run_read_only(
-        [spanishgas, "run", "--model-setting", "min_pr_auc=0.0"], workdir=workdir, home=home, env=env
+        [
+            spanishgas,
+            "run",
+            "--model-setting",
+            "gate_skill_multiple=0",
+            "--model-setting",
+            "gate_baseline=false",
+        ],
+        workdir=workdir,
+        home=home,
+        env=env,
     )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     assert "published" in run.stdout

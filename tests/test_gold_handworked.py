@@ -322,6 +322,20 @@ def test_behavioral_and_sentiment_by_hand(gold):
     assert b2["months_since_last_change"] == pytest.approx(75 / M)
 
 
+def test_contact_history_by_hand(gold):
+    """Negative = complaint/cancellation intent or negative tone, counted over every contact before the date."""
+    cols = ("negative_contact_count", "negative_contact_share", "most_negative_compound",
+            "days_since_negative_contact", "cancellation_intent_ever")  # fmt: skip
+    a1, a2, b1, b2 = (row(gold, c, d) for c, d in (("A", D1), ("A", D2), ("B", D1), ("B", D2)))
+    # A at 2024-07-01: billing 0.0, complaint −0.7 (2024-03-10, 113 days back), renewal +0.6
+    assert tuple(a1[c] for c in cols) == (1, pytest.approx(1 / 3), -0.7, 113.0, 0)
+    # A at 2024-10-15: + the 2024-07-05 cancellation (−0.8, 102 days back); the call on the date is not seen
+    assert tuple(a2[c] for c in cols) == (2, 0.5, -0.8, 102.0, 1)
+    # B at 2024-10-15: a pricing call and a complaint on 2024-09-20
+    assert tuple(b2[c] for c in cols) == (1, 0.5, -0.6, 25.0, 0)
+    assert tuple(b1[c] for c in cols) == (0, None, None, None, 0)  # never in touch
+
+
 def test_compound_and_strings_by_hand(gold):
     a1, a2, b2 = row(gold, "A", D1), row(gold, "A", D2), row(gold, "B", D2)
     assert (a1["is_competition_x_renewal"], a1["dual_fuel_x_renewal"], a1["dual_fuel_x_competition"]) == (

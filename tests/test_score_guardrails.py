@@ -105,7 +105,7 @@ def served():
     cfg = model_config(model_overrides={"xgb_rounds": 60, "xgb_learning_rate": 0.15})
     split = training_split(labelled_snapshots(gold), cfg)
     fit = champion_fit(split, cfg)
-    return gold, champion_candidate(fit, model_evaluation(fit, split), "run-g")
+    return gold, champion_candidate(fit, model_evaluation(fit, split), split, cfg, "run-g")
 
 
 NUMERIC = ["months_to_renewal", "tenure_months", "elec_price_trend_12m", "last_interaction_days_ago"]

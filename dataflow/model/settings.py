@@ -52,15 +52,26 @@ class ModelConfig:
     gate_bootstrap: int = 500  # paired bootstrap resamples of the test customers
     gate_confidence: float = 0.90  # two-sided interval; its lower bound is a one-sided 95% bound
     min_pr_auc: float = 0.0  # absolute PR-AUC floor (the old policy used 0.70); 0 = off
-    # XGBoost champion hyper-parameters (hist, 2 cores)
+    # XGBoost champion hyper-parameters (hist, 2 cores); xgb_rounds is the cap: early stopping on a
+    # time-ordered validation fold picks the number actually used (0 patience = always xgb_rounds)
     xgb_rounds: int = 400
-    xgb_learning_rate: float = 0.05
+    xgb_early_stopping_rounds: int = 40
+    xgb_reg_lambda: float = 5.0  # L2 on leaf weights: a 2% base rate overfits with the default 1
+    xgb_learning_rate: float = (
+        0.1  # with early stopping: ~120 rounds on the default world (0.05: ~165, same quality)
+    )
     xgb_max_depth: int = 3  # depth 3: TreeSHAP cost grows with depth², and depth 4–6 measured no better
     xgb_subsample: float = 0.8
     xgb_colsample: float = 0.8
     xgb_min_child_weight: float = 5.0
     n_jobs: int = 2
     seed: int = 42
+    # out-of-fold calibration of the champion: customers in calibration_folds groups; each group's rows on the
+    # latest oof_calibration_snapshots dates are scored by a model fitted without that group
+    calibration_folds: int = 2
+    oof_calibration_snapshots: int = 3
+    # serve the chosen recipe refitted on every matured snapshot (False: serve the evaluated model as is)
+    refit_on_all_matured: bool = True
     # experiments ladder: cap on training rows per fit (0 = all), to keep 27 fits within minutes
     experiment_max_train_rows: int = 120_000
     # drift (effect sizes are the trigger; p-values are only reported)
@@ -93,6 +104,10 @@ class ModelConfig:
                 f"format and explained with TreeSHAP, so it must be one of {SERVABLE_MODELS} "
                 "(logistic regression and random forest are compared by `spanishgas experiments`)"
             )
+        if self.calibration_folds < 2:
+            raise UserError(f"calibration_folds must be ≥ 2, got {self.calibration_folds}")
+        if self.oof_calibration_snapshots < 1:
+            raise UserError(f"oof_calibration_snapshots must be ≥ 1, got {self.oof_calibration_snapshots}")
         if not 0 < self.target_recall <= 1:
             raise UserError(f"target_recall must be in (0, 1], got {self.target_recall}")
         if not 0 <= self.control_share < 1:
