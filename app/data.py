@@ -136,9 +136,11 @@ def served_run(run: Run) -> Run | None:
 # ---- DuckDB -------------------------------------------------------------------------------------------
 @st.cache_resource(show_spinner=False)
 def _duck() -> duckdb.DuckDBPyConnection:
-    from dataflow.runtime import configure_duckdb  # sized to the container, spilling under the scratch root
+    from dataflow.runtime import duckdb_temp_dir  # spill under the scratch root, not .tmp in a read-only cwd
 
-    return configure_duckdb(duckdb.connect())
+    con = duckdb.connect()
+    con.sql("SET temp_directory = " + "'" + str(duckdb_temp_dir()).replace("'", "''") + "'")
+    return con
 
 
 def sql(query: str, params: list | None = None) -> pl.DataFrame:
