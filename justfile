@@ -35,6 +35,11 @@ profile: setup
 dag out="dag.png": setup
     uv run --frozen spanishgas dag --out "{{out}}"
 
+# regenerate docs/nodes.md (every DAG node with its layer, inputs, publish folder and meaning)
+[group('pipeline')]
+nodes: setup
+    uv run --frozen spanishgas nodes
+
 # what a node or raw file feeds and depends on
 [group('pipeline')]
 lineage name: setup

@@ -1,6 +1,8 @@
-"""The dashboard in a real browser, for the browser test and `just bench`: start `spanishgas dashboard` on a free
-port, load pages in Debian's chromium (Playwright, never `playwright install`), time warm renders and check the
-layout (no error, no "None", nothing wider than the window, no truncated KPI card).
+"""The dashboard in a real browser: serve it on a free local port and load each page until it has rendered.
+
+Used by the browser tests (every page renders, no error element; the layout test: no "None", nothing wider than
+the window, no truncated KPI card) and by ``just bench`` (warm render time per page, :func:`page_timings`). Needs
+Playwright and Debian's chromium (``apt-get install chromium``; never ``playwright install``).
 """
 
 from __future__ import annotations
@@ -8,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
-import statistics
 import subprocess
 import sys
 import time
@@ -70,16 +71,16 @@ LAYOUT_JS = """
 """
 
 
-def free_port() -> int:
+def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
 @contextlib.contextmanager
-def dashboard(lake: str | Path, env: dict | None = None) -> Iterator[str]:
+def serve(lake: str | Path, env: dict | None = None) -> Iterator[str]:
     """`spanishgas dashboard` on a free local port for ``lake``; yields its URL and stops it afterwards."""
-    port = free_port()
+    port = _free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "dataflow.cli", "dashboard", "--lake", str(lake), "--port", str(port)],
         cwd=ROOT,
@@ -155,23 +156,34 @@ def screenshot(page, path: Path, width: int) -> None:
     page.set_viewport_size({"width": width, "height": 1000})
 
 
-def warm_render_times(lake: str | Path, repeats: int = 3, width: int = 1440) -> dict[str, dict]:
-    """Per page: the first (cold) load and the median of ``repeats`` warm full loads, in seconds."""
+def render_times(page, url: str, path: str, text: str, warm_loads: int = 3) -> dict[str, float]:
+    """Seconds to render one page: the first load (caches fill) and the median and max of the warm loads after.
+
+    A load is a full page load in the same browser, so it includes the websocket handshake and the browser
+    drawing every chart and table.
+    """
+    cold = render(page, f"{url}/{path}", text)
+    warm = sorted(render(page, f"{url}/{path}", text) for _ in range(warm_loads))
+    return {
+        "cold_s": round(cold, 3),
+        "warm_s": round(warm[len(warm) // 2], 3),
+        "warm_max_s": round(warm[-1], 3),
+    }
+
+
+def page_timings(lake: str | Path, width: int = 1440) -> dict[str, dict[str, float]]:
+    """Render time of every page of the dashboard over ``lake`` (see :func:`render_times`), by page."""
     from playwright.sync_api import sync_playwright
 
-    out: dict[str, dict] = {}
-    with dashboard(lake) as url, sync_playwright() as pw:
+    if not Path(CHROMIUM).exists():
+        raise RuntimeError(f"{CHROMIUM} is missing (apt-get install chromium)")
+    timings = {}
+    with serve(lake) as url, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": width, "height": 1000})
         try:
+            page = browser.new_page(viewport={"width": width, "height": 1000})
             for path, (_, text) in PAGES.items():
-                cold = render(page, f"{url}/{path}", text)
-                warm = [render(page, f"{url}/{path}", text) for _ in range(repeats)]
-                out[path or "overview"] = {
-                    "cold_s": round(cold, 3),
-                    "warm_median_s": round(statistics.median(warm), 3),
-                    "warm_max_s": round(max(warm), 3),
-                }
+                timings[path or "overview"] = render_times(page, url, path, text)
         finally:
             browser.close()
-    return out
+    return timings

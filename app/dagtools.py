@@ -7,13 +7,14 @@ import shutil
 import streamlit as st
 
 from app.data import cache_dir
+from dataflow import driver as dag
+from dataflow.lineage import lineage, render_dag
+from dataflow.runs import code_version as version
 
 
 @st.cache_data(ttl=60, show_spinner=False)
 def code_version() -> str:
     """Fingerprint of the pipeline code (a code change redraws the DAG)."""
-    from dataflow.runs import code_version as version
-
     return version()
 
 
@@ -29,8 +30,6 @@ def dag_image(code: str) -> tuple[str | None, str | None]:
     if out.is_file():
         return str(out), None
     try:
-        from dataflow.lineage import render_dag
-
         return str(render_dag(out)), None
     except Exception as exc:  # noqa: BLE001 - a broken DAG shows as a note, the rest of the page still works
         return None, f"The DAG could not be drawn: {type(exc).__name__}: {exc}"
@@ -40,8 +39,6 @@ def dag_image(code: str) -> tuple[str | None, str | None]:
 def dag_nodes(code: str) -> tuple[list[str], str | None]:
     """(every node of the DAG, sorted; None) or ([], why the DAG could not be built)."""
     try:
-        from dataflow import driver as dag
-
         return sorted(v.name for v in dag.build(cache=False).list_available_variables()), None
     except Exception as exc:  # noqa: BLE001
         return [], f"The DAG could not be built: {type(exc).__name__}: {exc}"
@@ -50,8 +47,6 @@ def dag_nodes(code: str) -> tuple[list[str], str | None]:
 @st.cache_data(show_spinner=False, max_entries=256)
 def node_lineage(name: str, code: str) -> dict:
     """Upstream and downstream nodes of a node or raw file (``error`` set when unknown)."""
-    from dataflow.lineage import lineage
-
     try:
         got = lineage(name)
     except Exception as exc:  # noqa: BLE001

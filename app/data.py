@@ -8,7 +8,6 @@ loader is keyed by the lake URI and run id: a published run never changes, so re
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -17,7 +16,6 @@ import polars as pl
 import streamlit as st
 
 from dataflow import runs
-from dataflow.config import ENV_CACHE, env
 from dataflow.lake import Lake, LakeError, lake_uri
 
 TIERS = ("Low", "Medium", "High", "Critical")
@@ -138,7 +136,11 @@ def served_run(run: Run) -> Run | None:
 # ---- DuckDB -------------------------------------------------------------------------------------------
 @st.cache_resource(show_spinner=False)
 def _duck() -> duckdb.DuckDBPyConnection:
-    return duckdb.connect()
+    from dataflow.runtime import duckdb_temp_dir  # spill under the scratch root, not .tmp in a read-only cwd
+
+    con = duckdb.connect()
+    con.sql("SET temp_directory = " + "'" + str(duckdb_temp_dir()).replace("'", "''") + "'")
+    return con
 
 
 def sql(query: str, params: list | None = None) -> pl.DataFrame:
@@ -215,8 +217,9 @@ def history_records(lake_uri_: str) -> list[dict]:
 
 def cache_dir() -> Path:
     """Folder for files the dashboard derives (the DAG image)."""
-    base = Path(env(ENV_CACHE) or Path(tempfile.gettempdir()) / "spanishgas-cache")
-    out = base / "dashboard"
+    from dataflow.runtime import cache_root
+
+    out = cache_root() / "dashboard"
     out.mkdir(parents=True, exist_ok=True)
     return out
 

@@ -10,6 +10,7 @@ import re
 import polars as pl
 import streamlit as st
 
+from app import data
 from app.data import AT_RISK, TIERS, Run, columns_of, ident, in_list, lit, path_of, run_table, source, sql
 
 SCORES = "scored/scores.parquet"
@@ -27,8 +28,8 @@ def score_summary(run: Run) -> dict | None:
     if path is None:
         return None
     tiers = sql(
-        f"SELECT risk_tier, count(*) AS n, sum(expected_monthly_loss) AS loss, avg(churn_proba) AS mean_proba "
-        f"FROM {source(path)} GROUP BY risk_tier"
+        f"SELECT risk_tier, count(*) AS n, sum(expected_monthly_loss) AS loss, avg(churn_proba) AS mean_proba, "
+        f"sum(churn_proba) AS expected FROM {source(path)} GROUP BY risk_tier"
     )
     by_tier = {r["risk_tier"]: r for r in tiers.to_dicts()}
     rows = [
@@ -37,6 +38,7 @@ def score_summary(run: Run) -> dict | None:
             "n": int(by_tier.get(t, {}).get("n") or 0),
             "loss": float(by_tier.get(t, {}).get("loss") or 0.0),
             "mean_proba": by_tier.get(t, {}).get("mean_proba"),
+            "expected_churners": float(by_tier.get(t, {}).get("expected") or 0.0),
         }
         for t in TIERS
     ]
@@ -46,7 +48,20 @@ def score_summary(run: Run) -> dict | None:
     ).row(0, named=True)
     n = int(head["n"])
     at_risk = sum(r["n"] for r in rows if r["risk_tier"] in AT_RISK)
+    expected = sum(r["expected_churners"] for r in rows)
+    loss = sum(r["loss"] for r in rows)
+    tier_doc = data.run_doc(run, "scored/tiers.json") or {}
     return {
+        "expected_churners": expected,
+        "expected_churner_share_at_risk": (
+            sum(r["expected_churners"] for r in rows if r["risk_tier"] in AT_RISK) / expected
+            if expected
+            else 0.0
+        ),
+        "margin_share_at_risk": sum(r["loss"] for r in rows if r["risk_tier"] in AT_RISK) / loss
+        if loss
+        else 0.0,
+        "tier_basis": tier_doc.get("basis_text") or "",
         "n": n,
         "at_risk": at_risk,
         "at_risk_share": at_risk / n if n else 0.0,

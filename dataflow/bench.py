@@ -1,7 +1,9 @@
 """`just bench`: time each stage at full scale and record peak memory, into a JSON file.
 
 Each stage runs as its own ``spanishgas`` process; a sampler follows the whole process tree's RSS, so
-worker processes count. Stage timings inside a run come from the run's manifest.
+worker processes count. Stage timings inside a run come from the run's manifest. Last, the dashboard is
+served over the benchmark lake and every page's warm render time is measured in a real browser and
+compared with the budget (reported, never a failure: timing depends on the machine's load).
 """
 
 from __future__ import annotations
@@ -66,26 +68,27 @@ def measure(cmd: list[str], env: dict | None = None, log: Path | None = None) ->
     }
 
 
-PAGE_BUDGET_S = 2.0  # warm render budget per dashboard page at default scale (reported, not asserted)
+PAGE_BUDGET_S = 2.0  # warm render time a dashboard page should stay under
 
 
-def dashboard_render_times(lake: str, out: Path | None = None) -> dict:
-    """Warm render time of every dashboard page over ``lake`` (median of three full loads after a first one, in
-    Debian chromium), each against the PAGE_BUDGET_S budget; empty when chromium or Playwright is missing."""
+def _page_timings(lake: str) -> dict:
+    """Warm render seconds per dashboard page (median of three loads after a first one), or why not measured."""
+    from app.browser import page_timings
+
+    print("bench: dashboard pages …", flush=True)
     try:
-        from app.browser import CHROMIUM, warm_render_times
-    except ImportError as exc:
-        return {"skipped": f"dashboard timing needs the app and Playwright: {exc}"}
-    if not Path(CHROMIUM).exists():
-        return {"skipped": f"{CHROMIUM} is missing (apt-get install chromium)"}
-    pages = warm_render_times(lake)
-    for name, t in pages.items():
-        t["within_budget"] = t["warm_median_s"] <= PAGE_BUDGET_S
-        print(f"bench: page {name}: warm {t['warm_median_s']}s (cold {t['cold_s']}s)", flush=True)
-    result = {"budget_s": PAGE_BUDGET_S, "pages": pages}
-    if out is not None:
-        out.write_text(json.dumps(result, indent=2))
-    return result
+        timings = page_timings(lake)
+    except Exception as exc:  # noqa: BLE001 - no browser here: report it, keep the other figures
+        print(f"bench: dashboard pages not measured: {exc}", flush=True)
+        return {"error": str(exc)}
+    for name, t in timings.items():
+        mark = "" if t["warm_s"] <= PAGE_BUDGET_S else f"  (over the {PAGE_BUDGET_S}s budget)"
+        print(f"bench: page {name}: warm {t['warm_s']}s, first load {t['cold_s']}s{mark}", flush=True)
+    return {
+        "budget_s": PAGE_BUDGET_S,
+        "pages": timings,
+        "over_budget": sorted(n for n, t in timings.items() if t["warm_s"] > PAGE_BUDGET_S),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -94,15 +97,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--customers", type=int, default=20_099)
     ap.add_argument("--out", default="bench/results.json")
     ap.add_argument("--skip-generate", action="store_true", help="reuse the lake's raw/ if present")
+    ap.add_argument("--skip-pages", action="store_true", help="do not time the dashboard pages")
     ap.add_argument(
-        "--dashboard-only",
+        "--pages-only",
         action="store_true",
-        help="only time the dashboard pages over the lake's published run",
+        help="only time the dashboard pages over the lake's published run (bench/dashboard.json)",
     )
     a = ap.parse_args(argv)
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
-    if a.dashboard_only:
-        dashboard_render_times(a.lake, Path(a.out).with_name("dashboard.json"))
+    if a.pages_only:
+        Path(a.out).with_name("dashboard.json").write_text(json.dumps(_page_timings(a.lake), indent=2))
         return 0
 
     exe = [sys.executable, "-m", "dataflow.cli"]
@@ -145,9 +149,14 @@ def main(argv: list[str] | None = None) -> int:
         manifest = read_manifest(lake, current_run_id(lake)) or {}
         results["run_cold_stage_seconds"] = manifest.get("timings", {})
         node_t = manifest.get("node_timings", {})
-        # the aggregation runs in the node Hamilton calls bronze_customer_month_raw (before its schema check)
+        # the aggregation runs in consumption_customer_month; bronze_customer_month keeps the known customers
         results["hourly_to_customer_month_seconds"] = round(
-            sum(v for k, v in node_t.items() if k.startswith("bronze_customer_month")), 2
+            sum(
+                v
+                for k, v in node_t.items()
+                if k.startswith(("consumption_customer_month", "bronze_customer_month"))
+            ),
+            2,
         )
         results["raw_to_gold_seconds"] = round(
             sum(manifest.get("timings", {}).get(k, 0.0) for k in ("raw", "bronze", "silver", "gold")), 2
@@ -156,7 +165,8 @@ def main(argv: list[str] | None = None) -> int:
         stage("run_unchanged_forced_cached", [*exe, "run", "--lake", a.lake, "--force"])
         if "experiments" in _subcommands():
             stage("experiments", [*exe, "experiments", "--lake", a.lake])
-        results["dashboard_render"] = dashboard_render_times(a.lake)
+        if not a.skip_pages:
+            results["dashboard_page_render"] = _page_timings(a.lake)
     out = Path(a.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2))

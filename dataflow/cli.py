@@ -28,14 +28,21 @@ def _lake_arg(p: argparse.ArgumentParser) -> None:
 
 # ---- generate -------------------------------------------------------------------------------------
 def add_generate(p: argparse.ArgumentParser) -> None:
-    from dataflow.generate import DEFAULT_CUSTOMERS
+    from dataflow.generate.worlds import DEFAULT_WORLD, WORLDS
 
     _lake_arg(p)
     p.add_argument(
+        "--world",
+        default=DEFAULT_WORLD,
+        choices=list(WORLDS),
+        help="named world preset (signal strength, churn rate, contact share, text style); "
+        + "; ".join(f"{w.name}: {w.customers:,} customers" for w in WORLDS.values()),
+    )
+    p.add_argument(
         "--customers",
         type=int,
-        default=DEFAULT_CUSTOMERS,
-        help=f"customers active on the scoring date (default {DEFAULT_CUSTOMERS:,})",
+        default=None,
+        help="customers active on the scoring date (default: the world's size, 20,099 for default)",
     )
     p.add_argument("--seed", type=int, default=42, help="random seed (same arguments → same bytes)")
     p.add_argument("--consumption-format", choices=["parquet", "csv"], default="parquet")
@@ -50,6 +57,7 @@ def run_generate(a: argparse.Namespace) -> int:
         seed=a.seed,
         consumption_format=a.consumption_format,
         progress=print,
+        world=a.world,
     )
     print(summary.describe())
     return 0
@@ -101,7 +109,10 @@ def run_run(a: argparse.Namespace) -> int:
         champion_experiment=a.experiment,
         model_overrides=_settings(a.model_setting),
     )
-    result = run_pipeline(lake_uri(a.lake), config, force=a.force, progress=print)
+    from dataflow.runtime import time_budget
+
+    with time_budget():  # $SPANISHGAS_RUN_TIMEOUT_MINUTES; SIGTERM too: recorded as a failed run, alerted
+        result = run_pipeline(lake_uri(a.lake), config, force=a.force, progress=print)
     print(result.describe())
     return 0 if result.status in ("published", "skipped") else 1
 
@@ -167,6 +178,25 @@ def run_lineage(a: argparse.Namespace) -> int:
     from dataflow.lineage import lineage
 
     print(lineage(a.name).describe())
+    return 0
+
+
+def add_nodes(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--check", action="store_true", help="only check that docs/nodes.md is current (exit 1 if not)"
+    )
+
+
+def run_nodes(a: argparse.Namespace) -> int:
+    from dataflow.lineage import NODES_DOC, node_catalogue
+
+    text = node_catalogue()
+    current = NODES_DOC.is_file() and NODES_DOC.read_text(encoding="utf-8") == text
+    if a.check:
+        print(f"{NODES_DOC} is " + ("current" if current else "out of date: run `spanishgas nodes`"))
+        return 0 if current else 1
+    NODES_DOC.write_text(text, encoding="utf-8")
+    print(f"node catalogue written to {NODES_DOC}")
     return 0
 
 
@@ -238,25 +268,48 @@ def add_experiments(p: argparse.ArgumentParser) -> None:
 
 
 def run_experiments(a: argparse.Namespace) -> int:
-    from dataflow.model.jobs import format_table
-    from dataflow.model.jobs import run_experiments as ladder
+    from dataflow.experiments_job import format_table
+    from dataflow.experiments_job import run_experiments as ladder
 
     overrides = {} if a.max_train_rows is None else {"experiment_max_train_rows": a.max_train_rows}
     print("running experiments E0–E8 × logistic / random forest / XGBoost …")
     run_id, table, seconds = ladder(lake_uri(a.lake), overrides)
     print(format_table(table))
     print(
-        f"experiments of run {run_id}: {table.height} fits in {seconds:.0f}s → "
-        f"runs/{run_id}/model/experiments.parquet and registry/experiments.parquet"
+        f"experiments of run {run_id}: {table.height} fits in {seconds:.0f}s → registry/experiments.parquet"
     )
     return 0
 
 
-def run_evaluate_truth(a: argparse.Namespace) -> int:
-    from dataflow.truth import evaluate_truth
+def add_evaluate_truth(p: argparse.ArgumentParser) -> None:
+    _lake_arg(p)
+    p.add_argument(
+        "--all-worlds",
+        action="store_true",
+        help="generate every world preset into the system temp dir, run the pipeline, print one table",
+    )
+    p.add_argument("--worlds", default=None, help="with --all-worlds: comma-separated subset of presets")
+    p.add_argument("--seeds", default="42", help="with --all-worlds: comma-separated seeds (default 42)")
+    p.add_argument(
+        "--customers", type=int, default=None, help="with --all-worlds: book size (default: each world's)"
+    )
+    p.add_argument("--keep", action="store_true", help="with --all-worlds: keep the generated lakes")
 
-    print(evaluate_truth(lake_uri(a.lake)).describe())
-    return 0
+
+def run_evaluate_truth(a: argparse.Namespace) -> int:
+    from dataflow.truth import evaluate_truth, evaluate_worlds, format_world_table
+
+    if not a.all_worlds:
+        print(evaluate_truth(lake_uri(a.lake)).describe())
+        return 0
+    try:
+        seeds = tuple(int(s) for s in a.seeds.split(",") if s.strip())
+    except ValueError:
+        raise UserError(f"--seeds expects comma-separated integers, got {a.seeds!r}") from None
+    names = [w.strip() for w in a.worlds.split(",")] if a.worlds else None
+    rows = evaluate_worlds(names, seeds, a.customers, progress=print, keep=a.keep)
+    print(format_world_table(rows))
+    return 0 if all(r["passes"] for r in rows) else 1
 
 
 COMMANDS: dict[
@@ -280,6 +333,7 @@ COMMANDS: dict[
     ),
     "dag": ("render the pipeline DAG as an image (needs graphviz)", add_dag, run_dag),
     "lineage": ("show what a node or raw file feeds and depends on", add_lineage, run_lineage),
+    "nodes": ("write docs/nodes.md, the catalogue of every DAG node, from the DAG", add_nodes, run_nodes),
     "dashboard": (
         "serve the Streamlit dashboard over the lake's published run",
         add_dashboard,
@@ -291,8 +345,8 @@ COMMANDS: dict[
         run_experiments,
     ),
     "evaluate-truth": (
-        "score the current run against the generator's truth/ (generated data only)",
-        _lake_arg,
+        "score the current run against the generator's truth/ (generated data only; --all-worlds: every preset)",
+        add_evaluate_truth,
         run_evaluate_truth,
     ),
 }
@@ -314,6 +368,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     run = COMMANDS[args.command][2]
+    from dataflow.runtime import configure_logging
+
+    configure_logging()  # $SPANISHGAS_LOG_LEVEL; JSON lines on Fargate ($SPANISHGAS_LOG_FORMAT overrides)
     if not args.debug:
         # Hamilton logs every node failure with a traceback; our messages already say what went wrong
         logging.getLogger("hamilton").setLevel(logging.CRITICAL)

@@ -9,7 +9,7 @@ import fnmatch
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from dataflow.config import CONSUMPTION_GLOB, RAW_FILES, RAW_PREFIX
+from dataflow.config import CONSUMPTION_GLOB, RAW_FILES, RAW_PREFIX, READY_KEY
 from dataflow.errors import ContractError
 from dataflow.lake import Lake, file_sha256
 
@@ -60,7 +60,8 @@ def _listing(keys: list[str]) -> str:
 def take_inventory(lake_uri: str) -> RawInventory:
     """Every raw file this run reads, with its size and sha256 (recomputed each run, never trusted from cache)."""
     lake = Lake.open(lake_uri)
-    keys = lake.list(RAW_PREFIX)
+    # raw/_READY only says "the upload is complete": not an input, never hashed, not part of the run id
+    keys = [k for k in lake.list(RAW_PREFIX) if k != READY_KEY]
     missing = [d for d, name in RAW_FILES.items() if RAW_PREFIX + name not in keys]
     if missing:
         name = RAW_FILES[missing[0]]

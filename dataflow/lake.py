@@ -13,7 +13,6 @@ import io
 import json
 import os
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,6 @@ import polars as pl
 
 DEFAULT_LAKE = "data/lake"
 LAKE_ENV = "SPANISHGAS_LAKE"
-CACHE_ENV = "SPANISHGAS_CACHE"
 
 
 class LakeError(RuntimeError):
@@ -256,7 +254,9 @@ class S3Lake(Lake):
         """Download once into a cache keyed by bucket, key and ETag; later calls reuse it."""
         head = self._call("head", key, self.client.head_object, Bucket=self.bucket, Key=self._k(key))
         etag = head["ETag"].strip('"').replace("-", "_")
-        cache = Path(os.environ.get(CACHE_ENV) or Path(tempfile.gettempdir()) / "spanishgas-s3-cache")
+        from dataflow.runtime import cache_root
+
+        cache = cache_root() / "s3"
         dest = cache / self.bucket / self._k(key) / etag / Path(key).name
         if not dest.is_file():
             dest.parent.mkdir(parents=True, exist_ok=True)

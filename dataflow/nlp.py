@@ -38,6 +38,18 @@ INTENT_CATALOGUE: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"leave",
             r"account\s+clos(?:e|ure)",
             r"closing\s+(?:the\s+)?account",
+            r"close\s+my\s+account",
+            r"cxl",
+            r"leaving",
+            r"moving\s+to\s+(?:a\s+)?(?:different|another|new)\s+supplier",
+            # Spanish
+            r"baja",
+            r"cancelar",
+            r"cancelaci[oó]n",
+            r"darse\s+de\s+baja",
+            r"se\s+cambia\s+de\s+compa[nñ][ií]a",
+            r"(?:irse|irme|se\s+va)\s+a\s+otra",
+            r"rescindir",
         ),
     ),
     (
@@ -52,9 +64,39 @@ INTENT_CATALOGUE: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"dissatisf(?:ied|action)",
             r"unhappy",
             r"discontent",
+            r"compl",
+            r"esc",
+            # Spanish
+            r"quejas?",
+            r"se\s+queja",
+            r"reclamaci[oó]n",
+            r"reclama",
+            r"escalad[oa]",
+            r"descontent[oa]",
+            r"hart[oa]",
+            r"indignad[oa]",
         ),
     ),
-    ("Billing / Payment", _rx(r"bill(?:s|ing)?", r"charge[sd]?", r"payments?", r"overdue", r"past\s+due")),
+    (
+        "Billing / Payment",
+        _rx(
+            r"bill(?:s|ing)?",
+            r"charge[sd]?",
+            r"payments?",
+            r"overdue",
+            r"past\s+due",
+            r"invoices?",
+            r"refunds?",
+            r"direct\s+debit",
+            r"pmt",
+            r"facturas?",
+            r"recibos?",
+            r"cobros?",
+            r"pagos?",
+            r"importe",
+            r"devoluci[oó]n",
+        ),
+    ),
     (
         "Contract Renewal",
         _rx(
@@ -63,6 +105,9 @@ INTENT_CATALOGUE: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"next\s+renewal",
             r"renewals\s+discussed",
             r"renewed\s+contract",
+            r"renews",
+            r"renov(?:aci[oó]n|ar|aci[oó]nes)?",
+            r"renueva",
         ),
     ),
     (
@@ -82,6 +127,13 @@ INTENT_CATALOGUE: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"alternatives?",
             r"seeking\s+alternatives?",
             r"looking\s+around",
+            r"disc",
+            r"precios?",
+            r"descuentos?",
+            r"subidas?",
+            r"rebaja",
+            r"ofertas?",
+            r"m[aá]s\s+barat[oa]",
         ),
     ),
     (
@@ -93,6 +145,8 @@ INTENT_CATALOGUE: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"future\s+plans?",
             r"options?",
             r"exploring\s+options?",
+            r"planes",
+            r"opciones",
         ),
     ),
     (
@@ -114,6 +168,9 @@ INTENT_CATALOGUE: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"account\b[^.]*\bno\s+issues",
             r"no\s+issues\s+found",
             r"all\s+good",
+            r"acct",
+            r"datos",
+            r"cuenta",
         ),
     ),
     (
@@ -131,16 +188,110 @@ INTENT_CATALOGUE: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"normal\s+process",
             r"standard\s+interaction",
             r"customer\s+contacted",
+            r"seguimiento",
+            r"rutinaria",
         ),
     ),
 )
 INTENTS: tuple[str, ...] = tuple(name for name, _ in INTENT_CATALOGUE) + (OTHER_INTENT,)
 
 
+# ---- spelling: one-edit typos of the words that carry intent or tone are read as the word ------------------
+KEYWORDS = (
+    "cancel cancellation cancelled switch switching terminate leave leaving complaint complain complained "
+    "complaints frustrated frustration escalated escalate dissatisfied upset unhappy happy satisfied pleased "
+    "disappointed annoyed angry furious renewal renew billing bill payment refund charged overcharged invoice "
+    "price prices increase discount discounts supplier service customer account details confirmed provided "
+    "received agent thanked follow-up routine formally options comparison terms"
+).split()
+
+
+def _deletions(word: str) -> set[str]:
+    return {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+def _build_typo_index() -> dict[str, str]:
+    """Every keyword and each of its one-letter deletions → the keyword (ambiguous forms dropped)."""
+    index: dict[str, str] = {}
+    clash: set[str] = set()
+    for k in KEYWORDS:
+        for form in {k, *_deletions(k)}:
+            if form in index and index[form] != k:
+                clash.add(form)
+            index[form] = k
+    return {f: k for f, k in index.items() if f not in clash}
+
+
+_TYPO_INDEX = _build_typo_index()
+_WORD = re.compile(r"[A-Za-z][A-Za-z-]{4,}")
+
+
+def _known_words() -> set[str]:
+    try:
+        from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+        lexicon = set(SentimentIntensityAnalyzer().lexicon)
+    except ImportError:  # pragma: no cover - vader is a dependency
+        lexicon = set()
+    return lexicon | _inflections()
+
+
+def _inflections() -> set[str]:
+    """The keywords and their own family (charged → charge, charges): real words, never typos."""
+    forms = set(KEYWORDS)
+    for k in KEYWORDS:
+        forms |= {k + "s", k + "es", k + "d", k + "ed", k + "ing"}
+        for end in ("s", "d", "ed", "ing"):
+            if k.endswith(end):
+                forms.add(k[: -len(end)])
+    return forms
+
+
+_KNOWN: set[str] = set()
+
+
+def _typo_of(word: str, key: str) -> bool:
+    """``word`` is ``key`` with one letter dropped, one added, or two neighbours swapped — not one letter
+    changed, which turns real words into others ("changed" is not a typo of "charged")."""
+    if len(word) == len(key) - 1:
+        return word in _deletions(key)
+    if len(word) == len(key) + 1:
+        return key in _deletions(word)
+    if len(word) == len(key):
+        diff = [i for i in range(len(word)) if word[i] != key[i]]
+        return (
+            len(diff) == 2
+            and diff[1] == diff[0] + 1
+            and word[diff[0]] == key[diff[1]]
+            and word[diff[1]] == key[diff[0]]
+        )
+    return False
+
+
+def correct_typos(text: str) -> str:
+    """The text with each unknown word of 5+ letters that is one edit (a letter dropped, added, changed or
+    two swapped) from exactly one keyword replaced by that keyword: "complant" → "complaint"."""
+    if not _KNOWN:
+        _KNOWN.update(_known_words())
+
+    def fix(m: re.Match[str]) -> str:
+        w = m.group(0)
+        low = w.lower()
+        if low in _KNOWN:
+            return w
+        hits = {_TYPO_INDEX[f] for f in (low, *_deletions(low)) if f in _TYPO_INDEX}
+        hits = {k for k in hits if _typo_of(low, k)}
+        return hits.pop() if len(hits) == 1 else w
+
+    return _WORD.sub(fix, text)
+
+
 def classify_intent(text: str | None) -> str:
-    """The intent of one interaction summary (first rule of the catalogue that matches; else Other)."""
+    """The intent of one interaction summary (first rule of the catalogue that matches, typos of the key
+    words forgiven; else Other)."""
     if not text or not text.strip():
         return OTHER_INTENT
+    text = correct_typos(text)
     for name, pattern in INTENT_CATALOGUE:
         if pattern.search(text):
             return name
@@ -181,9 +332,102 @@ class SentimentBackend(Protocol):
     def score(self, texts: list[str]) -> list[tuple[float, float, float, float, str]]: ...
 
 
+# Words VADER does not know (or weighs for other domains), with valences on its −4…4 scale: energy-customer
+# complaints in English, and the Spanish of mixed notes.
+DOMAIN_LEXICON = {
+    "overcharged": -2.2,
+    "overbilled": -2.2,
+    "ripoff": -2.5,
+    "rip-off": -2.5,
+    "shambles": -2.5,
+    "nightmare": -2.6,
+    "disgraceful": -2.6,
+    "outrageous": -2.5,
+    "unaffordable": -2.0,
+    "misled": -2.0,
+    "deceptive": -2.0,
+    "cheated": -2.5,
+    "relentless": -1.5,
+    "extortionate": -2.6,
+    "unfair": -1.8,
+    "unfairly": -1.8,
+    "absurd": -1.8,
+    "distressed": -2.0,
+    "exhausted": -1.5,
+    "ignored": -1.8,
+    "insulting": -2.2,
+    "punished": -2.0,
+    "downhill": -1.8,
+    "incorrect": -1.0,
+    "wrong": -1.2,
+    # the customer's own state outweighs courtesy words in a contact note
+    "disappointed": -3.0,
+    "unhappy": -3.0,
+    "dissatisfied": -3.0,
+    "upset": -2.6,
+    "frustrated": -2.6,
+    "annoyed": -2.6,
+    "worried": -2.0,
+    "worry": -1.8,
+    # Spanish
+    "contento": 2.0,
+    "contenta": 2.0,
+    "encantado": 2.5,
+    "encantada": 2.5,
+    "satisfecho": 2.0,
+    "satisfecha": 2.0,
+    "gracias": 1.5,
+    "agradece": 1.5,
+    "genial": 2.5,
+    "molesto": -1.8,
+    "molesta": -1.8,
+    "enfadado": -2.3,
+    "enfadada": -2.3,
+    "furioso": -2.8,
+    "furiosa": -2.8,
+    "harto": -2.2,
+    "harta": -2.2,
+    "cansado": -1.5,
+    "cansada": -1.5,
+    "queja": -1.5,
+    "descontento": -2.0,
+    "descontenta": -2.0,
+    "decepcionado": -2.0,
+    "decepcionada": -2.0,
+    "indignado": -2.5,
+    "indignada": -2.5,
+    "abusivo": -2.5,
+    "fatal": -2.5,
+    "pésimo": -3.0,
+    "errónea": -1.2,
+    "incorrecta": -1.2,
+}
+# sarcasm: praise next to something a customer never welcomes reads as its opposite
+_SARCASM_EVENT = re.compile(
+    r"\b(?:increase|hike|doubled|double|charged\s+twice|twice|on\s+hold|again|another|estimated|still\s+waiting|"
+    r"went\s+up|goes?\s+up|go\s+up|more\s+than\s+last|pay\s+more|cut\s+off|closed\s+without|"
+    r"promised|without\s+notice|late|highest\s+rate|cancelling|switching|empty|waiting|went\s+down)\b",
+    re.IGNORECASE,
+)
+_SARCASM_CUE = re.compile(
+    r"\b(?:oh|yeah\s+right|thanks\s+(?:a\s+lot|so\s+much|for\s+nothing)|just\s+what|love\s+(?:how|it)|"
+    r"so\s+generous|well\s+done|best\s+\w+\s+ever|great\s+job|really\s+(?:great|impressive|glad)|"
+    r"cheers|lovely|fabulous|fantastic|brilliant|wonderful|amazing|awesome|perfect|excellent|super|"
+    r"what\s+a\s+great|nice\s+to\s+see|sure)\b",
+    re.IGNORECASE,
+)
+_SENTENCE = re.compile(
+    r"(?<=[.!?;:])\s+|,?\s+(?=\b(?:but|however|although|though|unfortunately|yet|pero|sin\s+embargo)\b)",
+    re.IGNORECASE,
+)
+
+
 @dataclass
 class VaderBackend:
-    """Rule-based VADER (vaderSentiment): fast, deterministic, no model download."""
+    """Rule-based VADER (vaderSentiment) with an energy/Spanish lexicon and three rules: typos of key words
+    are read as the word, a long text whose closing negative sentence is strongly negative is negative
+    (polite openings no longer outweigh the complaint), and praise beside an unwelcome event is sarcasm.
+    Fast, deterministic, no model download."""
 
     name: str = "vader"
 
@@ -191,11 +435,28 @@ class VaderBackend:
         from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
         self._analyzer = SentimentIntensityAnalyzer()
+        self._analyzer.lexicon.update(DOMAIN_LEXICON)
+
+    def compound(self, text: str) -> dict:
+        """VADER's scores of the (typo-corrected) text with the long-prose and sarcasm rules applied."""
+        text = correct_typos(text)
+        s = dict(self._analyzer.polarity_scores(text))
+        c = s["compound"]
+        sentences = [x for x in _SENTENCE.split(text) if x.strip()]
+        if len(sentences) > 1:
+            per = [self._analyzer.polarity_scores(x)["compound"] for x in sentences]
+            toned = [v for v in per if abs(v) >= 0.05]
+            if toned and min(per) <= -0.3 and toned[-1] < 0:
+                c = min(c, toned[-1], sum(per) / len(per))  # the complaint the text ends on decides
+        if c > -0.05 and _SARCASM_EVENT.search(text) and _SARCASM_CUE.search(text):
+            c = -max(abs(c), 0.3)
+        s["compound"] = c
+        return s
 
     def score(self, texts: list[str]) -> list[tuple[float, float, float, float, str]]:
         out = []
         for t in texts:
-            s = self._analyzer.polarity_scores(t)
+            s = self.compound(t)
             out.append((s["neg"], s["neu"], s["pos"], s["compound"], label_from_compound(s["compound"])))
         return out
 

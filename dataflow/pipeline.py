@@ -29,25 +29,6 @@ from dataflow.runs import (
     utc_now,
 )
 
-# node → lake folder of the run, for every table a run publishes
-ETL_OUTPUTS: dict[str, str] = {
-    "bronze_customer": "bronze",
-    "bronze_customer_month": "bronze",
-    "silver_customer": "silver",
-    "silver_customer_month": "silver",
-    "silver_interactions": "silver",
-    "snapshots": "gold",
-    "gold_features": "gold",
-}
-QUARANTINE_NODES: dict[str, str] = {
-    "quarantine_customer_attributes": "customer_attributes",
-    "quarantine_customer_contracts": "customer_contracts",
-    "quarantine_price_history": "price_history",
-    "quarantine_costs_by_province_month": "costs_by_province_month",
-    "quarantine_customer_interactions": "customer_interactions",
-    "quarantine_churn_label": "churn_label",
-    "quarantine_consumption": "consumption",
-}
 RECONCILIATION_NODES = ["raw_reconciliation", "consumption_reconciliation"]
 # tables the quality checks read that are not published outputs
 QUALITY_INPUTS = [
@@ -57,6 +38,7 @@ QUALITY_INPUTS = [
     "raw_costs_by_province_month",
     "raw_customer_interactions",
     "raw_churn_label",
+    "quarantined_customers",
 ]
 
 
@@ -86,15 +68,6 @@ class RunResult:
         return "\n".join(lines)
 
 
-def _extra_outputs() -> dict[str, str]:
-    """Outputs of the modeling/scoring/monitoring modules, when installed (node → run folder)."""
-    try:
-        from dataflow.model import OUTPUTS
-    except ImportError:
-        return {}
-    return dict(OUTPUTS)
-
-
 def _history(lake: Lake):
     from dataflow.aws.run_history import run_history_from_env
 
@@ -117,12 +90,13 @@ def _alerter(uri: str):
     return alerter_from_env(uri)
 
 
-def _quality_report(results: dict[str, Any]) -> pl.DataFrame:
+def _quality_report(results: dict[str, Any], budgets: dict | None = None) -> pl.DataFrame:
     from dataflow.monitor.checks import CHECKS_BY_LAYER
-    from dataflow.monitor.quality import run_checks
+    from dataflow.monitor.quality import run_checks, with_budgets
 
     tables = {k: v for k, v in results.items() if isinstance(v, pl.DataFrame)}
-    return run_checks(tables, [c for checks in CHECKS_BY_LAYER.values() for c in checks])
+    checks = with_budgets([c for checks in CHECKS_BY_LAYER.values() for c in checks], budgets or {})
+    return run_checks(tables, checks)
 
 
 def run_pipeline(
@@ -157,7 +131,8 @@ def run_pipeline(
         )
         emit(f"run {run_id}: nothing to do ({why})")
         return RunResult(run_id, "skipped", why)
-    if claim != "claimed":  # a forced repeat of a succeeded run: its history record stays as it is
+    first_publish = claim == "claimed"  # a forced repeat of a published run id sends no second alert
+    if not first_publish:  # a forced repeat of a succeeded run: its history record stays as it is
         history = _NoHistory()
 
     from dataflow import driver as dag  # imports Hamilton (seconds): only once we know there is work to do
@@ -175,21 +150,21 @@ def run_pipeline(
     }
     alerter = _alerter(uri)
     try:
-        outputs = {**ETL_OUTPUTS, **_extra_outputs()}
-        final_vars = [*outputs, *QUARANTINE_NODES, *RECONCILIATION_NODES, *QUALITY_INPUTS, "raw_column_notes"]
-        emit(f"run {run_id}: computing {len(final_vars)} outputs")
         dr = dag.build(progress=prog)
+        outputs, quarantine = dag.run_outputs(dr), dag.quarantine_outputs(dr)
+        final_vars = [*outputs, *quarantine, *RECONCILIATION_NODES, *QUALITY_INPUTS, "raw_column_notes"]
+        emit(f"run {run_id}: computing {len(final_vars)} outputs")
         inputs = {**dag.inputs_for(uri, config), "run_id": run_id}
         results = dr.execute(final_vars, inputs=inputs, overrides={"raw_inventory": inventory})
         recomputed = dag.executed_nodes(dr)
         emit(f"run {run_id}: {len(recomputed)} nodes computed, the rest served from the cache")
 
         t_write = time.perf_counter()
-        rows = _write_outputs(lake, run_id, results, outputs)
-        quarantined = _write_quarantine(lake, run_id, results)
+        rows = write_outputs(lake, run_id, results, outputs)
+        quarantined = _write_quarantine(lake, run_id, results, quarantine)
         reconciliation = pl.concat([results[n] for n in RECONCILIATION_NODES], how="diagonal_relaxed")
         _attach_rows(manifest, reconciliation)
-        report = _quality_report(results)
+        report = _quality_report(results, config.quality_budgets)
         lake.write_parquet(f"runs/{run_id}/monitoring/quality.parquet", report)
         timings = {**prog.stage_timings(), "write": round(time.perf_counter() - t_write, 3)}
         manifest.update(
@@ -216,21 +191,27 @@ def run_pipeline(
             raise
         raise UserError(f"run {run_id} failed: {type(exc).__name__}: {exc}") from exc
     # published: what follows is bookkeeping; its failure must not un-publish a complete run
-    _after_publish(lake, history, alerter, run_id, results, timings, rows, quarantined, emit)
+    _after_publish(lake, history, alerter, run_id, results, timings, rows, quarantined, emit, first_publish)
     result = RunResult(
         run_id, "published", timings=timings, rows=rows, quarantined=quarantined, recomputed=recomputed
     )
-    result.summary = _business_summary(results)
+    result.summary = [f"warning: {w}" for w in manifest["quality"]["within_budget"]] + _business_summary(
+        results
+    )
     emit(f"run {run_id}: published in {timings['total']:.1f}s")
     return result
 
 
-def _after_publish(lake, history, alerter, run_id, results, timings, rows, quarantined, emit) -> None:
-    """Champion registry, run history and metrics after CURRENT moved (best effort, each step logged)."""
+def _after_publish(
+    lake, history, alerter, run_id, results, timings, rows, quarantined, emit, first_publish=True
+) -> None:
+    """Champion registry, run history, metrics and the drift alert after CURRENT moved (best effort, each step
+    logged). The drift alert goes out only here — after the gates passed and the run was published — and only
+    the first time this run id is published (not on a forced re-run)."""
     decision = results.get("promotion_decision")
     steps = []
     if decision is not None and getattr(decision, "promoted", False):
-        steps.append(("champion registry", lambda: lake.write_json(CHAMPION_KEY, decision.registry_record())))
+        steps.append(("champion registry", lambda: register_champion(lake, decision)))
     steps += [
         ("run history", lambda: history.mark_succeeded(run_id, timings=timings, rows=rows, published=True)),
         (
@@ -241,10 +222,16 @@ def _after_publish(lake, history, alerter, run_id, results, timings, rows, quara
                     "RowsProcessed": float(sum(rows.values())),
                     "RowsQuarantined": float(sum(quarantined.values())),
                     "RunFailed": 0.0,
+                    "RunSucceeded": 1.0,  # the heartbeat alarm fires when this is missing for N days
                 }
             ),
         ),
     ]
+    drift_summary = results.get("drift_alert")
+    if isinstance(drift_summary, dict) and first_publish:
+        from dataflow.aws.alerts import send_drift_alert
+
+        steps.append(("drift alert", lambda: send_drift_alert(drift_summary, alerter, run_id)))
     for what, action in steps:
         try:
             action()
@@ -257,6 +244,11 @@ def _after_publish(lake, history, alerter, run_id, results, timings, rows, quara
             )
 
 
+def register_champion(lake: Lake, decision) -> None:
+    """Point ``registry/champion.json`` at the run whose candidate passed the promotion gate."""
+    lake.write_json(CHAMPION_KEY, decision.registry_record())
+
+
 def _quietly(action) -> None:
     try:
         action()
@@ -264,7 +256,9 @@ def _quietly(action) -> None:
         pass
 
 
-def _write_outputs(lake: Lake, run_id: str, results: dict, outputs: dict[str, str]) -> dict[str, int]:
+def write_outputs(lake: Lake, run_id: str, results: dict, outputs: dict[str, str]) -> dict[str, int]:
+    """Write each published node into its folder of the run (see :func:`dataflow.driver.run_outputs`);
+    returns the row count of every table written."""
     rows = {}
     for name, folder in outputs.items():
         value = results[name]
@@ -276,9 +270,9 @@ def _write_outputs(lake: Lake, run_id: str, results: dict, outputs: dict[str, st
     return rows
 
 
-def _write_quarantine(lake: Lake, run_id: str, results: dict) -> dict[str, int]:
+def _write_quarantine(lake: Lake, run_id: str, results: dict, quarantine: dict[str, str]) -> dict[str, int]:
     counts = {}
-    for node, dataset in QUARANTINE_NODES.items():
+    for node, dataset in quarantine.items():
         frame: pl.DataFrame = results[node]
         counts[dataset] = frame.height
         if frame.height:
@@ -297,7 +291,7 @@ def _attach_rows(manifest: dict, reconciliation: pl.DataFrame) -> None:
 
 
 def _quality_summary(report: pl.DataFrame) -> dict:
-    from dataflow.monitor.quality import gate_failures
+    from dataflow.monitor.quality import budget_warnings, gate_failures
 
     failed = report.filter(pl.col("status") == "fail")
     return {
@@ -305,27 +299,29 @@ def _quality_summary(report: pl.DataFrame) -> dict:
         "failed": failed.height,
         "gate_failures": gate_failures(report),
         "warnings": failed.filter(pl.col("severity") == "warn")["check"].to_list(),
+        "within_budget": budget_warnings(report),  # gates that found rows to fix but stayed within budget
     }
 
 
 def _business_summary(results: dict) -> list[str]:
-    try:
-        from dataflow.model import summary_lines
-    except ImportError:
-        return []
+    from dataflow.summary import summary_lines
+
     return summary_lines(results)
 
 
 def _record_failure(lake: Lake, history, alerter, manifest: dict, run_id: str, exc: Exception) -> None:
     """Best effort: the failure is written to the manifest and history and alerted; CURRENT is untouched."""
+    from dataflow.aws.alerts import safe_error_text
+
     gate = isinstance(exc, QualityGateError)
     manifest.update(status="failed_quality_gate" if gate else "failed", finished_at=utc_now(), error=str(exc))
+    text = safe_error_text(exc)  # the history and the alert carry files, columns, rules, counts: no values
     for action in (
         lambda: lake.write_json(manifest_key(run_id), manifest),
-        lambda: history.mark_failed(run_id, error=str(exc)),
+        lambda: history.mark_failed(run_id, error=text),
         lambda: alerter.alert(
             f"SpanishGas run {run_id} {'failed a quality gate' if gate else 'failed'}",
-            str(exc),
+            text,
             severity="error",
             details={"run_id": run_id, "lake": manifest.get("lake")},
         ),
@@ -334,4 +330,4 @@ def _record_failure(lake: Lake, history, alerter, manifest: dict, run_id: str, e
         _quietly(action)
 
 
-__all__ = ["RunResult", "run_pipeline", "read_manifest"]
+__all__ = ["RunResult", "run_pipeline", "read_manifest", "write_outputs", "register_champion"]

@@ -20,29 +20,9 @@ import polars as pl
 from dataflow import nlp
 from dataflow.config import RAW_FILES, RAW_PREFIX
 from dataflow.errors import ContractError
+from dataflow.generate import targets as P
 from dataflow.lake import Lake
 
-BIG = 5_000  # customers needed for tail statistics (p99, mean, rare categories)
-CHANNEL_REF = {
-    "presencial_comercial": 0.456,
-    "unknown": 0.262,
-    "comparador": 0.129,
-    "oficina": 0.091,
-    "telemarketing": 0.061,
-    "web_propia": 0.0011,
-}
-TENURE_REF = {"0-6m": 0.080, "6-12m": 0.079, "1-2y": 0.147, "2-5y": 0.337, "5y+": 0.356}
-RENEWAL_REF = {"expired": 0.029, "0-3m": 0.211, "3-6m": 0.458, "6-12m": 0.302, "12m+": 0.0}
-INTENT_REF = {
-    "Contract Renewal": (0.800, 0.04),
-    "Complaint / Escalation": (0.093, 0.025),
-    "Pricing Offers": (0.036, 0.015),
-    "Account / Service Inquiry": (0.034, 0.015),
-    "Billing / Payment": (0.017, 0.01),
-    "Plan / Product Inquiry": (0.015, 0.01),
-    "Cancellation / Switch": (0.006, 0.006),
-}
-SENTIMENT_REF = {"negative": (0.106, 0.025), "neutral": (0.427, 0.04), "positive": (0.467, 0.04)}
 ASOF = "DATE '2024-12-31'"
 
 
@@ -161,7 +141,9 @@ def profile(lake_uri: str, progress: Callable[[str], None] = lambda _m: None) ->
         if f.endswith(".csv")
     }
     progress("profiling hourly readings …")
-    con = duckdb.connect()
+    from dataflow.runtime import configure_duckdb
+
+    con = configure_duckdb(duckdb.connect())
     con.sql("SET preserve_insertion_order = false")
     paths = [str(lake.local_path(k)) for k in cons]
     if paths[0].endswith(".parquet"):
@@ -176,8 +158,6 @@ def profile(lake_uri: str, progress: Callable[[str], None] = lambda _m: None) ->
         sum(greatest(consumption_elec_kwh, 0)) AS elec, sum(greatest(consumption_gas_m3, 0)) AS gas,
         sum((consumption_elec_kwh < 0)::INT)::BIGINT AS neg_e, sum((consumption_gas_m3 < 0)::INT)::BIGINT AS neg_g,
         sum(least(consumption_gas_m3, 0)) AS neg_g_sum FROM c GROUP BY 1""").pl()
-    from dataflow.generate import targets as P
-
     P.customers(ck, csv, per, report)
     attrs = P.attributes_frame(csv["customer_attributes"])
     con.register("seg", attrs.select("customer_id", "segment").to_arrow())
@@ -195,4 +175,4 @@ def profile(lake_uri: str, progress: Callable[[str], None] = lambda _m: None) ->
     return report
 
 
-__all__ = ["profile", "ProfileReport", "Row", "BIG", "ASOF", "np"]
+__all__ = ["profile", "ProfileReport", "Row", "ASOF", "np"]

@@ -43,6 +43,12 @@ def run_prefix(run_id: str) -> str:
     return f"runs/{run_id}/"
 
 
+def run_id_in(prefix: str) -> str:
+    """The run id in a ``runs/<run_id>/<folder>/`` prefix ("" when the prefix is not a run folder)."""
+    parts = prefix.strip("/").split("/")
+    return parts[1] if len(parts) >= 2 and parts[0] == "runs" else ""
+
+
 def output_key(run_id: str, layer: str, name: str) -> str:
     return f"{run_prefix(run_id)}{layer}/{name}.parquet"
 

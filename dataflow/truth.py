@@ -1,13 +1,19 @@
 """``spanishgas evaluate-truth``: how close the current run's scores come to the generator's true churn
 probabilities (generated data only; the pipeline itself never reads truth/).
 
-Compares, on the scoring snapshot, PR-AUC / ROC-AUC of our churn_proba with the oracle's (true_proba),
-calibration (ECE against outcomes and against true_proba), and the expected value of our offer policy
-against the same policy run on the true probabilities.
+Compares, on the scoring snapshot, our churn_proba with two references from truth/: the oracle (true_proba,
+which knows the latent causes) and the achievable ceiling (ceiling_proba, the best probability computable from
+raw/; see dataflow/generate/ceiling.py). Reported: PR-AUC on outcomes and a low-noise soft PR-AUC (the ceiling's
+probabilities as soft labels), ROC-AUC, calibration-in-the-large (Σ p against Σ ceiling p), ECE against
+outcomes and against true_proba, and the expected value of our offer policy against the same policy run on
+the true probabilities. ``evaluate_worlds`` does it for every world preset (generated into temp folders).
 """
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,8 +21,9 @@ import polars as pl
 
 from dataflow.errors import UserError
 from dataflow.lake import Lake
-from dataflow.model.metrics import expected_calibration_error, risk_tier, summary
+from dataflow.model.metrics import expected_calibration_error, summary
 from dataflow.model.settings import ModelConfig
+from dataflow.model.tiers import with_tiers
 from dataflow.runs import current_run_id
 from dataflow.score.offers import build_offers
 
@@ -32,15 +39,21 @@ class TruthReport:
 
     def describe(self) -> str:
         f = self.figures
-        o, m = f["oracle"], f["model"]
+        o, m, c = f["oracle"], f["model"], f["ceiling"]
         return "\n".join(
             [
                 f"run {self.run_id}: {f['customers']:,} customers on {f['as_of_date']}, churn rate {f['churn_rate']:.3f}",
-                f"{'':<22}{'model':>10}{'oracle':>10}",
-                f"{'PR-AUC':<22}{m['pr_auc']:>10.3f}{o['pr_auc']:>10.3f}   model/oracle {f['pr_auc_ratio']:.3f}",
-                f"{'ROC-AUC':<22}{m['roc_auc']:>10.3f}{o['roc_auc']:>10.3f}",
-                f"{'ECE vs outcomes':<22}{m['ece']:>10.4f}{o['ece']:>10.4f}",
-                f"{'Brier':<22}{m['brier']:>10.4f}{o['brier']:>10.4f}",
+                f"{'':<22}{'model':>10}{'ceiling':>10}{'oracle':>10}",
+                f"{'PR-AUC':<22}{m['pr_auc']:>10.3f}{c['pr_auc']:>10.3f}{o['pr_auc']:>10.3f}   "
+                f"model/ceiling {f['pr_auc_vs_ceiling']:.3f}, model/oracle {f['pr_auc_ratio']:.3f}",
+                f"{'soft PR-AUC':<22}{f['soft_pr_auc']['model']:>10.3f}{f['soft_pr_auc']['ceiling']:>10.3f}"
+                f"{'':>10}   model/ceiling {f['soft_pr_auc']['ratio']:.3f} (ceiling p as soft labels)",
+                f"{'ROC-AUC':<22}{m['roc_auc']:>10.3f}{c['roc_auc']:>10.3f}{o['roc_auc']:>10.3f}",
+                f"{'ECE vs outcomes':<22}{m['ece']:>10.4f}{c['ece']:>10.4f}{o['ece']:>10.4f}",
+                f"{'Brier':<22}{m['brier']:>10.4f}{c['brier']:>10.4f}{o['brier']:>10.4f}",
+                f"calibration-in-the-large: Σ p {f['sum_proba']:,.1f} vs Σ ceiling p {f['sum_ceiling']:,.1f} "
+                f"({f['calibration_in_the_large']:+.1%}); churners {int(f['churn_rate'] * f['customers']):,}"
+                + ("" if f["ceiling_in_truth"] else " [no ceiling_proba in truth/: true_proba stands in]"),
                 f"ECE of churn_proba vs true_proba {f['ece_vs_true_proba']:.4f}; mean |p − true p| {f['mae_vs_true_proba']:.4f}",
                 f"offer policy, expected net value under the true probabilities: ours €{f['policy']['model_ev']:,.0f} "
                 f"({f['policy']['model_offers']:,} offers) vs oracle's €{f['policy']['oracle_ev']:,.0f} "
@@ -48,6 +61,21 @@ class TruthReport:
                 f"ours €{f['policy']['model_realised']:,.0f}, oracle €{f['policy']['oracle_realised']:,.0f}",
             ]
         )
+
+
+def soft_average_precision(soft: np.ndarray, score: np.ndarray) -> float:
+    """Average precision (PR-AUC) of ``score`` when each row is a positive with weight ``soft`` (a probability)
+    and a negative with weight 1 − soft. With 0/1 labels it equals scikit-learn's average_precision_score
+    (ties in score are one threshold). Less noisy than outcomes when ``soft`` is a good probability."""
+    soft, score = np.asarray(soft, float), np.asarray(score, float)
+    order = np.argsort(-score, kind="mergesort")
+    s, w = score[order], soft[order]
+    tp, n = np.cumsum(w), np.arange(1, len(w) + 1)
+    end = np.r_[s[1:] != s[:-1], True]  # last row of each tie group = one threshold
+    tp, n = tp[end], n[end]
+    if tp[-1] <= 0:
+        return float("nan")
+    return float(np.sum(np.diff(np.r_[0.0, tp / tp[-1]]) * tp / n))
 
 
 def _ece_vs_reference(proba: np.ndarray, reference: np.ndarray, bins: int = 10) -> float:
@@ -63,11 +91,13 @@ def _ece_vs_reference(proba: np.ndarray, reference: np.ndarray, bins: int = 10) 
 
 def _policy_value(frame: pl.DataFrame, proba_col: str, cfg: ModelConfig) -> dict:
     """Offers chosen from ``proba_col`` and their value judged with true_proba (expected) and outcomes (realised)."""
-    scored = frame.with_columns(
-        churn_proba=pl.col(proba_col),
-        risk_tier=risk_tier(pl.col(proba_col), cfg.risk_tiers),
-        expected_monthly_loss=pl.col(proba_col)
-        * pl.max_horizontal(pl.col("avg_monthly_margin_12m").fill_null(0), 0),
+    scored = with_tiers(
+        frame.with_columns(
+            churn_proba=pl.col(proba_col),
+            expected_monthly_loss=pl.col(proba_col)
+            * pl.max_horizontal(pl.col("avg_monthly_margin_12m").fill_null(0), 0),
+        ),
+        cfg,
     )
     offers = build_offers(scored, cfg).filter(pl.col("selected"))
     worth = pl.max_horizontal(pl.col("avg_monthly_margin_12m").fill_null(0), 0) * cfg.months_protected
@@ -103,6 +133,9 @@ def evaluate_truth(lake_uri: str, cfg: ModelConfig | None = None) -> TruthReport
             "customer_id",
             "as_of_date",
             "true_proba",
+            pl.col("ceiling_proba" if "ceiling_proba" in truth.columns else "true_proba").alias(
+                "ceiling_proba"
+            ),
             pl.col("churned_within_horizon").cast(pl.Int8).alias("outcome"),
         ),
         on=["customer_id", "as_of_date"],
@@ -113,8 +146,12 @@ def evaluate_truth(lake_uri: str, cfg: ModelConfig | None = None) -> TruthReport
             f"no scored customer of run {run_id} (as of {scores['as_of_date'].min()}) is in the truth "
             f"snapshot (as of {truth['as_of_date'].min()}): score that date with --scoring-date"
         )
-    y, p, q = (joined[c].to_numpy().astype(float) for c in ("outcome", "churn_proba", "true_proba"))
-    model, oracle = summary(y, p), summary(y, q)
+    y, p, q, c = (
+        joined[col].to_numpy().astype(float)
+        for col in ("outcome", "churn_proba", "true_proba", "ceiling_proba")
+    )
+    model, oracle, ceiling = summary(y, p), summary(y, q), summary(y, c)
+    soft_model, soft_ceiling = soft_average_precision(c, p), soft_average_precision(c, c)
     ours, best = _policy_value(joined, "churn_proba", cfg), _policy_value(joined, "true_proba", cfg)
     figures = {
         "as_of_date": str(joined["as_of_date"][0]),
@@ -123,7 +160,15 @@ def evaluate_truth(lake_uri: str, cfg: ModelConfig | None = None) -> TruthReport
         "churn_rate": float(y.mean()),
         "model": model,
         "oracle": oracle,
+        "ceiling": ceiling,
+        "ceiling_in_truth": "ceiling_proba" in truth.columns,
         "pr_auc_ratio": model["pr_auc"] / oracle["pr_auc"],
+        "pr_auc_vs_ceiling": model["pr_auc"] / ceiling["pr_auc"],
+        "roc_auc_gap_to_ceiling": model["roc_auc"] - ceiling["roc_auc"],
+        "soft_pr_auc": {"model": soft_model, "ceiling": soft_ceiling, "ratio": soft_model / soft_ceiling},
+        "sum_proba": float(p.sum()),
+        "sum_ceiling": float(c.sum()),
+        "calibration_in_the_large": float(p.sum() / c.sum() - 1.0),
         "ece_vs_true_proba": _ece_vs_reference(p, q),
         "ece_oracle_vs_outcomes": expected_calibration_error(y, q),
         "mae_vs_true_proba": float(np.abs(p - q).mean()),
@@ -138,3 +183,91 @@ def evaluate_truth(lake_uri: str, cfg: ModelConfig | None = None) -> TruthReport
         },
     }
     return TruthReport(run_id, figures)
+
+
+# ---- every world --------------------------------------------------------------------------------------
+ACCEPTANCE = {"pr_auc_vs_ceiling": 0.90, "roc_auc_gap": 0.02, "calibration_in_the_large": 0.10, "ece": 0.01}
+
+
+def world_row(world: str, seed: int, report: TruthReport) -> dict:
+    """One line of the all-worlds table: the model against the ceiling and the oracle, and the acceptance."""
+    f = report.figures
+    row = {
+        "world": world,
+        "seed": seed,
+        "customers": f["customers"],
+        "churners": int(round(f["churn_rate"] * f["customers"])),
+        "pr_auc": f["model"]["pr_auc"],
+        "pr_auc_ceiling": f["ceiling"]["pr_auc"],
+        "pr_auc_oracle": f["oracle"]["pr_auc"],
+        "pr_ratio": f["pr_auc_vs_ceiling"],
+        "soft_pr_ratio": f["soft_pr_auc"]["ratio"],
+        "roc_auc": f["model"]["roc_auc"],
+        "roc_auc_ceiling": f["ceiling"]["roc_auc"],
+        "roc_auc_oracle": f["oracle"]["roc_auc"],
+        "calib_large": f["calibration_in_the_large"],
+        "ece_vs_true": f["ece_vs_true_proba"],
+    }
+    a = ACCEPTANCE
+    row["passes"] = bool(
+        row["pr_ratio"] >= a["pr_auc_vs_ceiling"]
+        and row["roc_auc"] >= row["roc_auc_ceiling"] - a["roc_auc_gap"]
+        and abs(row["calib_large"]) <= a["calibration_in_the_large"]
+        and row["ece_vs_true"] <= a["ece"]
+    )
+    return row
+
+
+def format_world_table(rows: list[dict]) -> str:
+    """The all-worlds table as fixed-width text (also pasted into docs/modeling.md)."""
+    head = (
+        f"{'world':<9}{'seed':>5}{'churners':>9}{'PR model':>10}{'ceiling':>9}{'oracle':>8}{'ratio':>7}"
+        f"{'soft':>7}{'ROC model':>10}{'ceiling':>9}{'oracle':>8}{'Σp/Σc−1':>9}{'ECE':>8}  ok"
+    )
+    lines = [head]
+    for r in rows:
+        lines.append(
+            f"{r['world']:<9}{r['seed']:>5}{r['churners']:>9}{r['pr_auc']:>10.3f}{r['pr_auc_ceiling']:>9.3f}"
+            f"{r['pr_auc_oracle']:>8.3f}{r['pr_ratio']:>7.3f}{r['soft_pr_ratio']:>7.3f}{r['roc_auc']:>10.3f}"
+            f"{r['roc_auc_ceiling']:>9.3f}{r['roc_auc_oracle']:>8.3f}{r['calib_large']:>+9.1%}"
+            f"{r['ece_vs_true']:>8.4f}  {'yes' if r['passes'] else 'NO'}"
+        )
+    return "\n".join(lines)
+
+
+def evaluate_worlds(
+    worlds: list[str] | None = None,
+    seeds: tuple[int, ...] = (42,),
+    customers: int | None = None,
+    progress: Callable[[str], None] = lambda _m: None,
+    keep: bool = False,
+) -> list[dict]:
+    """Generate each world (and seed) into a folder under the system temp dir, run the pipeline on it, and
+    compare its scores with truth/. The promotion gate is opened (skill and baseline tests off) so that every world's
+    candidate is scored: this measures model quality, not the gate. Folders are removed unless ``keep``."""
+    from dataflow.config import PipelineConfig
+    from dataflow.generate import generate
+    from dataflow.generate.worlds import WORLDS
+    from dataflow.pipeline import run_pipeline
+
+    rows = []
+    for world in worlds or list(WORLDS):
+        for seed in seeds:
+            root = tempfile.mkdtemp(prefix=f"spanishgas-world-{world}-{seed}-", dir=tempfile.gettempdir())
+            try:
+                progress(f"world {world}, seed {seed}: generating into {root} …")
+                generate(root, customers=customers, seed=seed, world=world)
+                progress(f"world {world}, seed {seed}: running the pipeline …")
+                result = run_pipeline(
+                    root,
+                    PipelineConfig(model_overrides={"gate_skill_multiple": 0.0, "gate_baseline": False}),
+                    progress=None,
+                )
+                if result.status not in ("published", "skipped"):
+                    raise UserError(f"world {world}, seed {seed}: the run ended {result.status}")
+                rows.append(world_row(world, seed, evaluate_truth(root)))
+                progress(format_world_table(rows[-1:]).splitlines()[-1])
+            finally:
+                if not keep:
+                    shutil.rmtree(root, ignore_errors=True)
+    return rows

@@ -126,6 +126,19 @@ class ScreenResult:
         }
 
 
+# Reasons that set a row aside because of its parent (the customer), not for a fault of its own: they count
+# as orphans in the reconciliation, so the error budget charges the fault once, to the file where it is.
+PARENT_QUARANTINED = "customer quarantined in {file}: {reason}"
+ORPHAN_REASON = (
+    r"^(customer quarantined in |customer_id '[^']*' is not in |customer_id '[^']*' has no row in )"
+)
+
+
+def is_orphan(reason: pl.Expr) -> pl.Expr:
+    """True for a quarantine reason that blames the row's parent customer (see ``ORPHAN_REASON``)."""
+    return reason.str.contains(ORPHAN_REASON).fill_null(False)
+
+
 AUDIT_SCHEMA = {"dataset": pl.Utf8, "column": pl.Utf8, "note": pl.Utf8, "rows": pl.Int64}
 ROWS_READ = "rows read"
 
@@ -222,15 +235,38 @@ class Screen:
             .drop("__m")
         )
 
-    def require_known(self, column: str, allowed: pl.Series, where: str) -> None:
-        """Relationship rule: a filled value must exist in ``allowed`` (e.g. kept customer ids)."""
+    def require_known(
+        self,
+        column: str,
+        allowed: pl.Series,
+        where: str,
+        parents: pl.DataFrame | None = None,
+        skip_rejected: bool = False,
+        unknown: pl.Expr | None = None,
+    ) -> None:
+        """Relationship rule: a filled value must exist in ``allowed`` (e.g. kept customer ids).
+
+        ``parents`` (``customer_id``, ``reason``) names why a parent row was set aside, so an orphan's reason
+        says which parent failed and why ("customer quarantined in customer_attributes: …") rather than only
+        that the id is unknown. With ``skip_rejected``, rows already set aside for a fault of their own are not
+        judged again (the parent's reason would only bury the row's own fault). ``unknown`` words the reason
+        for a value found nowhere in ``allowed`` or ``parents``.
+        """
         v = self.typed(column)
+        if unknown is None:
+            unknown = pl.format("{} '{}' is not in {}", pl.lit(column), v.cast(pl.Utf8), pl.lit(where))
+        if parents is not None and parents.height:
+            why = v.cast(pl.Utf8).replace_strict(
+                parents["customer_id"], parents["reason"], default=None, return_dtype=pl.Utf8
+            )
+            unknown = pl.coalesce(why, unknown)
+        clean = pl.col(REASON).is_null() if skip_rejected else pl.lit(True)
         self.reject(
-            v.is_not_null() & ~v.is_in(allowed.implode()),
-            pl.format("{} '{}' is not in {}", pl.lit(column), v.cast(pl.Utf8), pl.lit(where)),
+            clean & v.is_not_null() & ~v.is_in(allowed.implode()),
+            unknown,
             column,
             f"must exist in {where}",
-            among=v.is_not_null(),
+            among=clean & v.is_not_null(),
         )
 
     def _mark_exact_duplicates(self) -> None:

@@ -63,10 +63,10 @@ def _(dag, lake_location, run_config):
 
 
 @app.cell
-def _(dag, layers, mo, pl):
+def _(dag, dr, layers, mo, pl):
     row_counts = pl.DataFrame(
         [
-            {"layer": dag.layer_of(name), "table": name, "rows": frame.height, "columns": frame.width}
+            {"layer": dag.layers(dr)[name], "table": name, "rows": frame.height, "columns": frame.width}
             for name, frame in layers.items()
             if not name.endswith("reconciliation")
         ]

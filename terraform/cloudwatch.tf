@@ -68,3 +68,22 @@ resource "aws_cloudwatch_metric_alarm" "trigger_dlq" {
   treat_missing_data  = "notBreaching"
   alarm_actions       = [aws_sns_topic.alerts.arn]
 }
+
+# Heartbeat: the pipeline puts RunSucceeded=1 after every published run. No data point for N days (no upload,
+# the schedule broken, every run failing before it could say so) is itself the alarm: missing data breaches.
+resource "aws_cloudwatch_metric_alarm" "no_successful_run" {
+  alarm_name          = "${local.name}-no-successful-run"
+  alarm_description   = "No pipeline run has succeeded for ${var.heartbeat_days} day(s): check the schedule, the uploads and the task log."
+  namespace           = local.metrics_namespace
+  metric_name         = "RunSucceeded"
+  dimensions          = { Lake = local.lake_uri }
+  statistic           = "Sum"
+  period              = 86400
+  evaluation_periods  = var.heartbeat_days
+  datapoints_to_alarm = var.heartbeat_days
+  comparison_operator = "LessThanThreshold"
+  threshold           = 1
+  treat_missing_data  = "breaching"
+  alarm_actions       = [aws_sns_topic.alerts.arn]
+  ok_actions          = [aws_sns_topic.alerts.arn]
+}

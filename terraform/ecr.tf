@@ -1,4 +1,5 @@
-# One image serves the pipeline, the dashboard and the notebooks (Dockerfile at the repository root).
+# One repository, two tags per commit from one Dockerfile: <sha> (dashboard, notebooks) and <sha>-pipeline (the
+# slimmer `pipeline` target the Fargate pipeline task runs).
 resource "aws_ecr_repository" "app" {
   name                 = local.name
   image_tag_mutability = "IMMUTABLE"

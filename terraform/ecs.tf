@@ -32,7 +32,7 @@ resource "aws_ecs_task_definition" "pipeline" {
 
   container_definitions = jsonencode([{
     name                   = "pipeline"
-    image                  = local.image
+    image                  = local.pipeline_image
     essential              = true
     command                = ["run"]
     environment            = local.container_environment

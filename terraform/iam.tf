@@ -140,6 +140,12 @@ data "aws_iam_policy_document" "dashboard" {
     resources = ["${aws_s3_bucket.lake.arn}/${local.lake_key_prefix}*"]
   }
   statement {
+    sid       = "NeverReadTheGeneratorsTruth" # the answers of the synthetic data: for evaluate-truth, not viewers
+    effect    = "Deny"
+    actions   = ["s3:GetObject"]
+    resources = ["${aws_s3_bucket.lake.arn}/${local.lake_key_prefix}truth/*"]
+  }
+  statement {
     sid       = "ReadRunHistory"
     actions   = ["dynamodb:GetItem", "dynamodb:Query"]
     resources = [aws_dynamodb_table.runs.arn, "${aws_dynamodb_table.runs.arn}/index/*"]

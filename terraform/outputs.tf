@@ -52,3 +52,8 @@ output "weekly_schedule_arn" {
   description = "EventBridge Scheduler schedule of the weekly retrain."
   value       = aws_scheduler_schedule.weekly_retrain.arn
 }
+
+output "github_deploy_role_arn" {
+  description = "Role for deploy.yml (AWS_DEPLOY_ROLE_ARN of the GitHub environment), when github_repository is set."
+  value       = local.github_deploy ? aws_iam_role.github_deploy[0].arn : null
+}

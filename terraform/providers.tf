@@ -4,7 +4,7 @@ terraform {
   required_providers {
     aws = {
       source  = "hashicorp/aws"
-      version = "~> 5.70"
+      version = "5.100.0" # exactly: the version .terraform.lock.hcl records, with its hashes
     }
   }
 

@@ -129,9 +129,20 @@ variable "schedule_timezone" {
 }
 
 variable "trigger_on_raw_upload" {
-  description = "Start the pipeline when an object is created under <lake>/raw/ (S3 -> EventBridge -> ECS)."
+  description = "Start the pipeline when an upload completes, i.e. <lake>/raw/_READY is written (S3 -> EventBridge -> ECS)."
   type        = bool
   default     = true
+}
+
+variable "pipeline_timeout_minutes" {
+  description = "Time budget of one pipeline run (SPANISHGAS_RUN_TIMEOUT_MINUTES): the task stops itself after it, and a crashed task's 'running' claim expires 10 minutes later."
+  type        = number
+  default     = 120
+
+  validation {
+    condition     = var.pipeline_timeout_minutes >= 10 && var.pipeline_timeout_minutes <= 1440
+    error_message = "pipeline_timeout_minutes must be between 10 and 1440."
+  }
 }
 
 # ---- observability ------------------------------------------------------------------------------------------
@@ -157,4 +168,71 @@ variable "access_log_retention_days" {
   description = "Days to keep S3 and load balancer access logs."
   type        = number
   default     = 365
+}
+
+variable "heartbeat_days" {
+  description = "Alarm when no pipeline run has succeeded for this many days (CloudWatch allows at most 7 daily periods)."
+  type        = number
+  default     = 7
+
+  validation {
+    condition     = var.heartbeat_days >= 1 && var.heartbeat_days <= 7
+    error_message = "heartbeat_days must be between 1 and 7."
+  }
+}
+
+# ---- dashboard login --------------------------------------------------------------------------------------
+variable "dashboard_oidc" {
+  description = <<-EOT
+    Optional OpenID Connect login in front of the dashboard: the HTTPS listener's authenticate-oidc action
+    (Cognito, Entra ID, Okta, Google... any OIDC provider). null (default) = no login, acceptable only while
+    allowed_cidrs are private networks: set it BEFORE allowed_cidrs is ever widened. The client secret is a
+    separate sensitive variable (dashboard_oidc_client_secret, e.g. TF_VAR_dashboard_oidc_client_secret).
+  EOT
+  type = object({
+    issuer                 = string
+    authorization_endpoint = string
+    token_endpoint         = string
+    user_info_endpoint     = string
+    client_id              = string
+    scope                  = optional(string, "openid email")
+    session_timeout        = optional(number, 28800)
+  })
+  default = null
+}
+
+variable "dashboard_oidc_client_secret" {
+  description = "Client secret of the dashboard's OIDC app (only with dashboard_oidc)."
+  type        = string
+  default     = null
+  sensitive   = true
+
+  validation {
+    condition     = var.dashboard_oidc_client_secret == null || try(length(var.dashboard_oidc_client_secret) > 0, false)
+    error_message = "dashboard_oidc_client_secret must be non-empty when set."
+  }
+}
+
+# ---- deployment from GitHub Actions (github_oidc.tf) ----------------------------------------------------------
+variable "github_repository" {
+  description = "owner/name of the repository whose deploy workflow may assume the deploy role; empty = the role is managed elsewhere."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.github_repository == "" || can(regex("^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", var.github_repository))
+    error_message = "github_repository must be owner/name."
+  }
+}
+
+variable "github_oidc_provider_arn" {
+  description = "ARN of the account's IAM OIDC provider for token.actions.githubusercontent.com (one per account)."
+  type        = string
+  default     = ""
+}
+
+variable "github_deploy_policy_arns" {
+  description = "Managed policies of the deploy role (what terraform apply and the image push need)."
+  type        = list(string)
+  default     = []
 }

@@ -1,7 +1,7 @@
 """The dashboard's layout in a real browser at 1280 and 1440 px: every page and every control added for the retention
 team (call share, capacity by calls or budget, offer policy, stable-feature verdicts, customer lookup, filters),
 with no error, no "None" on screen, no element wider than the window and no truncated KPI card. Screenshots go to
-screenshots/<page>-<width>.png. Render times are reported by `just bench` (app.browser.warm_render_times), not
+screenshots/<page>-<width>.png. Render times are reported by `just bench` (app.browser.page_timings), not
 asserted here."""
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ def test_every_page_and_control_fits_the_window(width):
     lake = published_lake_dir()
     SHOTS.mkdir(exist_ok=True)
     found: dict[str, list[str]] = {}
-    with b.dashboard(lake) as url, sync_playwright() as pw:
+    with b.serve(lake) as url, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=b.CHROMIUM, args=b.CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": width, "height": 1000})
         try:

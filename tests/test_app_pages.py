@@ -114,6 +114,28 @@ def test_overview_numbers(monkeypatch, lake, run_dir, scores):
     assert any(promotion["decision"] in m.value for m in at.markdown)
 
 
+def test_summary_dashboard_and_csv_agree_on_tiers(monkeypatch, lake, run_dir, scores):
+    """One notion of "at risk": the run's tier summary (what `spanishgas run` prints), the overview page and the
+    recommendations CSV count the same customers per tier and in the action tiers."""
+    from app import data, queries
+
+    summary = read_json(run_dir / "scored" / "tiers.json")
+    at = open_page(monkeypatch, lake, "overview")
+    for row in summary["tiers"]:
+        assert metric(at, f"{row['risk_tier']} tier") == f"{row['n']:,}"
+    assert summary["at_risk"] == scores.filter(pl.col("churn_pred")).height
+    assert metric(at, "At-risk share") == f"{summary['at_risk_share']:.1%}"
+    assert metric(at, "Expected churners (Σ p)") == f"{summary['expected_churners']:,.0f}"
+    assert summary["expected_churners"] == pytest.approx(scores["churn_proba"].sum())
+    run = data.Run(str(lake), current_run(lake))
+    raw = queries.reco_csv(run, (), tuple(summary["action_tiers"]), ())
+    csv = pl.read_csv(raw[3:], infer_schema=False)  # after the UTF-8 BOM; headers in words
+    assert csv.height == summary["at_risk"]
+    assert set(csv[queries.CSV_HEADERS["customer_id"]]) == set(
+        scores.filter(pl.col("churn_pred"))["customer_id"]
+    )
+
+
 def test_data_explorer_browse_filter_and_raw(monkeypatch, lake, run_dir):
     at = open_page(monkeypatch, lake, "data_explorer")
     gold_rows = pl.scan_parquet(run_dir / "gold" / "gold_features.parquet").select(pl.len()).collect().item()
@@ -173,9 +195,9 @@ def test_model_performance(monkeypatch, lake, run_dir):
     assert metric(at, "Recall") == f"{c['tp'] / (c['tp'] + c['fn']):.3f}"
     matrix = next(frames[0] for spec, frames in charts(at) if "actual" in frames[0].columns)
     assert sorted(matrix["customers"].to_list()) == sorted([c["tp"], c["fp"], c["fn"], c["tn"]])
-    ladder = [run_dir / "model" / "experiments.parquet", lake / "registry" / "experiments.parquet"]
-    if any(p.is_file() for p in ladder):
-        rows = pl.read_parquet(next(p for p in ladder if p.is_file())).height
+    ladder = lake / "registry" / "experiments.parquet"
+    if ladder.is_file():
+        rows = pl.read_parquet(ladder).height
         assert any(df.value.shape[0] == rows for df in at.dataframe)
     else:
         assert any("spanishgas experiments" in i.value for i in at.info)
@@ -331,6 +353,9 @@ def test_pipeline_status(monkeypatch, lake, run_dir):
     quarantined = sum(pl.scan_parquet(f).select(pl.len()).collect().item() for f in files)
     assert quarantined == sum(manifest["quarantined"].values())
     assert any(m.value == f"**Quarantine** ({quarantined:,} rows)" for m in at.markdown)
+    # the generator's dirt (empty price ids, duplicates) stays within the error budget: shown as warnings
+    warned = manifest["quality"]["within_budget"]
+    assert warned and set(warned) <= {w.value for w in at.warning}
     from dataflow.lineage import lineage
 
     feeds = lineage("price_history.csv").downstream

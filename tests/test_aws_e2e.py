@@ -20,7 +20,9 @@ from dataflow.lake import LakeError
 from dataflow.pipeline import run_pipeline
 from tests.faults import FaultyS3Proxy
 
-SMALL = PipelineConfig(model_overrides={"min_pr_auc": 0.0})  # ~15 test churners: gate tested elsewhere
+SMALL = PipelineConfig(
+    model_overrides={"gate_skill_multiple": 0.0, "gate_baseline": False}
+)  # ~15 test churners: gate tested elsewhere
 
 
 def _messages(sqs, queue_url: str) -> list[dict]:

@@ -12,6 +12,7 @@ from dataflow.bronze import consumption
 from dataflow.errors import ContractError
 from dataflow.raw.inventory import RawFile, RawInventory
 
+NO_PARENTS = pl.DataFrame(schema={"customer_id": pl.Utf8, "reason": pl.Utf8})
 HEADER = "customer_id,timestamp,consumption_elec_kwh,consumption_gas_m3\n"
 
 
@@ -26,8 +27,8 @@ def inventory(*paths: Path) -> RawInventory:
 
 def run(*paths: Path) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     src = consumption.raw_consumption(inventory(*paths))
-    month = consumption.bronze_customer_month(src)
-    quarantine = consumption.quarantine_consumption(src, month)
+    month = consumption.consumption_customer_month(src)  # every id is a known customer here
+    quarantine = consumption.quarantine_consumption(src, month, month, NO_PARENTS)
     return month, quarantine, consumption.consumption_reconciliation(src, quarantine, month)
 
 
@@ -64,7 +65,7 @@ def test_negatives_clamped_counted_and_gas_kwh(tmp_path: Path):
     assert row["hours_with_reading"] == 4
     assert row["first_reading_at"] == dt.datetime(2024, 3, 4, 3)
     assert row["last_reading_at"] == dt.datetime(2024, 3, 4, 11)
-    assert quarantine.height == 0 and recon.row(0) == ("consumption", 4, 4, 0)
+    assert quarantine.height == 0 and recon.row(0) == ("consumption", 4, 4, 0, 0)
 
 
 def test_csv_and_parquet_files_are_one_relation(tmp_path: Path):
@@ -95,7 +96,7 @@ def test_csv_and_parquet_files_are_one_relation(tmp_path: Path):
         ("C1", dt.date(2024, 2, 1)): (7.0, 0.0, 2),
         ("C2", dt.date(2024, 1, 1)): (7.0, 1.5, 2),
     }  # C2's January is split over both files
-    assert recon.row(0) == ("consumption", 5, 5, 0) and quarantine.height == 0
+    assert recon.row(0) == ("consumption", 5, 5, 0, 0) and quarantine.height == 0
 
 
 def test_bad_rows_quarantined_with_exact_counts(tmp_path: Path):
@@ -121,7 +122,7 @@ def test_bad_rows_quarantined_with_exact_counts(tmp_path: Path):
         ],
     )
     month, quarantine, recon = run(csv)
-    assert recon.row(0) == ("consumption", 16, 6, 10)  # kept: rows 1, 2, 10, 14, 15, 16
+    assert recon.row(0) == ("consumption", 16, 6, 10, 0)  # kept: rows 1, 2, 10, 14, 15, 16
     reasons = dict(zip(quarantine["_row_number"], quarantine["_reason"], strict=True))
     assert reasons[3] == reasons[4] == "customer_id is empty"
     assert reasons[5].startswith("timestamp is not a date-time")
@@ -181,9 +182,9 @@ def test_wrong_date_format_everywhere_stops_the_run(tmp_path: Path):
         ["C1,04/03/2024 10:00,1.0,0", "C1,04/03/2024 11:00,1.0,0", "C1,2024-03-04 12:00:00,1.0,0"],
     )
     src = consumption.raw_consumption(inventory(path))
-    month = consumption.bronze_customer_month(src)
+    month = consumption.consumption_customer_month(src)
     with pytest.raises(ContractError, match="2 of 3 rows") as err:
-        consumption.quarantine_consumption(src, month)
+        consumption.quarantine_consumption(src, month, month, NO_PARENTS)
     assert err.value.column == "timestamp" and err.value.example == "04/03/2024 10:00"
 
 
@@ -200,7 +201,7 @@ def test_nanosecond_parquet_and_integer_readings_are_typed(tmp_path: Path):
     ).write_parquet(path)
     month, _, recon = run(path)
     assert month["monthly_elec_kwh"].item() == 3.0 and month["monthly_gas_m3"].item() == 3.0
-    assert recon.row(0) == ("consumption", 2, 2, 0)
+    assert recon.row(0) == ("consumption", 2, 2, 0, 0)
 
 
 def test_parquet_proven_clean_by_statistics_still_catches_nan_and_empty_ids(tmp_path: Path):
@@ -218,7 +219,7 @@ def test_parquet_proven_clean_by_statistics_still_catches_nan_and_empty_ids(tmp_
     src = consumption.raw_consumption(inventory(path))
     assert src.files[0].screened
     month, quarantine, recon = run(path)
-    assert recon.row(0) == ("consumption", 4, 2, 2)
+    assert recon.row(0) == ("consumption", 4, 2, 2, 0)
     assert dict(zip(quarantine["_row_number"], quarantine["_reason"], strict=True)) == {
         2: "consumption_elec_kwh is not a finite number",
         4: "customer_id is empty",
@@ -241,6 +242,6 @@ def test_parquet_with_nulls_is_checked_row_by_row(tmp_path: Path):
     ).write_parquet(path)
     assert not consumption.raw_consumption(inventory(path)).files[0].screened
     month, quarantine, recon = run(path)
-    assert recon.row(0) == ("consumption", 2, 1, 1) and quarantine["_reason"].to_list() == [
+    assert recon.row(0) == ("consumption", 2, 1, 1, 0) and quarantine["_reason"].to_list() == [
         "customer_id is empty"
     ]

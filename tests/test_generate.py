@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -54,8 +55,12 @@ def test_raw_files_columns_and_types(lake):
             *COLUMNS,
             "customer_interactions.json",
             *[f"consumption_hourly_2024-{m:02d}.parquet" for m in range(1, 13)],
+            "_READY",  # the upload-complete marker, written last
         ]
     )
+    ready = json.loads((lake / "raw" / "_READY").read_text(encoding="utf-8"))
+    assert set(ready["files"]) == set(names) - {"_READY"}
+    assert all(ready["files"][n] == (lake / "raw" / n).stat().st_size for n in ready["files"])
     for name, header in COLUMNS.items():
         assert (lake / "raw" / name).read_text(encoding="utf-8").splitlines()[0] == header
     for p in (lake / "raw").glob("consumption_hourly_*.parquet"):
@@ -177,8 +182,34 @@ def test_same_arguments_same_bytes(tmp_path):
     for name, seed in (("a", 7), ("b", 7), ("c", 8)):
         generate(str(tmp_path / name), customers=300, seed=seed)
     a, b, c = (_digests(tmp_path / x) for x in "abc")
-    assert a == b and len(a) == 12 + 6 + 4
+    assert a == b and len(a) == 12 + 6 + 4 + 1  # + raw/_READY
     assert sum(a[k] != c[k] for k in a) == len(a)  # another seed changes every file
+
+
+def test_world_presets_are_deterministic_and_differ(tmp_path):
+    """A preset world gives the same bytes for the same arguments, other texts and other churn constants
+    than the default world, and leaves the calibration module as it found it."""
+    from dataflow.generate import calibration as C
+    from dataflow.generate.worlds import WORLDS, applied
+
+    before = (C.RENEW_K0, C.TEXT_STYLE, dict(C.CONTACT_P_LOW))
+    for name, world in (("a", "faint"), ("b", "faint"), ("c", "default")):
+        generate(str(tmp_path / name), customers=300, seed=7, world=world)
+    a, b, c = (_digests(tmp_path / x) for x in "abc")
+    assert a == b
+    assert a["raw/customer_interactions.json"] != c["raw/customer_interactions.json"]
+    assert (C.RENEW_K0, C.TEXT_STYLE, dict(C.CONTACT_P_LOW)) == before
+    doc = json.loads((tmp_path / "a" / "truth" / "generator.json").read_text())
+    assert doc["world"] == "faint" and doc["calibration"]["TEXT_STYLE"] == "mixed"
+    texts = [
+        r["interaction_summary"]
+        for r in json.loads((tmp_path / "a/raw/customer_interactions.json").read_text())
+    ]
+    assert any(" x " in t or "renov" in t for t in texts)  # Spanish/English shorthand
+    assert set(WORLDS) >= {"default", "faint", "sharp", "quiet"}
+    assert all(w.customers >= 12_000 for w in WORLDS.values())
+    with pytest.raises(Exception, match="unknown world"), applied("nowhere"):
+        pass
 
 
 def test_csv_consumption_format(tmp_path):
@@ -214,3 +245,28 @@ def test_calibration_helper_runs():
     f = figures(customers=2000, seed=1)
     assert 0.05 < f["annual_churn_2024_cohort"] < 0.16
     assert f["in_window_rate"] > 5 * f["outside_rate"]
+
+
+def test_ceiling_is_the_truth_where_nothing_is_latent(tmp_path):
+    """Outside the renewal window nothing latent matters: the ceiling equals the true probability there; inside
+    it the ceiling integrates the unseen episode, so it is never more extreme in total than the truth allows."""
+    from dataflow.generate import calibration as C
+    from dataflow.generate import ceiling, interactions, labels, population, rng
+
+    book = population.draw_book(3000, 5)
+    sched = interactions.schedule(rng.stream(5, rng.INTERACTIONS), book)
+    idx = labels.active_on(book, C.SCORING_DAY)
+    from dataflow.generate.churn import true_proba
+
+    q = true_proba(book, idx, np.full(len(idx), C.SCORING_DAY), 90)
+    c, check = ceiling.ceiling_proba(book, sched, idx, C.SCORING_DAY, 90, 5)
+    win = ceiling.in_window(book, idx, C.SCORING_DAY, 90) & ~book["expired"][idx]
+    assert np.allclose(c[~win], q[~win]) and win.sum() == check["in_window"] > 200
+    assert abs(c.sum() - q.sum()) / q.sum() < 0.05  # calibrated in the large, like the truth
+    assert check["posterior_brier"] < check["prior_only_brier"] / 5  # contacts reveal most episodes
+    assert check["aux_customers"] == 30_000 and ceiling.aux_size(12_000) == 120_000 == ceiling.aux_size(
+        20_099
+    )
+    # E[p | episode] integrates D's Beta law: between the renewal odds at D's 1st and 99th percentile
+    lo, hi = (ceiling.expected_renewal_p(np.array([0.0]), ep)[0] for ep in (False, True))
+    assert 0 < lo < 0.05 < 0.3 < hi < 1

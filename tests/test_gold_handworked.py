@@ -14,10 +14,10 @@ import pytest
 from dataflow.gold._common import DAYS_PER_MONTH, renewal_as_of
 from dataflow.gold.features import gold_features
 from dataflow.gold.snapshots import snapshots as build_snapshots
-from dataflow.gold.tier_behavioral import gold_behavioral
+from dataflow.gold.tier_behavioral import gold_behavioral, latest_interaction
 from dataflow.gold.tier_compound import gold_compound
 from dataflow.gold.tier_lifecycle import _renewal_bucket, _tenure_bucket, gold_lifecycle
-from dataflow.gold.tier_market_core import gold_market_core
+from dataflow.gold.tier_market_core import gold_market_core, province_cost_stats, tier1_price_stats
 from dataflow.gold.tier_market_risk import gold_market_risk
 from dataflow.gold.tier_sentiment import gold_sentiment
 from dataflow.gold.tier_strings import gold_strings
@@ -179,12 +179,13 @@ def gold() -> pl.DataFrame:
     snaps = snaps.filter(~pl.col("is_scoring"))
     sc, scm, inter = silver_customer(), silver_customer_month(), silver_interactions()
     life = gold_lifecycle(snaps, sc, scm)
-    beh = gold_behavioral(snaps, sc, inter)
-    sent = gold_sentiment(snaps, inter)
+    latest = latest_interaction(snaps, inter)
+    beh = gold_behavioral(snaps, sc, inter, latest)
+    sent = gold_sentiment(snaps, latest)
+    prices, costs = tier1_price_stats(snaps, raw_price_history()), province_cost_stats(snaps, sc, raw_costs())
     return gold_features(
-        snaps, life, gold_market_core(snaps, sc, scm, raw_price_history(), raw_costs()),
-        gold_market_risk(snaps, sc, scm, raw_price_history(), raw_costs()), beh, sent,
-        gold_compound(life, beh), gold_strings(life, beh, sent),
+        snaps, life, gold_market_core(snaps, scm, prices, costs), gold_market_risk(snaps, scm, prices, costs),
+        beh, sent, gold_compound(life, beh), gold_strings(life, beh, sent),
     )  # fmt: skip
 
 
@@ -319,6 +320,20 @@ def test_behavioral_and_sentiment_by_hand(gold):
     # product change: A's is on d2 (not yet), B's 2024-08-01 is 75 days before d2 and after d1
     assert a2["months_since_last_change"] is None and b1["months_since_last_change"] is None
     assert b2["months_since_last_change"] == pytest.approx(75 / M)
+
+
+def test_contact_history_by_hand(gold):
+    """Negative = complaint/cancellation intent or negative tone, counted over every contact before the date."""
+    cols = ("negative_contact_count", "negative_contact_share", "most_negative_compound",
+            "days_since_negative_contact", "cancellation_intent_ever")  # fmt: skip
+    a1, a2, b1, b2 = (row(gold, c, d) for c, d in (("A", D1), ("A", D2), ("B", D1), ("B", D2)))
+    # A at 2024-07-01: billing 0.0, complaint −0.7 (2024-03-10, 113 days back), renewal +0.6
+    assert tuple(a1[c] for c in cols) == (1, pytest.approx(1 / 3), -0.7, 113.0, 0)
+    # A at 2024-10-15: + the 2024-07-05 cancellation (−0.8, 102 days back); the call on the date is not seen
+    assert tuple(a2[c] for c in cols) == (2, 0.5, -0.8, 102.0, 1)
+    # B at 2024-10-15: a pricing call and a complaint on 2024-09-20
+    assert tuple(b2[c] for c in cols) == (1, 0.5, -0.6, 25.0, 0)
+    assert tuple(b1[c] for c in cols) == (0, None, None, None, 0)  # never in touch
 
 
 def test_compound_and_strings_by_hand(gold):

@@ -14,12 +14,13 @@ import yaml
 
 from dataflow.aws.alerts import METRIC_UNITS
 from dataflow.aws.run_history import table_spec
-from dataflow.config import APP_ENV_VARS
+from dataflow.config import APP_ENV_VARS, OVERRIDE_ENV_VARS
 
 ROOT = Path(__file__).resolve().parents[1]
 TF = ROOT / "terraform"
-# Variables the app reads that have no place on Fargate: the emulator endpoint and the local cache folder.
-NOT_ON_FARGATE = {"AWS_ENDPOINT_URL", "SPANISHGAS_CACHE"}
+# Variables the app reads that Fargate leaves unset: the emulator endpoint, and the scratch root, whose default
+# (the system temp dir, /tmp) is the task's writable scratch volume.
+NOT_ON_FARGATE = {"AWS_ENDPOINT_URL", "SPANISHGAS_SCRATCH"}
 FARGATE_ENV = set(APP_ENV_VARS) - NOT_ON_FARGATE
 EMULATOR_CREDENTIALS = {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}
 
@@ -99,9 +100,14 @@ def test_schedule_and_raw_upload_rule_both_run_the_pipeline_task(tf):
     event_target = tf["resource"]["aws_cloudwatch_event_target"]["raw_uploaded_pipeline"]
     assert event_target["arn"] == "${aws_ecs_cluster.main.arn}"
     assert _one(event_target["ecs_target"])["task_definition_arn"] == pipeline_td
-    pattern = tf["resource"]["aws_cloudwatch_event_rule"]["raw_uploaded"]["event_pattern"]
-    assert '"Object Created"' in pattern and "raw/" in pattern and "aws.s3" in pattern
+    rule = tf["resource"]["aws_cloudwatch_event_rule"]["raw_uploaded"]
+    assert rule["event_pattern"] == "${jsonencode(local.raw_ready_event_pattern)}"
+    pattern = tf["locals"]["raw_ready_event_pattern"]
+    assert pattern["source"] == ["aws.s3"] and pattern["detail-type"] == ["Object Created"]
+    # exactly the upload-complete marker: one event per upload batch, not one per object
+    assert pattern["detail"]["object"]["key"] == ["${local.lake_key_prefix}raw/_READY"]
     assert tf["resource"]["aws_s3_bucket_notification"]["lake"]["eventbridge"] is True
+    assert "input" not in event_target  # no --settle override: the marker says the upload is complete
 
 
 def test_trigger_roles_may_only_run_the_pipeline_task_and_pass_its_roles(tf):
@@ -131,6 +137,20 @@ def test_no_iam_wildcard_actions_and_a_read_only_dashboard(tf):
                 continue
             for action in st.get("actions", []):
                 assert not action.endswith(":*") and action != "*", (name, action)
+    dashboard = {s["sid"]: s for s in docs["dashboard"]["statement"]}
+    truth = dashboard["NeverReadTheGeneratorsTruth"]
+    assert truth["effect"] == "Deny" and truth["actions"] == ["s3:GetObject"]
+    assert truth["resources"] == ["${aws_s3_bucket.lake.arn}/${local.lake_key_prefix}truth/*"]
+    allowed_s3 = [
+        s
+        for s in dashboard.values()
+        if s.get("effect", "Allow") == "Allow" and "s3:GetObject" in s["actions"]
+    ]
+    assert all(
+        r.endswith("${local.lake_key_prefix}*") or "truth/" not in r
+        for s in allowed_s3
+        for r in s["resources"]
+    )
     dashboard_actions = {a for st in docs["dashboard"]["statement"] for a in st["actions"]}
     assert dashboard_actions == {
         "s3:ListBucket",
@@ -170,6 +190,75 @@ def test_alb_ingress_only_from_allowed_cidrs(tf):
     assert redirect["type"] == "redirect" and _one(redirect["redirect"])["protocol"] == "HTTPS"
     service = tf["resource"]["aws_ecs_service"]["dashboard"]
     assert _one(service["network_configuration"])["assign_public_ip"] is False
+
+
+def test_dashboard_sessions_are_sticky_and_an_oidc_login_is_available(tf):
+    tg = tf["resource"]["aws_lb_target_group"]["dashboard"]
+    sticky = _one(tg["stickiness"])
+    assert sticky["enabled"] is True and sticky["type"] == "lb_cookie" and sticky["cookie_duration"] >= 3600
+    https = tf["resource"]["aws_lb_listener"]["https"]
+    oidc = _one(_one(https["dynamic"])["default_action"])
+    assert oidc["for_each"] == "${var.dashboard_oidc == null ? [] : [var.dashboard_oidc]}"
+    content = _one(oidc["content"])
+    assert content["type"] == "authenticate-oidc" and content["order"] == 1
+    auth = _one(content["authenticate_oidc"])
+    assert auth["client_secret"] == "${var.dashboard_oidc_client_secret}"
+    assert auth["on_unauthenticated_request"] == "authenticate"
+    forward = _one(https["default_action"])
+    assert forward["type"] == "forward" and forward["order"] == 2  # after the login when there is one
+    assert tf["variable"]["dashboard_oidc"]["default"] is None  # off by default
+    assert tf["variable"]["dashboard_oidc_client_secret"]["sensitive"] is True
+    assert "allowed_cidrs" in tf["variable"]["dashboard_oidc"]["description"]
+
+
+# ---- Terraform: failures you can see -------------------------------------------------------------------------------
+def test_a_stopped_failed_pipeline_task_alerts_the_topic(tf):
+    rule = tf["resource"]["aws_cloudwatch_event_rule"]["pipeline_task_failed"]
+    assert rule["event_pattern"] == "${jsonencode(local.pipeline_task_failed_event_pattern)}"
+    pattern = tf["locals"]["pipeline_task_failed_event_pattern"]
+    assert pattern["source"] == ["aws.ecs"] and pattern["detail-type"] == ["ECS Task State Change"]
+    assert pattern["detail"]["lastStatus"] == ["STOPPED"]
+    assert pattern["detail"]["taskDefinitionArn"] == [
+        {"prefix": "${aws_ecs_task_definition.pipeline.arn_without_revision}:"}
+    ]
+    target = tf["resource"]["aws_cloudwatch_event_target"]["pipeline_task_failed_alert"]
+    assert target["rule"] == "${aws_cloudwatch_event_rule.pipeline_task_failed.name}"
+    assert target["arn"] == "${aws_sns_topic.alerts.arn}"
+    # the topic lets EventBridge publish, for this rule only
+    policy = {s["sid"]: s for s in tf["data"]["aws_iam_policy_document"]["alerts"]["statement"]}
+    events = policy["TaskStateRulePublishes"]
+    assert _one(events["principals"])["identifiers"] == ["events.amazonaws.com"]
+    assert _one(events["condition"])["values"] == ["${aws_cloudwatch_event_rule.pipeline_task_failed.arn}"]
+
+
+def test_heartbeat_alarm_fires_when_no_run_succeeded_for_n_days(tf):
+    alarm = tf["resource"]["aws_cloudwatch_metric_alarm"]["no_successful_run"]
+    assert alarm["metric_name"] == "RunSucceeded" and "RunSucceeded" in METRIC_UNITS
+    assert alarm["treat_missing_data"] == "breaching"
+    assert alarm["period"] == 86400 and alarm["evaluation_periods"] == "${var.heartbeat_days}"
+    assert alarm["comparison_operator"] == "LessThanThreshold" and alarm["threshold"] == 1
+    assert (
+        alarm["dimensions"] == {"Lake": "${local.lake_uri}"}
+        and alarm["namespace"] == "${local.metrics_namespace}"
+    )
+    assert alarm["alarm_actions"] == ["${aws_sns_topic.alerts.arn}"]
+
+
+def test_run_timeout_is_one_variable_for_the_task_and_the_claims(tf):
+    app_env = tf["locals"]["app_environment"]
+    assert app_env["SPANISHGAS_RUN_TIMEOUT_MINUTES"] == "${tostring(var.pipeline_timeout_minutes)}"
+    assert tf["variable"]["pipeline_timeout_minutes"]["default"] == 120
+
+
+def test_prod_deploys_only_from_main_in_the_oidc_trust(tf):
+    subject = tf["locals"]["github_deploy_subject"]
+    assert "environment:prod:ref:refs/heads/main" in subject
+    doc = tf["data"]["aws_iam_policy_document"]["github_deploy_assume"]
+    conditions = {c["variable"]: c for c in _one(doc["statement"])["condition"]}
+    sub = conditions["token.actions.githubusercontent.com:sub"]
+    assert sub["values"] == ["${local.github_deploy_subject}"]
+    assert sub["test"] == '${var.environment == "prod" ? "StringEquals" : "StringLike"}'
+    assert conditions["token.actions.githubusercontent.com:aud"]["values"] == ["sts.amazonaws.com"]
 
 
 # ---- Terraform: storage, table, alarms ----------------------------------------------------------------------------
@@ -262,9 +351,15 @@ def test_compose_app_services_read_only_app_variables(compose):
     assert {"pipeline", "dashboard", "notebooks", "moto-init", "watcher"} <= set(app_services)
     for name, svc in app_services.items():
         env = set(svc["environment"])
-        assert env <= set(APP_ENV_VARS) | EMULATOR_CREDENTIALS, (name, env - set(APP_ENV_VARS))
+        known = set(APP_ENV_VARS) | set(OVERRIDE_ENV_VARS) | EMULATOR_CREDENTIALS
+        assert env <= known, (name, env - known)
         assert set(APP_ENV_VARS) <= env, name  # locally every variable is set, including the endpoint
         assert svc["environment"]["AWS_ENDPOINT_URL"] == "http://aws:4566"
+    for name, svc in app_services.items():  # like Fargate: read-only image, writable tmpfs scratch and HOME
+        assert svc["read_only"] is True, name
+        assert {t.split(":")[0] for t in svc["tmpfs"]} == {"/tmp", "/home/spanishgas"}, name
+        assert svc["environment"]["SPANISHGAS_SCRATCH"].startswith("/tmp/")
+        assert "SPANISHGAS_CACHE" not in svc["environment"]  # an override only, not needed
     assert app_services["dashboard"]["ports"] == ["127.0.0.1:8501:8501"]
     assert "healthcheck" in app_services["dashboard"] and "/_stcore/health" in str(app_services["dashboard"])
 
@@ -332,6 +427,22 @@ def test_compose_config_validates(profiles):
 
 
 # ---- Dockerfile and workflows --------------------------------------------------------------------------------------
+def test_dockerfile_pins_bases_by_digest_and_owns_its_writable_paths():
+    text = (ROOT / "Dockerfile").read_text()
+    stages = set(re.findall(r"^FROM .+ AS (\S+)$", text, re.M))
+    for ref in re.findall(r"^FROM (\S+)", text, re.M):
+        assert ref in stages or re.search(r"@sha256:[0-9a-f]{64}$", ref), ref
+    assert re.search(r"^# syntax=docker/dockerfile:[\d.]+@sha256:[0-9a-f]{64}$", text, re.M)
+    assert "useradd --uid 10001" in text and "install -d -o 10001 -g 10001" in text
+    assert 'VOLUME ["/tmp", "/home/spanishgas"]' in text
+    # the pipeline target has neither the dashboard/notebook group nor graphviz
+    pipeline = text[text.index("AS builder-pipeline") : text.index("FROM builder-pipeline AS builder")]
+    assert "--no-default-groups" in pipeline and "--group ui" not in pipeline
+    slim = text[text.index("FROM base AS pipeline") : text.index("FROM base AS runtime")]
+    assert "apt-get install" not in slim and "builder-pipeline" in slim
+    assert re.search(r"--group ui", text[text.index("FROM builder-pipeline AS builder") :])
+
+
 def test_dockerfile_is_multistage_locked_and_non_root():
     text = (ROOT / "Dockerfile").read_text()
     assert len(re.findall(r"^FROM ", text, re.M)) >= 3 and "AS builder" in text and "AS runtime" in text
@@ -341,6 +452,31 @@ def test_dockerfile_is_multistage_locked_and_non_root():
     assert 'CMD ["--help"]' in text
     ignored = (ROOT / ".dockerignore").read_text().split()
     assert {".venv", ".git", "data", "terraform"} <= set(ignored)
+
+
+def test_every_action_is_pinned_by_commit_sha():
+    for path in (ROOT / ".github/workflows").glob("*.yml"):
+        for ref in re.findall(r"uses:\s*(\S+)", path.read_text()):
+            if ref.startswith("./"):
+                continue  # a workflow of this repository
+            assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", ref), (path.name, ref)
+
+
+def test_prod_deploys_only_from_main():
+    deploy = yaml.safe_load((ROOT / ".github/workflows/deploy.yml").read_text())
+    guard = deploy["jobs"]["guard"]["steps"][0]
+    assert guard["if"] == "env.DEPLOY_ENV == 'prod' && github.ref != 'refs/heads/main'"
+    assert "exit 1" in guard["run"]
+    assert deploy["jobs"]["ci"]["needs"] == "guard"  # plan and deploy need ci: nothing runs past the guard
+
+
+def test_terraform_provider_is_locked_to_the_pinned_version():
+    lock = (TF / ".terraform.lock.hcl").read_text()
+    providers = (TF / "providers.tf").read_text()
+    version = re.search(r'version\s*=\s*"([\d.]+)"', lock).group(1)
+    assert re.search(rf'version\s*=\s*"{re.escape(version)}"', providers)
+    assert len(re.findall(r'"zh:[0-9a-f]{64}"', lock)) >= 10  # the registry's per-platform archive hashes
+    assert ".terraform.lock.hcl" not in (ROOT / ".gitignore").read_text()
 
 
 def test_workflows_use_oidc_and_an_approved_environment():
@@ -381,6 +517,28 @@ def test_bootstrap_creates_what_the_compose_services_use_idempotently(moto_endpo
     assert bootstrap.main(["has-raw"]) == 0
 
 
+def test_bootstrap_finds_the_emulator_through_localstack_client(moto_endpoint, monkeypatch):
+    """Without AWS_ENDPOINT_URL, bootstrap targets LocalStack at $LOCALSTACK_HOST (never real AWS); moto's
+    endpoint has no LocalStack health page, so readiness falls back to S3 answering."""
+    import boto3
+
+    from dataflow.aws import bootstrap
+
+    host = moto_endpoint.removeprefix("http://")
+    monkeypatch.delenv("AWS_ENDPOINT_URL")
+    monkeypatch.setenv("LOCALSTACK_HOST", host)
+    assert bootstrap.emulator_endpoint() == moto_endpoint
+    assert bootstrap.localstack_health(moto_endpoint) is None
+    monkeypatch.setenv("SPANISHGAS_LAKE", "s3://lsclient-lake/lake")
+    monkeypatch.setenv("SPANISHGAS_RUNS_TABLE", "lsclient-runs")
+    monkeypatch.setenv("SPANISHGAS_ALERTS_TOPIC_ARN", "arn:aws:sns:eu-west-1:123456789012:lsclient-alerts")
+    assert bootstrap.main(["init", "--wait", "10"]) == 0
+    assert boto3.client("s3", endpoint_url=moto_endpoint).head_bucket(Bucket="lsclient-lake")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)  # the app's one switch wins when set
+    monkeypatch.setenv("LOCALSTACK_HOST", "127.0.0.1:1")
+    assert bootstrap.emulator_endpoint() == moto_endpoint
+
+
 def test_bootstrap_explains_an_account_mismatch(moto_endpoint, monkeypatch, capsys):
     from dataflow.aws import bootstrap
 
@@ -417,7 +575,9 @@ def terraform_cli(tmp_path_factory) -> dict:
 
 def _tf_workdir(tmp_path: Path) -> Path:
     work = tmp_path / "terraform"
-    shutil.copytree(TF, work, ignore=shutil.ignore_patterns(".terraform*", "*.tfstate*"))
+    shutil.copytree(
+        TF, work, ignore=shutil.ignore_patterns(".terraform", "*.tfstate*")
+    )  # keeps the lock file
     return work
 
 
@@ -430,7 +590,12 @@ def _run(args: list[str], cwd: Path, env: dict, timeout: int = 600) -> str:
 def test_terraform_fmt_and_validate(terraform_cli, tmp_path):
     work = _tf_workdir(tmp_path)
     _run(["terraform", "fmt", "-check", "-recursive"], work, terraform_cli)
-    _run(["terraform", "init", "-backend=false", "-input=false", "-no-color"], work, terraform_cli)
+    # the committed lock file must already hold this machine's provider hash: init may not change it
+    _run(
+        ["terraform", "init", "-backend=false", "-input=false", "-lockfile=readonly", "-no-color"],
+        work,
+        terraform_cli,
+    )
     _run(["terraform", "validate", "-no-color"], work, terraform_cli)
 
 

@@ -24,7 +24,7 @@ def world():
     split = training_split(labelled_snapshots(gold), cfg)
     fit = champion_fit(split, cfg)
     evaluation = model_evaluation(fit, split)
-    return gold, split, fit, evaluation, champion_candidate(fit, evaluation, "run-test")
+    return gold, split, fit, evaluation, champion_candidate(fit, evaluation, split, cfg, "run-test")
 
 
 def test_candidate_learns_the_causes_and_is_calibrated(world):
@@ -51,6 +51,11 @@ def test_shap_contributions_plus_bias_equal_the_margin_for_every_customer(world)
     np.testing.assert_allclose(contrib.sum(axis=1) + bias, margin, rtol=0, atol=1e-3)
 
 
+def _value(rows, feature: str, i: int):
+    v = rows[feature][i]
+    return None if isinstance(v, float) and v != v else v
+
+
 def test_reason_codes_name_only_features_that_raise_the_risk(world):
     gold, _, fit, _, _ = world
     rows = scoring_features(gold)
@@ -59,8 +64,9 @@ def test_reason_codes_name_only_features_that_raise_the_risk(world):
     index = {f: j for j, f in enumerate(features)}
     for i, chosen in enumerate(reasons):
         assert chosen, "reasons are never empty"
-        if chosen[0][1] == FALLBACK_CODE:
-            assert contrib[i].max() < MIN_CONTRIBUTION
+        if chosen[0][1] == FALLBACK_CODE:  # nothing material, or only values that describe no risk
+            material = [f for f in features if contrib[i, index[f]] >= MIN_CONTRIBUTION]
+            assert all(reason_for(f).is_neutral(_value(rows, f, i)) for f in material)
             continue
         codes = [c for _, c, _, _ in chosen]
         assert len(codes) == len(set(codes)) <= 3
@@ -68,6 +74,9 @@ def test_reason_codes_name_only_features_that_raise_the_risk(world):
             assert contrib[i, index[feature]] >= MIN_CONTRIBUTION > 0
             assert value == pytest.approx(contrib[i, index[feature]])
             assert code == reason_for(feature).code and text
+            assert not reason_for(feature).is_neutral(_value(rows, feature, i)), (
+                "a neutral value is no reason"
+            )
         values = [v for *_, v in chosen]
         assert values == sorted(values, reverse=True)
 
@@ -111,3 +120,37 @@ def test_business_only_columns_never_reach_the_model(world):
     _, _, fit, _, _ = world
     for col in ("avg_monthly_margin_12m", "total_margin_12m", "churned_within_horizon", "customer_id"):
         assert col not in fit.features
+
+
+def test_recipe_records_what_each_model_was_fitted_on(world):
+    """Evaluated on development dates only, served after a refit on every matured date; calibration
+    out-of-fold on the latest three dates; boosting rounds by early stopping below the cap."""
+    _, split, fit, _, cand = world
+    dates = sorted(str(d) for d in split.matured["as_of_date"].unique())
+    dev = sorted(str(d) for d in split.development["as_of_date"].unique())
+    evaluated, served = cand.metrics["evaluated_model_fitted_on"], cand.metrics["served_model_fitted_on"]
+    assert evaluated["as_of_dates"] == dev and split.plan["test_date"] not in dev
+    assert served["as_of_dates"] == dates and served["rows"] == split.matured.height
+    assert (
+        served["calibration"]["as_of_dates"] == dates[-3:]
+        and evaluated["calibration"]["as_of_dates"] == dev[-3:]
+    )
+    assert (
+        served["calibration"]["rows"]
+        == split.matured.filter(split.matured["as_of_date"].cast(str).is_in(dates[-3:])).height
+    )
+    rounds = fit.params["rounds_chosen_by"]
+    assert rounds["method"] == "early stopping" and 1 <= rounds["rounds"] <= FAST["xgb_rounds"]
+    assert cand.params["num_boost_round"] == rounds["rounds"]  # the refit reuses the evaluated rounds
+    assert cand.split["train_dates"] == dates  # a later run never re-tests it on a date it learned
+    assert cand.booster is not fit.booster
+
+
+def test_customer_folds_are_stable_and_balanced():
+    from dataflow.model.recipe import customer_folds
+
+    frame = pl.DataFrame({"customer_id": [f"C{i:05d}" for i in range(4000)] * 2})
+    folds = customer_folds(frame, 2, "calibration")
+    assert (folds[:4000] == folds[4000:]).all()  # a customer keeps its fold on every date
+    assert 0.45 < folds.mean() < 0.55
+    assert (customer_folds(frame.reverse(), 2, "calibration")[::-1] == folds).all()  # not row order

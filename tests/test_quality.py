@@ -119,3 +119,52 @@ def test_raw_checks_pass_on_the_valid_baseline(tmp_path):
     failed = report.filter(pl.col("status") != "pass")
     # the baseline's two channel codes written in capitals are normalised, so nothing fails
     assert failed.is_empty(), failed.select("check", "status", "message").to_dicts()
+
+
+def test_error_budget_tolerates_a_few_rows_and_fails_above_both_limits():
+    from dataflow.monitor.quality import Budget, budget_warnings
+
+    budget = Budget(max_share=0.01, max_rows=10)
+    # 10 rows are always within; 11 fail unless they are at most 1% (1,100 rows or more)
+    assert budget.allows(10, 300) and not budget.allows(11, 300)
+    assert budget.allows(11, 1100) and not budget.allows(12, 1100)
+    frame = pl.DataFrame({"customer_id": ["C1", "C2", "C3", "C3"] + [f"D{i}" for i in range(96)]})
+    check = Check("silver_customer", "id unique", "unique_key", ["customer_id"], budget=Budget(0.01, 1))
+    row = one(run_checks({"silver_customer": frame}, [check]), "id unique")
+    # 2 of 100 rows share a key: more than 1 row and more than 1% → fails, saying share and budget
+    assert row["status"] == "fail"
+    assert row["message"].endswith(
+        "— 2 of 100 rows affected (2.00%), above the error budget (check 'id unique' fails above 1.0% and 1 rows)"
+    )
+    lenient = Check("silver_customer", "id unique", "unique_key", ["customer_id"], budget=Budget(0.02, 1))
+    report = run_checks({"silver_customer": frame}, [lenient])
+    assert one(report, "id unique")["status"] == "within_budget"
+    assert gate_failures(report) == []
+    enforce_gates(report)  # within the budget: the run goes on …
+    (warning,) = budget_warnings(report)  # … and says so
+    assert warning.startswith(
+        "Within error budget (silver layer, check id unique): silver_customer.customer_id"
+    )
+    assert "2 of 100 rows affected (2.00%), within the error budget" in warning
+
+
+def test_a_whole_table_problem_fails_whatever_the_budget():
+    from dataflow.monitor.quality import Budget
+
+    check = Check("silver_customer", "margin filled", "not_null", ["total_margin"], budget=Budget(1.0, 10**9))
+    assert one(run_checks({"silver_customer": CUSTOMERS}, [check]), "margin filled")["status"] == "fail"
+
+
+def test_budgets_are_configured_per_check_and_unknown_names_are_refused():
+    from dataflow.monitor.checks import CHECKS_BY_LAYER, DEFAULT_BUDGET
+    from dataflow.monitor.quality import Budget, with_budgets
+
+    checks = [c for layer in CHECKS_BY_LAYER.values() for c in layer]
+    key = "quarantined_customers: customers set aside"
+    changed = {c.key: c.budget for c in with_budgets(checks, {key: {"max_share": 0.05, "max_rows": 3}})}
+    assert changed[key] == Budget(0.05, 3)
+    assert changed["bronze_customer_month: customer_id in bronze_customer"] == DEFAULT_BUDGET
+    strict = {c.key: c.budget for c in with_budgets(checks, {key: None})}
+    assert strict[key] is None  # None = no tolerance
+    with pytest.raises(ValueError, match="unknown check"):
+        with_budgets(checks, {"customers set aside": {"max_share": 0.05}})

@@ -78,7 +78,8 @@ def test_conflicting_duplicate_key_quarantines_every_row_of_that_key(lake):
     assert counts(out, "customer_attributes") == (7, 5, 2)
     # the customer is gone, so its contract is now an orphan: quarantined too, never silently dropped
     assert quarantined(out, "customer_contracts") == {
-        3: "customer_id 'C00003' is not in customer_attributes.csv"
+        3: "customer quarantined in customer_attributes: customer_id 'C00003' appears on rows 3, 7 with "
+        "different contracted_power_kw; we cannot tell which is right"
     }
 
 

@@ -105,7 +105,7 @@ def served():
     cfg = model_config(model_overrides={"xgb_rounds": 60, "xgb_learning_rate": 0.15})
     split = training_split(labelled_snapshots(gold), cfg)
     fit = champion_fit(split, cfg)
-    return gold, champion_candidate(fit, model_evaluation(fit, split), "run-g")
+    return gold, champion_candidate(fit, model_evaluation(fit, split), split, cfg, "run-g")
 
 
 NUMERIC = ["months_to_renewal", "tenure_months", "elec_price_trend_12m", "last_interaction_days_ago"]
@@ -133,7 +133,8 @@ def test_scores_are_probabilities_with_reasons_for_any_feature_values(served, va
     assert out.height == edited.height
     assert out["churn_proba"].is_between(0, 1).all()
     assert out["reason_1"].null_count() == 0 and (out["reason_text_1"].str.len_chars() > 0).all()
-    assert (out["churn_pred"] == (out["churn_proba"] >= model.threshold["threshold"])).all()
+    # one notion of "at risk": churn_pred is exactly the action tiers (Critical, High)
+    assert (out["churn_pred"] == out["risk_tier"].is_in(["Critical", "High"])).all()
     margin = out["avg_monthly_margin_12m"].fill_null(0).fill_nan(0).clip(lower_bound=0)
     np.testing.assert_allclose(
         out["expected_monthly_loss"].to_numpy(), (out["churn_proba"] * margin).to_numpy()
@@ -161,3 +162,31 @@ def test_recommendations_table_has_the_published_columns(served):
         "reason_text_3",
     ]
     assert recos["reason_text_1"].null_count() == 0
+
+
+def test_reasons_are_material_and_never_neutral():
+    from dataflow.model.explain import MIN_CONTRIBUTION, top_reasons
+
+    features = ["sentiment_compound", "is_complaint_intent", "months_to_renewal", "tenure_months"]
+    frame = pl.DataFrame(
+        {
+            "sentiment_compound": [0.0, -0.6],
+            "is_complaint_intent": [0, 1],
+            "months_to_renewal": [2.0, 2.0],
+            "tenure_months": [60.0, 60.0],
+        }
+    )
+    # row 0: a neutral tone and no complaint push the risk up by a lot, renewal by a material amount,
+    # tenure by less than the threshold; row 1: the same contributions with a negative tone and a complaint
+    contrib = np.array([[0.9, 0.8, 0.3, MIN_CONTRIBUTION / 2], [0.9, 0.8, 0.3, MIN_CONTRIBUTION / 2]])
+    out = top_reasons(contrib, features, frame)
+    assert [r[0] for r in out[0]] == ["months_to_renewal"]
+    assert all("neutral" not in r[2] and "+0.00" not in r[2] for r in out[0])
+    assert [r[0] for r in out[1]] == ["sentiment_compound", "is_complaint_intent", "months_to_renewal"]
+    assert out[1][0][2] == "negative tone in the latest contact (score -0.60)"
+    # nothing material: the fallback reason, not a made-up one
+    assert (
+        top_reasons(np.array([[0.05, 0.0, -1.0, 0.01]]), features, frame.head(1))[0][0][1]
+        == "no_strong_driver"
+    )
+    assert MIN_CONTRIBUTION == 0.10

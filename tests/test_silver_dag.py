@@ -105,10 +105,11 @@ def test_bronze_and_silver_run_in_hamilton(tmp_path: Path):
             "raw_price_history": prices,
             "raw_costs_by_province_month": costs,
             "raw_customer_interactions": interactions,
+            "quarantined_customers": pl.DataFrame(schema={"customer_id": pl.Utf8, "reason": pl.Utf8}),
             "sentiment_backend": "vader",
         },
     )
-    assert out["consumption_reconciliation"].row(0) == ("consumption", 12, 12, 0)
+    assert out["consumption_reconciliation"].row(0) == ("consumption", 12, 12, 0, 0)
     assert out["latest_reading_date"] == dt.date(2024, 2, 1)
     assert out["silver_customer"]["segment"].to_list() == ["Residential", "SME"]
     scm = out["silver_customer_month"]

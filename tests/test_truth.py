@@ -10,6 +10,7 @@ import pytest
 from dataflow.errors import UserError
 from dataflow.lake import Lake
 from dataflow.model.metrics import risk_tier
+from dataflow.model.settings import ModelConfig
 from dataflow.truth import evaluate_truth
 
 AS_OF = dt.date(2025, 1, 1)
@@ -81,13 +82,19 @@ def test_noisy_scores_lose_ranking_and_value(tmp_path):
 
 def test_expected_value_by_hand(tmp_path):
     # one Critical customer worth €10/month, true p 0.5: cost 0.25·10·12 = 30, value 0.4·0.5·10·12 = 48
+    # (tiers by the predecessor's absolute cut-offs 0.40 / 0.60 / 0.80, kept as tier_basis="probability")
     _lake(tmp_path, [0.9, 0.1], [0.5, 0.1], [1, 0], [10.0, 10.0])
-    f = evaluate_truth(str(tmp_path)).figures["policy"]
+    f = evaluate_truth(str(tmp_path), ModelConfig(tier_basis="probability")).figures["policy"]
     ours = 0.4 * 0.5 * 120 - 30
     assert f["model_offers"] == 1 and f["model_ev"] == pytest.approx(ours)
     assert f["model_realised"] == pytest.approx(0.4 * 1 * 120 - 30)
     assert f["oracle_offers"] == 1  # true p 0.5 is Medium: small offer, cost 0.05·10·12 = 6
     assert f["oracle_ev"] == pytest.approx(0.2 * 0.5 * 120 - 6)
+    # by rank (the default), with the top half Critical: both rank customer 0 first; the oracle's own expected
+    # net value of a large offer at p 0.5 is 0.4·60 − 30 < 0, so it makes none
+    f = evaluate_truth(str(tmp_path), ModelConfig(tier_shares=(0.5, 0.0, 0.0))).figures["policy"]
+    assert f["model_offers"] == 1 and f["model_ev"] == pytest.approx(ours)
+    assert f["oracle_offers"] == 0 and f["oracle_ev"] == 0
 
 
 def test_clear_message_without_truth_or_run(tmp_path):
@@ -96,3 +103,62 @@ def test_clear_message_without_truth_or_run(tmp_path):
     Lake.open(str(tmp_path)).write_text("truth/scoring_snapshot.csv", "customer_id\n")
     with pytest.raises(UserError, match="no published run"):
         evaluate_truth(str(tmp_path))
+
+
+def test_soft_average_precision_by_hand_and_against_sklearn():
+    from sklearn.metrics import average_precision_score
+
+    from dataflow.truth import soft_average_precision
+
+    # scores 0.9, 0.5, 0.1 with soft labels 1, 0.5, 0: recall steps 1/1.5 and 0.5/1.5 at precisions 1 and 0.75
+    assert soft_average_precision(np.array([1.0, 0.5, 0.0]), np.array([0.9, 0.5, 0.1])) == pytest.approx(
+        (1 / 1.5) * 1.0 + (0.5 / 1.5) * 0.75
+    )
+    rng = np.random.default_rng(3)
+    y = (rng.random(400) < 0.2).astype(float)
+    s = np.round(rng.random(400), 2)  # with ties
+    assert soft_average_precision(y, s) == pytest.approx(average_precision_score(y, s))
+
+
+def test_ceiling_column_is_reported(tmp_path):
+    q, y, margin = _world(seed=4)
+    lake = _lake(tmp_path, q * 1.2, q, y, margin)
+    snap = pl.read_csv(lake.local_path("truth/scoring_snapshot.csv"))
+    lake.write_text(
+        "truth/scoring_snapshot.csv", snap.with_columns(ceiling_proba=pl.col("true_proba") * 1.1).write_csv()
+    )
+    f = evaluate_truth(str(tmp_path)).figures
+    assert f["ceiling_in_truth"] and f["calibration_in_the_large"] == pytest.approx(1.2 / 1.1 - 1, abs=1e-3)
+    assert f["soft_pr_auc"]["ratio"] == pytest.approx(1.0)  # same ranking as the ceiling
+
+
+def test_world_table_applies_the_acceptance():
+    from dataflow.truth import TruthReport, format_world_table, world_row
+
+    def report(pr, pr_c, roc, roc_c, sum_p, sum_c, ece):
+        return TruthReport(
+            "r",
+            {
+                "customers": 1000,
+                "churn_rate": 0.02,
+                "model": {"pr_auc": pr, "roc_auc": roc},
+                "ceiling": {"pr_auc": pr_c, "roc_auc": roc_c},
+                "oracle": {"pr_auc": pr_c + 0.01, "roc_auc": roc_c + 0.01},
+                "pr_auc_vs_ceiling": pr / pr_c,
+                "soft_pr_auc": {"ratio": 0.95},
+                "calibration_in_the_large": sum_p / sum_c - 1,
+                "ece_vs_true_proba": ece,
+            },
+        )
+
+    good = world_row("default", 42, report(0.45, 0.50, 0.87, 0.885, 19.0, 20.0, 0.004))  # 0.90×, −0.015, −5%
+    assert good["passes"] and good["churners"] == 20
+    for bad in (
+        report(0.44, 0.50, 0.87, 0.885, 19.0, 20.0, 0.004),  # 0.88 × ceiling
+        report(0.45, 0.50, 0.86, 0.885, 19.0, 20.0, 0.004),  # ROC 0.025 below
+        report(0.45, 0.50, 0.87, 0.885, 17.9, 20.0, 0.004),  # Σp 10.5% low
+        report(0.45, 0.50, 0.87, 0.885, 19.0, 20.0, 0.011),  # ECE above 0.01
+    ):
+        assert not world_row("w", 1, bad)["passes"]
+    table = format_world_table([good])
+    assert "default" in table.splitlines()[1] and table.splitlines()[1].endswith("yes")

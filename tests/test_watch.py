@@ -1,4 +1,4 @@
-"""The raw/ watcher: a burst of uploads starts exactly one run, after the listing has settled."""
+"""The raw/ watcher: a completed upload (raw/_READY written last) starts exactly one run, after raw/ settles."""
 
 from __future__ import annotations
 
@@ -61,9 +61,11 @@ def test_burst_of_seven_uploads_starts_one_run_after_the_debounce(s3_lake):
     for name in RAW[:3]:
         _upload(s3_lake, name)
     assert w.poll() is False
-    clock.t += 30
+    clock.t += 3600
+    assert w.poll() is False and run.calls == []  # still, but no raw/_READY: not a complete upload
     for name in RAW[3:]:
         _upload(s3_lake, name)
+    _upload(s3_lake, "_READY", b"{}")  # the uploader's last object
     assert w.poll() is False  # changed again: the debounce restarts
     clock.t += 59
     assert w.poll() is False and run.calls == []
@@ -77,7 +79,7 @@ def test_burst_of_seven_uploads_starts_one_run_after_the_debounce(s3_lake):
 
 
 def test_a_changed_file_starts_a_new_run_and_unchanged_polls_do_not(s3_lake):
-    for name in RAW:
+    for name in [*RAW, "_READY"]:
         _upload(s3_lake, name)
     clock, run = Clock(), Recorder()
     w = Watcher(s3_lake, debounce_s=10, run=run, progress=lambda m: None, clock=clock)
@@ -85,6 +87,10 @@ def test_a_changed_file_starts_a_new_run_and_unchanged_polls_do_not(s3_lake):
     clock.t += 10
     assert w.poll() is True  # files already there at start-up: one run (the pipeline dedups by run id)
     _upload(s3_lake, "churn_label.csv", b"a,b\n9,9\n")  # same size, new ETag
+    assert w.poll() is False
+    clock.t += 10
+    assert w.poll() is False and len(run.calls) == 1  # a file changed but no new marker: no run
+    _upload(s3_lake, "_READY", b'{"again": 1}')  # the uploader marks the new batch complete
     assert w.poll() is False
     clock.t += 10
     assert w.poll() is True and len(run.calls) == 2
@@ -101,7 +107,7 @@ def test_real_time_loop_with_a_concurrent_burst(s3_lake):
         )
     )
     loop.start()
-    for name in RAW:
+    for name in [*RAW, "_READY"]:
         _upload(s3_lake, name)
         time.sleep(0.08)  # uploads land across several polls
     deadline = time.monotonic() + 15
@@ -115,7 +121,7 @@ def test_real_time_loop_with_a_concurrent_burst(s3_lake):
 
 def test_once_returns_after_the_first_run(tmp_path):
     lake = str(tmp_path / "lake")
-    for name in RAW:
+    for name in [*RAW, "_READY"]:
         _upload(lake, name)
     run = Recorder()
     results = watch(
@@ -138,6 +144,7 @@ def test_local_listing_sees_rewrites_with_the_same_size(tmp_path):
 def test_a_failing_run_is_reported_and_the_watcher_keeps_going(tmp_path):
     lake = str(tmp_path)
     _upload(lake, RAW[0])
+    _upload(lake, "_READY")
     clock, run, messages = Clock(), Recorder(fail=True), []
     w = Watcher(lake, debounce_s=1, run=run, progress=messages.append, clock=clock)
     w.poll()

@@ -103,7 +103,12 @@ ui.kpis(
             ui.pct(score["churn_proba"]),
             "Calibrated probability of leaving within the horizon",
         ),
-        ("Risk tier", tier, "How urgently to act: the tier decides the offer"),
+        (
+            "Risk tier",
+            tier,
+            "How urgently to act: the tier decides the offer. Tiers "
+            + ((data.run_doc(run, "scored/tiers.json") or {}).get("basis_text") or "by rank"),
+        ),
         ("Avg monthly margin", ui.eur(score["avg_monthly_margin_12m"], 2), "Average over the last 12 months"),
         (
             "At risk (€/month)",

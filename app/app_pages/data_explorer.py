@@ -7,6 +7,7 @@ import streamlit as st
 
 from app import browse, data, queries
 from app import components as ui
+from dataflow.gold.tier_lifecycle import RENEWAL_BUCKETS, TENURE_BUCKETS
 
 
 def browse_tables(run: data.Run) -> None:
@@ -80,13 +81,7 @@ def churn_drivers(run: data.Run) -> None:
         f"Observed churn over {info['rows']:,} labelled snapshots on {info['dates']} as-of date(s) "
         f"(churn within the label horizon: {ui.pct(info['churn_rate'])})."
     )
-    orders = {}
-    try:
-        from dataflow.gold.tier_lifecycle import RENEWAL_BUCKETS, TENURE_BUCKETS
-
-        orders = {"renewal_bucket": list(RENEWAL_BUCKETS), "tenure_bucket": list(TENURE_BUCKETS)}
-    except ImportError:
-        pass
+    orders = {"renewal_bucket": list(RENEWAL_BUCKETS), "tenure_bucket": list(TENURE_BUCKETS)}
     charts = [
         ("renewal_bucket", "Months to renewal"),
         ("tenure_bucket", "Tenure"),

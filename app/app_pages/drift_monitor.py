@@ -23,15 +23,26 @@ def verdict(row: dict) -> str:
     ks = row.get("ks_statistic")
     mr, mc = row.get("missing_reference"), row.get("missing_current")
     ar, ac = row.get("mean_reference"), row.get("mean_current")
-    if psi is None and ks is None:
+    reason = str(row.get("reason") or "").strip()
+    if row.get("kind") == "calendar":
+        sentence = (
+            f"{name} moves with the calendar between the two snapshot dates (PSI {fmt.num(psi, 2)}): "
+            + (f"{reason}." if reason else "not alarmed.")
+        )
+    elif psi is None and ks is None:
         sentence = f"{name} could not be compared (no values in one of the snapshots)."
     elif row.get("drifted"):
         size = "a large" if (psi or 0) >= LARGE else "a clear"
-        sentence = f"{name} has moved: {size} shift (PSI {fmt.num(psi, 2)}"
-        sentence += f", KS {fmt.num(ks, 2)})" if ks is not None else ")"
+        if reason:  # the drift rule's own words (PSI, KS or missing share over its threshold)
+            sentence = f"{name} has moved: {reason}"
+        else:
+            sentence = f"{name} has moved: {size} shift (PSI {fmt.num(psi, 2)}"
+            sentence += f", KS {fmt.num(ks, 2)})" if ks is not None else ")"
         if ar is not None and ac is not None:
             sentence += f"; its average went from {fmt.sig(ar)} to {fmt.sig(ac)}"
         sentence += "."
+    elif reason:  # moved, but within what the labelled history shows between snapshot dates
+        sentence = f"{name} shifted (PSI {fmt.num(psi, 2)}), {reason}."
     elif (psi or 0) >= MODERATE:
         sentence = f"{name} shifted moderately (PSI {fmt.num(psi, 2)}), below the alarm level."
     else:
@@ -49,6 +60,13 @@ def evidence_table(inputs: pl.DataFrame, missing: pl.DataFrame | None) -> pl.Dat
     for c in ("missing_reference", "missing_current", "mean_reference", "mean_current"):
         if c not in df.columns:
             df = df.with_columns(pl.lit(None, dtype=pl.Float64).alias(c))
+    for side in ("reference", "current"):  # the drift report's own null shares come first
+        if f"null_share_{side}" in df.columns:
+            df = df.with_columns(
+                pl.coalesce(pl.col(f"null_share_{side}").cast(pl.Float64), pl.col(f"missing_{side}")).alias(
+                    f"missing_{side}"
+                )
+            )
     rows = df.sort("drifted", "psi", descending=True, nulls_last=True).to_dicts()
     return pl.DataFrame(
         {
@@ -162,6 +180,7 @@ if drift is None:
     st.stop()
 
 inputs = drift.filter(pl.col("kind") == "input")
+calendar = drift.filter(pl.col("kind") == "calendar")
 pred = drift.filter(pl.col("kind") == "prediction")
 p = pred.row(0, named=True) if pred.height else {}
 drifted = inputs.filter(pl.col("drifted"))
@@ -242,6 +261,16 @@ if box := ui.lazy_expander(
 ):
     with box:
         st.markdown("\n".join(f"- {v}" for v in evidence.filter(~pl.col("drifted"))["verdict"].to_list()))
+if calendar.height:
+    st.markdown(
+        f"**Calendar features** ({calendar.height}, reported but not alarmed: functions of the as-of date that "
+        "move between any two snapshot dates by construction)"
+    )
+    st.markdown(
+        "\n".join(
+            f"- {verdict(r)}" for r in calendar.sort("psi", descending=True, nulls_last=True).to_dicts()
+        )
+    )
 st.markdown("**Evidence per feature** (missing share shown separately from the distribution shift)")
 ui.table(
     evidence.drop("verdict"),

@@ -58,16 +58,13 @@ def thin(frame: pl.DataFrame) -> pl.DataFrame:
     return (frame.gather_every(step) if step > 1 else frame).with_row_index("i")
 
 
-def tier_rule(champion: dict) -> str:
-    """How the tiers are cut, in words, from what the model records (rank shares or probability cut-offs)."""
-    shares = champion.get("tier_shares") or champion.get("risk_tier_shares")
-    if isinstance(shares, dict) and shares:
-        return "they are cut by rank: " + ", ".join(f"{t} {fmt.pct(v, 0)}" for t, v in shares.items()) + "."
-    cuts = champion.get("risk_tiers")
-    if isinstance(cuts, list | tuple) and len(cuts) == 3:
-        lo, mid, hi = (fmt.pct(c, 0) for c in cuts)
-        return f"they are cut on the calibrated probability: Low < {lo} ≤ Medium < {mid} ≤ High < {hi} ≤ Critical."
-    return "they are cut on the calibrated probability."
+def tier_rule(*runs) -> str:
+    """How the tiers are cut, in words: the run's tier summary (scored/tiers.json, the one tier definition)."""
+    for r in runs:
+        doc = data.run_doc(r, "scored/tiers.json") if r is not None else None
+        if doc and doc.get("basis_text"):
+            return f"they are cut {doc['basis_text']}."
+    return ""
 
 
 def targeting(model_run) -> None:
@@ -134,18 +131,16 @@ def targeting(model_run) -> None:
             ui.chart(charts.tier_calibration_chart(tc))
     with right:
         st.markdown("**Threshold and tiers**")
-        cuts = tier_rule(data.run_doc(model_run, "model/champion.json") or {})
+        cuts = tier_rule(model_run, run)
         thr = conf.get("threshold")
         st.markdown(
             f"- The **decision threshold** {fmt.pct(thr)} flags a customer as a likely churner: it was chosen on "
             "the calibration snapshot to reach the target recall, and drives precision and recall above.\n"
             "- The **risk tiers** rank customers for the retention team and decide the offer; "
-            + (
-                cuts
-                or "they are cut on the calibrated probability (Low < 40% ≤ Medium < 60% ≤ High < 80% ≤ Critical)."
-            )
-            + "\n- So a customer can be above the threshold and still in a Medium tier: the threshold answers "
-            '"likely to leave?", the tier answers "how urgently to call?".'
+            + (cuts or "they are cut by rank of the calibrated churn probability.")
+            + "\n- The customers **at risk** are the action tiers, Critical and High: they get an immediate offer. "
+            'The threshold answers "likely to leave?" for the precision and recall above; the tier answers '
+            '"how urgently to call?".'
         )
         if not tc.is_empty():
             ui.table(
@@ -221,8 +216,7 @@ st.subheader("Trends over the runs")
 ui.trends(run, ("served_pr_auc", "features_drifted"))
 
 st.subheader("Experiment ladder")
-ladder_key = run.key("model/experiments.parquet")
-ladder_path = data.path_of(run.uri, ladder_key) or data.fresh_path_of(run.uri, "registry/experiments.parquet")
+ladder_path = data.fresh_path_of(run.uri, "registry/experiments.parquet")
 if ladder_path is None:
     st.info(
         "The experiment ladder (E0–E8 × logistic / random forest / XGBoost) has not been run yet. Run "
@@ -293,41 +287,61 @@ with right:
             promo.get("current_champion") or {},
             promo.get("gate") or {},
         )
-        lines = [
-            f"- candidate PR-AUC **{fmt.num(cand.get('pr_auc'))}** (run `{cand.get('run_id', run.run_id)}`)",
+        st.markdown(
+            f"- candidate PR-AUC **{fmt.num(cand.get('pr_auc'))}** (run `{cand.get('run_id', run.run_id)}`)\n"
             "- current champion: "
             + (
                 f"run `{cur.get('run_id')}`, PR-AUC {fmt.num(cur.get('pr_auc'))}"
                 if cur
                 else "none registered"
-            ),
-        ]
-        if "min_pr_auc" in gate or "pr_auc_tolerance" in gate:
-            lines.append(
-                f"- gate: PR-AUC ≥ {fmt.num(gate.get('min_pr_auc'), 2)}, at most "
-                f"{fmt.num(gate.get('pr_auc_tolerance'), 2)} below the current champion"
             )
-        st.markdown("\n".join(lines))
-        evidence = {k: v for k, v in gate.items() if k not in ("min_pr_auc", "pr_auc_tolerance")}
-        evidence |= {k: promo[k] for k in ("bootstrap", "evidence", "interval") if k in promo}
-        if evidence:  # the relative gate's bootstrap evidence, when the run records it
+        )
+        tests = gate.get("tests") or []
+        if tests:  # the relative gate: every test with its value, requirement and verdict
+            st.markdown("**Gate tests**")
             ui.table(
                 pl.DataFrame(
                     {
-                        "measure": [fmt.words(k) for k in evidence],
-                        "value": [
-                            fmt.num(v)
-                            if isinstance(v, float)
-                            else fmt.text(
-                                v
-                                if not isinstance(v, dict | list)
-                                else ", ".join(
-                                    f"{a}: {fmt.num(b) if isinstance(b, float) else b}"
-                                    for a, b in (v.items() if isinstance(v, dict) else enumerate(v))
-                                )
-                            )
-                            for v in evidence.values()
-                        ],
+                        "test": [fmt.words(t.get("test")) for t in tests],
+                        "result": ["passed" if t.get("passed") else "failed" for t in tests],
+                        "value": [fmt.num(t.get("value")) for t in tests],
+                        "required": [fmt.num(t.get("required")) for t in tests],
+                        "how it was judged": [fmt.text(t.get("detail")) for t in tests],
                     }
                 )
+            )
+        ev = gate.get("evidence") or {}
+        if ev:
+            st.caption(
+                f"Judged on the test snapshot {fmt.date(ev.get('test_date'))} ({fmt.count(ev.get('n_test'))} "
+                f"customers, prevalence {fmt.pct(ev.get('prevalence'))}) with {fmt.count(ev.get('bootstrap_resamples'))} "
+                f"paired bootstrap resamples ({fmt.pct(ev.get('confidence'), 0)} intervals)."
+            )
+            rows = []
+            for who in ("candidate", "baseline", "champion"):
+                iv = ev.get(who)
+                if not isinstance(iv, dict):
+                    continue
+                diff = iv.get("difference") or {}
+                rows.append(
+                    {
+                        "model": fmt.text(iv.get("name")) if who == "baseline" and iv.get("name") else who,
+                        "PR-AUC": fmt.num(iv.get("point")),
+                        "interval": f"{fmt.num(iv.get('lower'))} – {fmt.num(iv.get('upper'))}"
+                        if iv.get("lower") is not None
+                        else "—",
+                        "candidate − this": (
+                            f"{fmt.num(diff.get('point'))} ({fmt.num(diff.get('lower'))} – "
+                            f"{fmt.num(diff.get('upper'))})"
+                            if diff
+                            else "—"
+                        ),
+                    }
+                )
+            if rows:
+                ui.table(pl.DataFrame(rows))
+        elif gate:  # an older run: the absolute gate's settings
+            st.markdown(
+                f"- gate: PR-AUC ≥ {fmt.num(gate.get('min_pr_auc'), 2)}, at most "
+                f"{fmt.num(gate.get('pr_auc_tolerance'), 2)} below the current champion"
             )

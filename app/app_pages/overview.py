@@ -26,7 +26,14 @@ else:
             (
                 "At-risk share",
                 ui.pct(summary["at_risk_share"]),
-                f"High + Critical tiers: {summary['at_risk']:,} customers",
+                f"Critical + High tiers (the action tiers): {summary['at_risk']:,} customers"
+                + (f"; tiers {summary['tier_basis']}" if summary["tier_basis"] else ""),
+            ),
+            (
+                "Expected churners (Σ p)",
+                f"{summary['expected_churners']:,.0f}",
+                f"{ui.pct(summary['expected_churner_share_at_risk'])} of them and "
+                f"{ui.pct(summary['margin_share_at_risk'])} of the margin at risk are in the action tiers",
             ),
             (
                 "Margin at risk (€/month)",

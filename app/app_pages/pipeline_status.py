@@ -7,7 +7,7 @@ import streamlit as st
 from app import components as ui
 from app import dagtools, data, queries
 
-STAGES = ("raw", "bronze", "silver", "gold", "model", "write")
+STAGES = ("raw", "bronze", "silver", "gold", "model", "score", "monitor", "write")
 
 
 def history_rows(manifests: list[dict], records: list[dict], current: str) -> pl.DataFrame:
@@ -83,6 +83,9 @@ detail = data.Run(run.uri, chosen)
 manifest = data.run_doc(detail, "manifest.json") or {}
 if manifest.get("error"):
     st.error(f"Run `{chosen}` {manifest.get('status')}: {manifest['error']}", icon=":material/error:")
+for warning in (manifest.get("quality") or {}).get("within_budget") or []:
+    # a gate found rows to fix but stayed within its error budget: the run published; the rows are in quarantine
+    st.warning(warning, icon=":material/warning:")
 
 left, right = st.columns(2)
 with left:

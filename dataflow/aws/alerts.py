@@ -25,6 +25,7 @@ METRIC_UNITS = {
     "FeaturesDrifted": "Count",
     "PredictionDrifted": "Count",
     "RunFailed": "Count",
+    "RunSucceeded": "Count",
     "GateFailed": "Count",
 }
 SEVERITIES = ("info", "warning", "error", "critical")
@@ -146,6 +147,31 @@ class Alerter:
             )
 
 
+def send_drift_alert(summary: dict, alerter: Alerter, run_id: str = "") -> bool:
+    """Metrics FeaturesDrifted / PredictionDrifted always; an alert when anything is alarmed. Returns whether an
+    alert was sent. Called by the pipeline once the run is published, once per run id."""
+    alerter.metrics(
+        {
+            "FeaturesDrifted": float(summary.get("features_drifted", 0)),
+            "PredictionDrifted": float(bool(summary.get("prediction_drifted"))),
+        }
+    )
+    if not summary.get("alarm"):
+        return False
+    alerter.alert(
+        summary["subject"],
+        f"Drift of run {run_id} against the reference snapshot {summary.get('reference_date')} "
+        "(effect sizes):\n" + "\n".join(summary["lines"]),
+        severity="warning",
+        details={
+            "run_id": run_id,
+            "drifted_features": summary["drifted"],
+            "prediction_drifted": summary["prediction_drifted"],
+        },
+    )
+    return True
+
+
 def _json_safe(obj):
     """Plain JSON data: NaN/inf become None, keys strings, unknown objects their ``str``."""
     if isinstance(obj, float):
@@ -163,3 +189,26 @@ def alerter_from_env(lake: str | None = None) -> Alerter:
     """An :class:`Alerter` configured from the topic, namespace and lake environment variables."""
     lake = (lake or env(ENV_LAKE) or "").rstrip("/") or None  # the same string terraform's alarms use
     return Alerter(topic_arn=env(ENV_ALERTS_TOPIC), namespace=env(ENV_METRICS_NAMESPACE), lake=lake)
+
+
+def safe_error_text(exc: BaseException) -> str:
+    """What a failure may say in SNS and in the run history: files, columns, rules and counts, never data values.
+
+    A contract error's example value (a customer's data) stays in the task log and the lake's manifest only;
+    errors that are not ours (pandera, Polars, DuckDB) can quote rows, so only their type is sent.
+    """
+    from dataflow.errors import ContractError, UserError
+    from dataflow.lake import LakeError
+
+    seen: set[int] = set()
+    cur: BaseException | None = exc
+    while cur is not None and id(cur) not in seen:  # the contract error may be the cause of a wrapper
+        seen.add(id(cur))
+        if isinstance(cur, ContractError):
+            where = cur.file + (f", column {cur.column!r}" if cur.column else "")
+            withheld = " (example value withheld; see the task log)" if cur.example is not None else ""
+            return f"{type(cur).__name__}: {where}: {cur.rule}{withheld}"
+        cur = cur.__cause__ or cur.__context__
+    if isinstance(exc, (UserError, LakeError)) or type(exc).__module__.startswith("dataflow."):
+        return f"{type(exc).__name__}: {exc}"
+    return f"{type(exc).__module__}.{type(exc).__name__} (message withheld: it may quote data values; see the task log)"

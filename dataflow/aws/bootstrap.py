@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 
@@ -21,17 +22,52 @@ class BootstrapError(RuntimeError):
     """The emulator is unreachable or holds resources that do not match the configuration."""
 
 
+NEEDED_SERVICES = ("s3", "dynamodb", "sns")  # what the app uses on the emulator
+
+
+def emulator_endpoint() -> str:
+    """The emulator this bootstrap talks to, resolved by localstack-client: ``$AWS_ENDPOINT_URL`` when set (the
+    app's one switch), else LocalStack at ``$LOCALSTACK_HOST`` (default localhost:4566). Never real AWS: this
+    tool only prepares emulators; terraform/ creates the real resources."""
+    from localstack_client.config import get_service_endpoint
+
+    return get_service_endpoint("s3") or "http://localhost:4566"
+
+
+def localstack_health(endpoint: str) -> dict[str, str] | None:
+    """LocalStack's per-service states (``/_localstack/health``), or None when the endpoint is not LocalStack
+    (moto answers 404 there)."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"{endpoint.rstrip('/')}/_localstack/health", timeout=3) as resp:  # noqa: S310
+            doc = json.load(resp)
+    except (urllib.error.HTTPError, ValueError):
+        return None
+    return doc.get("services") if isinstance(doc, dict) and isinstance(doc.get("services"), dict) else None
+
+
 def wait_for_endpoint(timeout_s: float = 60.0) -> None:
-    """Block until S3 answers (the emulator has started), or raise after ``timeout_s``."""
+    """Block until the emulator serves what the app needs, or raise after ``timeout_s``: on LocalStack until
+    S3, DynamoDB and SNS report available/running in its health endpoint, on moto until S3 answers."""
     deadline = time.monotonic() + timeout_s
-    s3 = client("s3", timeout_s=3.0, attempts=1)
+    endpoint = emulator_endpoint()
     while True:
         try:
-            s3.list_buckets()
+            states = localstack_health(endpoint)
+            if states is not None:
+                waiting = [s for s in NEEDED_SERVICES if states.get(s) not in ("available", "running")]
+                if waiting:
+                    raise BootstrapError(f"LocalStack services not ready yet: {', '.join(waiting)}")
+            client("s3", timeout_s=3.0, attempts=1).list_buckets()
             return
         except Exception as exc:  # noqa: BLE001 - connection refused, DNS not yet up, 5xx while starting
             if time.monotonic() > deadline:
-                raise BootstrapError(f"no AWS endpoint answered within {timeout_s:g}s: {exc}") from exc
+                raise BootstrapError(
+                    f"the emulator at {endpoint} was not ready within {timeout_s:g}s: {exc}"
+                ) from exc
             time.sleep(1.0)
 
 
@@ -93,6 +129,7 @@ def main(argv: list[str] | None = None) -> int:
         if a.cmd == "has-raw":
             return 0 if has_raw() else 1
         bucket, table, topic, arn = names_from_env()
+        os.environ["AWS_ENDPOINT_URL"] = emulator_endpoint()  # every client below: the emulator, never AWS
         wait_for_endpoint(a.wait)
         out = bootstrap(bucket, table, topic)
         if out["topic_arn"] != arn:

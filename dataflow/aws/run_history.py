@@ -392,8 +392,17 @@ class LakeRunHistory(RunHistory):
         return recs[:limit]
 
 
-def run_history_from_env(lake, *, abandon_after: timedelta = DEFAULT_ABANDON_AFTER) -> RunHistory:
-    """DynamoDB when ``$SPANISHGAS_RUNS_TABLE`` is set, else the lake's ``runs/_history/``."""
+def run_history_from_env(lake, *, abandon_after: timedelta | None = None) -> RunHistory:
+    """DynamoDB when ``$SPANISHGAS_RUNS_TABLE`` is set, else the lake's ``runs/_history/``.
+
+    A "running" claim expires with the run's own time budget (``$SPANISHGAS_RUN_TIMEOUT_MINUTES``, the same
+    variable the task definition sets) plus a grace period: a task killed without a word (OOM, SIGKILL) blocks
+    its run id no longer than a healthy run could have taken.
+    """
+    if abandon_after is None:
+        from dataflow.runtime import claim_expiry
+
+        abandon_after = claim_expiry()
     table = env(ENV_RUNS_TABLE)
     if table:
         return DynamoRunHistory(table, abandon_after=abandon_after)

@@ -1,7 +1,9 @@
-"""Watch ``raw/`` and start ONE run when it changed and then stayed still: the local stand-in for S3 events.
+"""Watch ``raw/`` and start ONE run per completed upload: the local stand-in for the S3 -> EventBridge rule.
 
-Uploading the seven raw files in a burst changes the listing several times; the run starts only once the
-listing (keys, sizes, ETags or modification times) has been identical for ``debounce_s`` seconds.
+The rule is the same as in AWS (terraform/scheduler.tf): an upload is complete when ``raw/_READY`` is written,
+last, after every data file (``spanishgas generate`` does this; uploaders must too). The watcher starts a run
+when that marker appears or is rewritten and the listing has then stayed unchanged for ``debounce_s`` seconds;
+data files changing without a new marker start nothing.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from dataflow.config import RAW_PREFIX
+from dataflow.config import RAW_PREFIX, READY_KEY
 from dataflow.lake import Lake, LakeError, LocalLake, S3Lake, lake_uri
 
 log = logging.getLogger("spanishgas.watch")
@@ -22,7 +24,7 @@ Listing = dict[str, tuple]
 
 
 def raw_listing(lake: Lake) -> Listing:
-    """Every key under ``raw/`` with what identifies its content: (size, ETag) on S3, (size, mtime) locally."""
+    """Every key under ``raw/`` with what identifies a write: (size, ETag, time) on S3, (size, mtime) locally."""
     if isinstance(lake, S3Lake):
         prefix = f"{lake.prefix}/{RAW_PREFIX}" if lake.prefix else RAW_PREFIX
         strip = len(lake.prefix) + 1 if lake.prefix else 0
@@ -32,7 +34,12 @@ def raw_listing(lake: Lake) -> Listing:
                 Bucket=lake.bucket, Prefix=prefix
             ):
                 for obj in page.get("Contents", []):
-                    out[obj["Key"][strip:]] = (obj["Size"], obj.get("ETag", ""))
+                    # the time too: a marker rewritten with the same bytes is a new upload batch
+                    out[obj["Key"][strip:]] = (
+                        obj["Size"],
+                        obj.get("ETag", ""),
+                        str(obj.get("LastModified", "")),
+                    )
         except Exception as exc:  # botocore errors: report as a lake problem
             raise LakeError(f"cannot list {lake.uri_of(RAW_PREFIX)}: {exc}") from exc
         return out
@@ -52,7 +59,7 @@ def _default_run(uri: str) -> Any:
 
 
 class Watcher:
-    """One poll at a time: remembers the last listing, when it last changed, and what was already run."""
+    """One poll at a time: remembers the last listing, when it last changed, and which marker already ran."""
 
     def __init__(
         self,
@@ -73,7 +80,7 @@ class Watcher:
         )
         self._last: Listing | None = None
         self._changed_at = 0.0
-        self._handled: Listing = {}
+        self._handled: tuple | None = None  # identity of the raw/_READY marker last run
         self.results: list[Any] = []  # what each triggered run returned (or the exception it raised)
 
     def poll(self) -> bool:
@@ -84,18 +91,23 @@ class Watcher:
             self.progress(f"watch: {exc}; will retry")
             return False
         now = self.clock()
+        marker = listing.get(READY_KEY)
         if listing != self._last:
             self._last, self._changed_at = listing, now
-            if listing and listing != self._handled:
+            if marker is None and listing:
                 self.progress(
-                    f"watch: raw/ changed ({len(listing)} files); waiting {self.debounce_s:g}s "
-                    "for uploads to settle"
+                    f"watch: raw/ changed ({len(listing)} files); no {READY_KEY} yet: upload not complete"
+                )
+            elif marker is not None and marker != self._handled:
+                self.progress(
+                    f"watch: {READY_KEY} written ({len(listing) - 1} files); waiting {self.debounce_s:g}s "
+                    "for raw/ to stay still"
                 )
             return False
-        if not listing or listing == self._handled or now - self._changed_at < self.debounce_s:
+        if marker is None or marker == self._handled or now - self._changed_at < self.debounce_s:
             return False
-        self._handled = listing
-        self.progress(f"watch: raw/ stable for {self.debounce_s:g}s ({len(listing)} files): starting a run")
+        self._handled = marker
+        self.progress(f"watch: upload complete ({READY_KEY}, {len(listing) - 1} files): starting a run")
         try:
             result = self.run(self.uri)
             self.progress(

@@ -12,7 +12,7 @@ import datetime as dt
 
 import duckdb
 import polars as pl
-from hamilton.function_modifiers import check_output_custom
+from hamilton.function_modifiers import check_output_custom, tag
 
 from dataflow.bronze import tariff as T
 from dataflow.bronze.schema import BRONZE_CUSTOMER_MONTH_SCHEMA
@@ -20,7 +20,7 @@ from dataflow.bronze.source import ConsumptionSource, connect, inspect_file
 from dataflow.config import GAS_KWH_PER_M3
 from dataflow.errors import ContractError
 from dataflow.raw.inventory import RawInventory
-from dataflow.validation import PanderaPolarsValidator
+from dataflow.validation import PanderaPolarsValidator, is_orphan
 
 EARLIEST, LATEST = dt.datetime(2000, 1, 1), dt.datetime(2099, 12, 31, 23)  # plausible reading times
 SYSTEMATIC_SHARE = 0.5  # a file where more rows than this break the rules is broken as a whole
@@ -106,6 +106,7 @@ def _monthly_sql(groups: str, where: str) -> str:
         ORDER BY customer_id, month"""
 
 
+@tag(layer="bronze")
 def raw_consumption(raw_inventory: RawInventory) -> ConsumptionSource:
     """Every hourly consumption file (CSV or Parquet), each checked for the contract columns and readable types."""
     con = connect()
@@ -149,9 +150,10 @@ def _recheck_rows(typed: str, raw_ids: list[str]) -> str:
         GROUP BY ALL HAVING count(DISTINCT e) = 1 AND count(DISTINCT g) = 1"""
 
 
-@check_output_custom(PanderaPolarsValidator(BRONZE_CUSTOMER_MONTH_SCHEMA))
-def bronze_customer_month(raw_consumption: ConsumptionSource) -> pl.DataFrame:
-    """Customer × month consumption: totals, 2.0TD tier splits, holiday hours, negatives clamped to 0 and counted."""
+@tag(layer="bronze")
+def consumption_customer_month(raw_consumption: ConsumptionSource) -> pl.DataFrame:
+    """Customer × month consumption of every id in the hourly files: totals, 2.0TD tier splits, holiday hours,
+    negatives clamped to 0 and counted (known customers or not: :func:`bronze_customer_month` keeps the known)."""
     con = connect()
     typed = raw_consumption.typed_sql()
     _calendar(con, *_time_span(con, raw_consumption))
@@ -179,6 +181,18 @@ def bronze_customer_month(raw_consumption: ConsumptionSource) -> pl.DataFrame:
         con.sql(f"CREATE TEMP TABLE regroups AS {_group_sql(_recheck_rows(typed, raw_ids))}")
         frames.append(con.sql(_monthly_sql("regroups", "TRUE")).pl())
     return pl.concat(frames).sort("customer_id", "month")
+
+
+@tag(layer="bronze", target_=...)
+@tag(publish="bronze")
+@check_output_custom(PanderaPolarsValidator(BRONZE_CUSTOMER_MONTH_SCHEMA))
+def bronze_customer_month(
+    consumption_customer_month: pl.DataFrame, raw_customer_attributes: pl.DataFrame
+) -> pl.DataFrame:
+    """Customer × month consumption of the customers the master data kept; readings of any other id (unknown,
+    or set aside in customer_attributes/customer_contracts) are quarantined with the parent's reason."""
+    known = raw_customer_attributes["customer_id"].implode()
+    return consumption_customer_month.filter(pl.col("customer_id").is_in(known))
 
 
 def _reasons_sql() -> str:
@@ -256,10 +270,37 @@ def _duplicate_rows(con: duckdb.DuckDBPyConnection, kept: pl.DataFrame) -> pl.Da
         FROM x WHERE conflict OR copy > 1""").pl()
 
 
+def _orphan_rows(
+    con: duckdb.DuckDBPyConnection, orphans: pl.DataFrame, quarantined_customers: pl.DataFrame
+) -> pl.DataFrame | None:
+    """Good rows of customers the master data does not keep, each with the parent's reason."""
+    if orphans.is_empty():
+        return None
+    reasons = orphans.join(quarantined_customers, on="customer_id", how="left").select(
+        pl.col("customer_id").alias("cid"),
+        pl.coalesce(
+            "reason", pl.format("customer_id '{}' is not in customer_attributes.csv", pl.col("customer_id"))
+        ).alias("why"),
+    )
+    con.register("orphan_reasons", reasons.to_arrow())
+    return con.sql(f"""
+        SELECT {_RAW_COLUMNS}, o.why AS _reason
+        FROM audit a JOIN orphan_reasons o ON trim(a.customer_id) = o.cid
+        WHERE a._good AND trim(a.customer_id) IN {_id_list(orphans["customer_id"].to_list())}""").pl()
+
+
+@tag(layer="bronze", publish="quarantine", dataset="consumption")
 def quarantine_consumption(
-    raw_consumption: ConsumptionSource, bronze_customer_month: pl.DataFrame
+    raw_consumption: ConsumptionSource,
+    consumption_customer_month: pl.DataFrame,
+    bronze_customer_month: pl.DataFrame,
+    quarantined_customers: pl.DataFrame,
 ) -> pl.DataFrame:
-    """Hourly rows set aside, as written, with file, row number and reason; read again only when rows are missing."""
+    """Hourly rows set aside, as written, with file, row number and reason; read again only when rows are missing.
+
+    A row breaking a rule of its own is quarantined for that; a good row of a customer the master data does
+    not keep (unknown id, or set aside in customer_attributes / customer_contracts) for its parent's reason.
+    """
     kept = bronze_customer_month.select("customer_id", "hours_with_reading")
     if raw_consumption.rows == int(kept["hours_with_reading"].sum()):
         return pl.DataFrame(schema=QUARANTINE_SCHEMA)  # every row was kept: nothing to look for
@@ -268,12 +309,22 @@ def quarantine_consumption(
         f"CREATE TEMP VIEW audit AS SELECT *, {_good('trim(customer_id)')} AS _good FROM ({raw_consumption.audit_sql()})"
     )
     _stop_if_systematic(con, raw_consumption)
-    frames = [con.sql(_BAD_ROWS).pl(), _duplicate_rows(con, kept)]
-    return pl.concat([f.cast(QUARANTINE_SCHEMA) for f in frames if f is not None]).sort(
-        "_source_file", "_row_number"
+    summed = consumption_customer_month.select("customer_id", "hours_with_reading")
+    orphans = summed.join(kept.select("customer_id").unique(), on="customer_id", how="anti")
+    frames = [
+        con.sql(_BAD_ROWS).pl(),
+        _duplicate_rows(con, summed),
+        _orphan_rows(con, orphans.select("customer_id").unique(), quarantined_customers),
+    ]
+    # a row is listed once: its own fault (bad value, duplicate) before its parent's
+    return (
+        pl.concat([f.cast(QUARANTINE_SCHEMA) for f in frames if f is not None])
+        .unique(["_source_file", "_row_number"], keep="first", maintain_order=True)
+        .sort("_source_file", "_row_number")
     )
 
 
+@tag(layer="bronze")
 def consumption_reconciliation(
     raw_consumption: ConsumptionSource,
     quarantine_consumption: pl.DataFrame,
@@ -287,12 +338,20 @@ def consumption_reconciliation(
             f"consumption: {rows_in} hourly rows read but {kept} kept + {quarantined} "
             "quarantined; rows were lost or invented between reading and summing (a bronze bug)"
         )
+    orphaned = int(quarantine_consumption.select(is_orphan(pl.col("_reason")).sum()).item())
     return pl.DataFrame(
         {
             "dataset": ["consumption"],
             "rows_in": [rows_in],
             "rows_kept": [kept],
             "rows_quarantined": [quarantined],
+            "rows_orphaned": [orphaned],
         },
-        schema={"dataset": pl.Utf8, "rows_in": pl.Int64, "rows_kept": pl.Int64, "rows_quarantined": pl.Int64},
+        schema={
+            "dataset": pl.Utf8,
+            "rows_in": pl.Int64,
+            "rows_kept": pl.Int64,
+            "rows_quarantined": pl.Int64,
+            "rows_orphaned": pl.Int64,
+        },
     )

@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 import polars as pl
+from hamilton.function_modifiers import tag
 
 from dataflow.errors import UserError
 
 
+@tag(layer="bronze", publish="bronze")
 def bronze_customer(
     raw_customer_attributes: pl.DataFrame,
     raw_customer_contracts: pl.DataFrame,
@@ -31,6 +33,7 @@ def bronze_customer(
     )
 
 
+@tag(layer="bronze")
 def latest_reading_date(bronze_customer_month: pl.DataFrame) -> dt.date:
     """The calendar day of the most recent hourly reading kept (the data's 'today')."""
     latest = bronze_customer_month["last_reading_at"].max()

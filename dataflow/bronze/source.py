@@ -14,8 +14,6 @@ import duckdb
 from dataflow.errors import ContractError
 
 REQUIRED = ("customer_id", "timestamp", "consumption_elec_kwh", "consumption_gas_m3")
-THREADS = 2
-MEMORY_LIMIT = "2GB"
 _NUMBERS = {
     "TINYINT",
     "SMALLINT",
@@ -40,10 +38,10 @@ _TIMESTAMPS = {"TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS"}
 
 
 def connect() -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB with the platform's thread and memory budget."""
-    con = duckdb.connect()
-    con.sql(f"SET threads={THREADS}")
-    con.sql(f"SET memory_limit='{MEMORY_LIMIT}'")
+    """An in-memory DuckDB sized to the container (dataflow/runtime.py), spilling under the scratch root."""
+    from dataflow.runtime import configure_duckdb  # threads and memory from the container's limits
+
+    con = configure_duckdb(duckdb.connect())
     con.sql("SET preserve_insertion_order=false")
     return con
 

@@ -67,7 +67,9 @@ def contracts(book: dict[str, np.ndarray], seed: int) -> pl.DataFrame:
 def interaction_records(book: dict[str, np.ndarray], sched: dict[str, np.ndarray], seed: int) -> list[dict]:
     """customer_interactions.json: one flat object per contact, ordered by customer and date."""
     pct = 100 * book["price_rise"][sched["idx"]]
-    text = texts.summaries(rng.stream(seed, rng.TEXTS), sched["kind"], sched["to_renewal"], pct)
+    text = texts.styled_summaries(
+        rng.stream(seed, rng.TEXTS), sched["kind"], sched["to_renewal"], pct, C.TEXT_STYLE, C.TYPO_RATE
+    )
     dates = to_dates(sched["day"]).astype(str)
     ids = book["customer_id"][sched["idx"]]
     return [

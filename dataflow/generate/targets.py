@@ -12,6 +12,27 @@ from datetime import timedelta
 import numpy as np
 import polars as pl
 
+BIG = 5_000  # customers needed for tail statistics (p99, mean, rare categories)
+CHANNEL_REF = {
+    "presencial_comercial": 0.456,
+    "unknown": 0.262,
+    "comparador": 0.129,
+    "oficina": 0.091,
+    "telemarketing": 0.061,
+    "web_propia": 0.0011,
+}
+TENURE_REF = {"0-6m": 0.080, "6-12m": 0.079, "1-2y": 0.147, "2-5y": 0.337, "5y+": 0.356}
+RENEWAL_REF = {"expired": 0.029, "0-3m": 0.211, "3-6m": 0.458, "6-12m": 0.302, "12m+": 0.0}
+INTENT_REF = {
+    "Contract Renewal": (0.800, 0.04),
+    "Complaint / Escalation": (0.093, 0.025),
+    "Pricing Offers": (0.036, 0.015),
+    "Account / Service Inquiry": (0.034, 0.015),
+    "Billing / Payment": (0.017, 0.01),
+    "Plan / Product Inquiry": (0.015, 0.01),
+    "Cancellation / Switch": (0.006, 0.006),
+}
+SENTIMENT_REF = {"negative": (0.106, 0.025), "neutral": (0.427, 0.04), "positive": (0.467, 0.04)}
 HOLIDAYS = ((1, 1), (1, 6), (5, 1), (8, 15), (10, 12), (11, 1), (12, 6), (12, 8), (12, 25))
 
 
@@ -49,8 +70,6 @@ def _active(per: pl.DataFrame) -> pl.DataFrame:
 
 
 def customers(ck, csv: dict[str, pl.DataFrame], per: pl.DataFrame, report) -> None:
-    from dataflow.profile import BIG, CHANNEL_REF, RENEWAL_REF, TENURE_REF
-
     act = _active(per)
     a = attributes_frame(csv["customer_attributes"]).join(act.select("customer_id"), on="customer_id")
     report.customers = n = len(a)
@@ -140,8 +159,6 @@ def customers(ck, csv: dict[str, pl.DataFrame], per: pl.DataFrame, report) -> No
 
 
 def consumption(ck, per: pl.DataFrame, shape: pl.DataFrame, report) -> None:
-    from dataflow.profile import BIG
-
     n = report.customers
     act, start = _active(per), per["t0"].min()
     full = act.filter(pl.col("t0") == start)
@@ -292,8 +309,6 @@ def costs(ck, c: pl.DataFrame) -> None:
 
 
 def interactions(ck, inter: list[dict], contracts: pl.DataFrame, per: pl.DataFrame, report, nlp) -> None:
-    from dataflow.profile import BIG, INTENT_REF, SENTIMENT_REF
-
     n = report.customers
     ck.section = "interactions"
     df = pl.DataFrame(

@@ -152,3 +152,98 @@ def summaries(g: np.random.Generator, kind: np.ndarray, days: np.ndarray, pct: n
         pool = PROSE[k] if prose[i] else TERSE[k]
         out.append(render(k, pool[int(pick[i] * len(pool))], days[i], pct[i], COMPETITORS[comp[i]]))
     return out
+
+
+# ---- the "mixed" style: Spanish/English notes, abbreviations, other sentence shapes ---------------------
+COMPETITORS_ES = ("la competencia", "otra comercializadora", "un comparador", "Holaluz", "un vecino")
+MIXED: dict[str, tuple[str, ...]] = {
+    "renewal_pos": (
+        "Cli llama x renov en {days}d. Contento con el servicio, se queda.",
+        "renov ok, cliente satisfecho :) no cambios",
+        "Cliente confirma renovación. Very happy w/ service, gracias al agente.",
+        "Llamada renov. Cli encantado con la tarifa actual.",
+    ),
+    "renewal_neu": (
+        "Cli pregunta fecha renov. Info enviada x email.",
+        "renov en {days} dias, cli revisa condiciones",
+        "Cliente consulta renovación; tiene presupuesto de {comp}. Pendiente.",
+    ),
+    "renewal_neg": (
+        "Cli molesto con subida {pct}% en renov. Mira {comp}.",
+        "renov en {days}d, cliente enfadado, dice q {comp} es mas barato",
+    ),
+    "complaint_neg": (
+        "Queja x subida de {pct}%. Cli muy enfadado.",
+        "Reclamación: cliente harto del servicio, escalado a supervisor.",
+        "cli furioso con factura, queja formal. renov en {days}d",
+        "Cliente descontento w/ price increase, pide hablar con responsable.",
+    ),
+    "complaint_neu": (
+        "Caso escalado a retención x renov en {days}d.",
+        "Reclamación registrada, pendiente revisión tarifa.",
+    ),
+    "cancel": (
+        "Cli quiere dar de baja el contrato. Se va a {comp}.",
+        "Solicita baja en renov, harto de subidas ({pct}%).",
+        "cliente pide cancelar, wants to switch a {comp}",
+    ),
+    "pricing": (
+        "Cli pregunta descuentos sobre tarifa actual.",
+        "Consulta precio kWh vs {comp}.",
+    ),
+    "billing": (
+        "Cli llama x importe factura. Fecha pago confirmada.",
+        "Cambio fecha de pago a peticion del cliente.",
+    ),
+    "plan": ("Cli pregunta x planes para coche eléctrico.", "consulta opciones de tarifa, info enviada"),
+    "account": ("Actualización datos de cuenta.", "Cli cambia IBAN, datos actualizados."),
+    "general": ("Llamada de seguimiento rutinaria. Todo ok.",),
+}
+STYLES = {"crm": None, "mixed": MIXED}
+
+
+def typos(g: np.random.Generator, text: str, rate: float) -> str:
+    """The text with about ``rate`` of its longer words mistyped (two letters swapped, one dropped or doubled)."""
+    if rate <= 0:
+        return text
+    words = text.split(" ")
+    hit = g.random(len(words)) < rate
+    kind = g.integers(0, 3, len(words))
+    for i in np.flatnonzero(hit):
+        w = words[i]
+        if len(w) < 4 or not w.isalpha():
+            continue
+        j = 1 + int(g.integers(0, len(w) - 2))
+        words[i] = (
+            w[:j] + w[j + 1] + w[j] + w[j + 2 :]
+            if kind[i] == 0
+            else (w[:j] + w[j + 1 :] if kind[i] == 1 else w[:j] + w[j] + w[j:])
+        )
+    return " ".join(words)
+
+
+def styled_summaries(
+    g: np.random.Generator,
+    kind: np.ndarray,
+    days: np.ndarray,
+    pct: np.ndarray,
+    style: str = "crm",
+    typo_rate: float = 0.0,
+) -> list[str]:
+    """A summary per contact in the world's writing style (``crm``: :func:`summaries`; ``mixed``: half the
+    notes in Spanish/English shorthand), with ``typo_rate`` of words mistyped."""
+    if style not in STYLES:
+        raise ValueError(f"unknown text style {style!r}; expected one of {tuple(STYLES)}")
+    out = summaries(g, kind, days, pct)
+    if style == "mixed":
+        n = len(kind)
+        mixed = g.random(n) < 0.6
+        pick, comp = g.random(n), g.integers(0, len(COMPETITORS_ES), n)
+        pct = np.where(np.abs(pct) < 0.5, 2.0 + 6.0 * g.random(n), pct)
+        for i in np.flatnonzero(mixed):
+            k = KINDS[kind[i]]
+            pool = MIXED[k]
+            out[i] = render(k, pool[int(pick[i] * len(pool))], days[i], pct[i], COMPETITORS_ES[comp[i]])
+    if typo_rate > 0:
+        out = [typos(g, t, typo_rate) for t in out]
+    return out

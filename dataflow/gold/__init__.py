@@ -1,6 +1,6 @@
 """Gold layer: snapshots (customer × as-of date) and the seven feature tiers, as Hamilton node modules.
 
-Every feature of a snapshot dated ``d`` uses only data strictly before ``d`` (DESIGN §2); the shared
+Every feature of a snapshot dated ``d`` uses only data strictly before ``d`` (docs/architecture.md); the shared
 time rules live in :mod:`dataflow.gold._common`, the feature catalogue and experiments in
 :mod:`dataflow.gold.catalog`.
 """

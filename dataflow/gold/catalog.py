@@ -91,6 +91,11 @@ _ROWS = [
     ("sentiment_compound", "sentiment", N, True, "", "Compound tone score of the latest contact, −1 to 1 (null when none)."),
     ("is_negative_sentiment", "sentiment", B, True, "is_negative_sentiment", "The latest contact was negative in tone."),
     ("complaint_x_negative_sentiment", "sentiment", B, True, "complaint_x_negative_sentiment", "An angry complaint or cancellation request."),
+    ("negative_contact_count", "sentiment", N, True, "", "Negative contacts before the snapshot (complaint or cancellation request, or negative tone)."),
+    ("negative_contact_share", "sentiment", N, True, "", "Share of all earlier contacts that were negative (null when none)."),
+    ("most_negative_compound", "sentiment", N, True, "", "Lowest tone score of any earlier contact, −1 to 1 (null when none)."),
+    ("days_since_negative_contact", "sentiment", N, True, "", "Days since the latest negative contact (null when none)."),
+    ("cancellation_intent_ever", "sentiment", B, True, "", "The customer has asked to cancel or switch at some point before the snapshot."),
     # Tier 3 — compound
     ("is_price_sensitive", "compound", B, True, "is_price_sensitive", "Latest contact was about prices or offers."),
     ("is_high_risk_lifecycle", "compound", B, True, "is_high_risk_lifecycle", "First-year customer whose renewal is expired or within 3 months."),

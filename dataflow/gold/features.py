@@ -1,13 +1,15 @@
 """gold_features: every tier joined onto the snapshots — the one table models and scoring read."""
 
 import polars as pl
-from hamilton.function_modifiers import check_output_custom
+from hamilton.function_modifiers import check_output_custom, tag
 
 from dataflow.gold._common import KEY
 from dataflow.gold.schema import GOLD_FEATURES_SCHEMA
 from dataflow.validation import PanderaPolarsValidator
 
 
+@tag(layer="gold", target_=...)
+@tag(publish="gold")
 @check_output_custom(PanderaPolarsValidator(GOLD_FEATURES_SCHEMA))
 def gold_features(
     snapshots: pl.DataFrame,

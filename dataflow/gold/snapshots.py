@@ -8,7 +8,7 @@ the scoring snapshot is every customer still supplied at the end of the readings
 import datetime
 
 import polars as pl
-from hamilton.function_modifiers import check_output_custom
+from hamilton.function_modifiers import check_output_custom, tag
 
 from dataflow.config import LABEL_HORIZON_DAYS
 from dataflow.errors import UserError
@@ -24,6 +24,7 @@ SNAPSHOT_DTYPES = {
 }
 
 
+@tag(layer="gold")
 def scoring_date(latest_reading_date: datetime.date, scoring_date_override: str) -> datetime.date:
     """The as-of date of the scoring snapshot: the override (ISO date) if given, else the day after the
     latest hourly reading (a fixed, data-derived date, never the wall clock)."""
@@ -61,6 +62,8 @@ def _scoring_horizon(raw_churn_label: pl.DataFrame) -> int:
     return int(counts["horizon_days"][0])
 
 
+@tag(layer="gold", target_=...)
+@tag(publish="gold")
 @check_output_custom(PanderaPolarsValidator(SNAPSHOTS_SCHEMA))
 def snapshots(
     raw_churn_label: pl.DataFrame, silver_customer: pl.DataFrame, scoring_date: datetime.date

@@ -3,6 +3,7 @@ as-of date, how close to their renewal, and how long since they last changed pro
 """
 
 import polars as pl
+from hamilton.function_modifiers import tag
 
 from dataflow.gold._common import (
     AS_OF,
@@ -14,15 +15,59 @@ from dataflow.gold._common import (
     UNCLASSIFIED_INTENT,
     WINDOW_MONTHS,
     flag,
-    latest_interaction,
     months_between,
     renewal_as_of,
     snapshot_keys,
 )
 
 
+@tag(layer="gold")
+def latest_interaction(snapshots: pl.DataFrame, silver_interactions: pl.DataFrame) -> pl.DataFrame:
+    """The latest interaction strictly before each snapshot date, chosen by date (never by file order).
+
+    Ties on the same day go to the more severe intent (cancellation > complaint > pricing > other),
+    then to the summary text, so the choice is deterministic. Columns: last_interaction_date,
+    latest_intent, latest_sentiment_label, latest_sentiment_compound.
+    """
+    keys = snapshot_keys(snapshots)
+    severity = (
+        pl.col("customer_intent")
+        .replace_strict(INTENT_SEVERITY, default=0, return_dtype=pl.Int8)
+        .fill_null(0)
+    )
+    ordered = (
+        silver_interactions.lazy()
+        .select(
+            "customer_id",
+            "date",
+            "interaction_summary",
+            "customer_intent",
+            "sentiment_label",
+            "sentiment_compound",
+        )
+        .with_columns(_severity=severity, _text=pl.col("interaction_summary").fill_null(""))
+        .sort("customer_id", "date", "_severity", "_text")
+        .with_row_index("_rank")  # later date, then more severe, then text: higher rank
+    )
+    events = keys.join(ordered, on="customer_id", how="inner").filter(pl.col("date") < AS_OF)
+    return (
+        events.group_by(KEY)
+        .agg(
+            last_interaction_date=pl.col("date").max_by("_rank"),
+            latest_intent=pl.col("customer_intent").max_by("_rank"),
+            latest_sentiment_label=pl.col("sentiment_label").max_by("_rank"),
+            latest_sentiment_compound=pl.col("sentiment_compound").max_by("_rank"),
+        )
+        .collect()
+    )
+
+
+@tag(layer="gold")
 def gold_behavioral(
-    snapshots: pl.DataFrame, silver_customer: pl.DataFrame, silver_interactions: pl.DataFrame
+    snapshots: pl.DataFrame,
+    silver_customer: pl.DataFrame,
+    silver_interactions: pl.DataFrame,
+    latest_interaction: pl.DataFrame,
 ) -> pl.DataFrame:
     """Behavioural tier, one row per snapshot; only interactions dated before the as-of date count.
 
@@ -49,7 +94,7 @@ def gold_behavioral(
             .cast(pl.Int32),
         )
     )
-    latest = latest_interaction(keys, silver_interactions)
+    latest = latest_interaction.lazy()
     has = pl.col("_n_all").fill_null(0) > 0
     intent = pl.col("customer_intent")
     gap_months = months_between(pl.col("_renewal"), pl.col("last_interaction_date"))

@@ -3,10 +3,12 @@ business reads as one risk pattern (e.g. a dual-fuel customer in a competitive p
 """
 
 import polars as pl
+from hamilton.function_modifiers import tag
 
 from dataflow.gold._common import CANCELLATION, COMPLAINT, KEY, PRICING, flag
 
 
+@tag(layer="gold")
 def gold_compound(gold_lifecycle: pl.DataFrame, gold_behavioral: pl.DataFrame) -> pl.DataFrame:
     """Compound tier, one row per snapshot (built from the lifecycle and behavioural tiers).
 

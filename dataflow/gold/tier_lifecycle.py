@@ -5,6 +5,7 @@ are (segment, channel, province competition) and what they buy (one definition o
 """
 
 import polars as pl
+from hamilton.function_modifiers import tag
 
 from dataflow.gold._common import KEY, flag, month_window, months_between, renewal_as_of, snapshot_keys
 
@@ -47,6 +48,7 @@ def _tenure_bucket(months: pl.Expr) -> pl.Expr:
     )
 
 
+@tag(layer="gold")
 def gold_lifecycle(
     snapshots: pl.DataFrame, silver_customer: pl.DataFrame, silver_customer_month: pl.DataFrame
 ) -> pl.DataFrame:

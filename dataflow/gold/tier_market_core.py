@@ -6,22 +6,91 @@ are never model inputs (see the catalogue's ``model_use``).
 """
 
 import polars as pl
+from hamilton.function_modifiers import tag
 
-from dataflow.gold._common import (
-    KEY,
-    month_window,
-    province_cost_stats,
-    snapshot_keys,
-    tier1_price_stats,
-)
+from dataflow.gold._common import KEY, month_window, snapshot_keys
 
 
+@tag(layer="gold")
+def tier1_price_stats(snapshots: pl.DataFrame, raw_price_history: pl.DataFrame) -> pl.DataFrame:
+    """Observed tier-1 electricity price series in the 12m window, per snapshot.
+
+    Uses the raw (not imputed) prices: a zero/missing price is not an observation. Columns: first, last,
+    number of points, sample std and the number of month-to-month changes larger than 0.001 €/kWh.
+    """
+    keys = snapshot_keys(snapshots)
+    price = pl.col("variable_price_tier1_eur_kwh")
+    # a change is flagged on the observation that differs from the customer's previous observation;
+    # the window's first point is compared with a month outside the window, so its flag is taken off
+    observed = (
+        raw_price_history.lazy()
+        .select("customer_id", "month", "variable_price_tier1_eur_kwh")
+        .filter(price.is_not_null())
+        .sort("customer_id", "month")
+        .with_columns(
+            _changed=(
+                (pl.col("customer_id") == pl.col("customer_id").shift(1))
+                & ((price - price.shift(1)).abs() > 0.001)
+            ).fill_null(False)
+        )
+    )
+    changed = pl.col("_changed").cast(pl.Int32)
+    return (
+        month_window(keys, observed)
+        .group_by(KEY)
+        .agg(
+            price_first=price.min_by("month"),
+            price_last=price.max_by("month"),
+            price_points=price.len(),
+            price_std=price.std(),
+            price_changes=changed.sum() - changed.min_by("month"),
+        )
+        .collect()
+    )
+
+
+@tag(layer="gold")
+def province_cost_stats(
+    snapshots: pl.DataFrame, silver_customer: pl.DataFrame, raw_costs_by_province_month: pl.DataFrame
+) -> pl.DataFrame:
+    """Province wholesale-cost context in the 12m window, per snapshot (computed per province × date).
+
+    Columns: province_avg_elec_cost_12m, province_avg_gas_cost_12m, province_elec_cost_trend_12m.
+    """
+    keys = snapshot_keys(snapshots)
+    province = silver_customer.lazy().select("customer_id", pl.col("province_code").cast(pl.Int16))
+    keyed = keys.join(province, on="customer_id", how="left")
+    dates = keyed.select("province_code", "as_of_date").unique()
+    costs = raw_costs_by_province_month.lazy().select(
+        pl.col("province").cast(pl.Int16).alias("province_code"),
+        "month",
+        "elec_var_cost_eur_kwh",
+        "gas_var_cost_eur_m3",
+    )
+    elec = pl.col("elec_var_cost_eur_kwh")
+    known = elec.is_not_null()
+    first = elec.filter(known).min_by(pl.col("month").filter(known))
+    last = elec.filter(known).max_by(pl.col("month").filter(known))
+    stats = (
+        month_window(dates, costs, on="province_code")
+        .group_by(["province_code", "as_of_date"])
+        .agg(
+            province_avg_elec_cost_12m=elec.mean(),
+            province_avg_gas_cost_12m=pl.col("gas_var_cost_eur_m3").mean(),
+            province_elec_cost_trend_12m=pl.when((elec.count() >= 2) & (first != 0))
+            .then((last - first) / first)
+            .otherwise(None),
+        )
+    )
+    return keyed.join(stats, on=["province_code", "as_of_date"], how="left").drop("province_code").collect()
+
+
+@tag(layer="gold")
 def gold_market_core(
     snapshots: pl.DataFrame,
-    silver_customer: pl.DataFrame,
     silver_customer_month: pl.DataFrame,
-    raw_price_history: pl.DataFrame,
-    raw_costs_by_province_month: pl.DataFrame,
+    tier1_price_stats: pl.DataFrame,
+    province_cost_stats: pl.DataFrame,
 ) -> pl.DataFrame:
     """Market core tier over the 12 complete months before each as-of date, one row per snapshot.
 
@@ -58,10 +127,10 @@ def gold_market_core(
         total_margin_12m=pl.col("total_margin").sum(),
         months_observed_12m=pl.len().cast(pl.Int32),
     )
-    prices = tier1_price_stats(keys, raw_price_history).select(
+    prices = tier1_price_stats.lazy().select(
         *KEY, price_change_count_12m=pl.col("price_changes").cast(pl.Int32)
     )
-    province = province_cost_stats(keys, silver_customer, raw_costs_by_province_month)
+    province = province_cost_stats.lazy()
     total_revenue = pl.col("_total_revenue")
     frame = (
         keys.join(usage, on=KEY, how="left")

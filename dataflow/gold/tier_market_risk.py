@@ -3,15 +3,9 @@ whether the customer's price has been rising and how it sits against the provinc
 """
 
 import polars as pl
+from hamilton.function_modifiers import tag
 
-from dataflow.gold._common import (
-    KEY,
-    flag,
-    month_window,
-    province_cost_stats,
-    snapshot_keys,
-    tier1_price_stats,
-)
+from dataflow.gold._common import KEY, flag, month_window, snapshot_keys
 
 
 def _rolling_margin(months: pl.LazyFrame) -> pl.LazyFrame:
@@ -40,12 +34,12 @@ def _rolling_margin(months: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
+@tag(layer="gold")
 def gold_market_risk(
     snapshots: pl.DataFrame,
-    silver_customer: pl.DataFrame,
     silver_customer_month: pl.DataFrame,
-    raw_price_history: pl.DataFrame,
-    raw_costs_by_province_month: pl.DataFrame,
+    tier1_price_stats: pl.DataFrame,
+    province_cost_stats: pl.DataFrame,
 ) -> pl.DataFrame:
     """Market risk tier over the 12 complete months before each as-of date, one row per snapshot.
 
@@ -72,9 +66,9 @@ def gold_market_risk(
         min_monthly_margin_12m=margin.min(),
         negative_margin_months_12m=(margin < 0).sum().cast(pl.Int32),
     )
-    prices = tier1_price_stats(keys, raw_price_history)
+    prices = tier1_price_stats.lazy()
     first = pl.col("price_first")
-    province = province_cost_stats(keys, silver_customer, raw_costs_by_province_month)
+    province = province_cost_stats.lazy()
     frame = (
         keys.join(stability, on=KEY, how="left")
         .join(_rolling_margin(months), on=KEY, how="left")

@@ -3,6 +3,7 @@ linear model learn a separate effect per combination (trees find these splits th
 """
 
 import polars as pl
+from hamilton.function_modifiers import tag
 
 from dataflow.gold._common import KEY
 
@@ -28,6 +29,7 @@ def _cross(left: str, right: str) -> pl.Expr:
     )
 
 
+@tag(layer="gold")
 def gold_strings(
     gold_lifecycle: pl.DataFrame, gold_behavioral: pl.DataFrame, gold_sentiment: pl.DataFrame
 ) -> pl.DataFrame:

@@ -1,66 +1,65 @@
-"""The champion candidate: XGBoost on the configured experiment, fitted on the train snapshots, calibrated
-on the later validation snapshot(s), with its decision threshold chosen on those calibrated probabilities.
+"""The champion: XGBoost on the configured experiment, fitted by one recipe twice.
+
+The recipe, on a set of labelled snapshots: (1) boosting rounds by early stopping on a time-ordered
+validation fold (the latest date's rows of a customer group, the model fitted on earlier dates of the other
+customers); (2) the booster fitted on every row with those rounds; (3) Platt calibration out-of-fold: customers
+fall in ``calibration_folds`` groups, each group's rows on the latest ``oof_calibration_snapshots`` dates are
+scored by a booster fitted without that group; (4) the decision threshold on those out-of-fold probabilities.
+
+``champion_fit`` runs it on the development snapshots (label windows closed by the test date) and is evaluated
+once on the held-out test snapshot; ``champion_candidate`` then refits the same recipe on every matured
+snapshot for serving and records in its metadata what it was fitted on.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-from dataflow.gold.catalog import BY_NAME, experiment_features
-from dataflow.model.calibration import Calibrator, choose_threshold
+from hamilton.function_modifiers import tag
+
 from dataflow.model.evaluation import ModelEvaluation
-from dataflow.model.learners import fit_booster, xgb_params
-from dataflow.model.matrix import FeatureEncoder
-from dataflow.model.metrics import summary
+from dataflow.model.recipe import fit_recipe, model_features
 from dataflow.model.registry import ChampionModel
 from dataflow.model.settings import ModelConfig
 from dataflow.model.training_set import TrainingSplit
-from dataflow.monitor.drift import Reference
 
 
-def _model_features(experiment: str, variant: str) -> list[str]:
-    """An experiment's feature list, refusing business-only columns (margins, totals) and labels."""
-    features = experiment_features(experiment, variant)
-    leaked = [f for f in features if f in BY_NAME and not BY_NAME[f].model_use]
-    if leaked:
-        raise ValueError(f"experiment {experiment} lists non-model columns {leaked}")
-    return features
-
-
+@tag(layer="model")
 def champion_fit(training_split: TrainingSplit, model_config: ModelConfig) -> ChampionModel:
-    """Champion model fitted on train, calibrated on validation, thresholded on calibrated validation
-    probabilities (max precision with recall ≥ target, F1 fallback). Not yet evaluated on test."""
+    """The champion recipe run on the development snapshots (every label window closed by the test date):
+    the model that is evaluated once on the held-out test snapshot. Not yet evaluated."""
     cfg = model_config
-    features = _model_features(cfg.champion_experiment, "tree")
-    encoder = FeatureEncoder.fit(training_split.train, features)
-    y_train, y_val = training_split.y("train"), training_split.y("validation")
-    booster = fit_booster(encoder.transform(training_split.train), y_train, encoder.columns, cfg)
-    draft = ChampionModel(booster, encoder, Calibrator("sigmoid"), {}, cfg.champion_experiment)
-    calibrator = Calibrator.fit(draft.margin(training_split.validation), y_val, cfg.calibration_method)
-    model = ChampionModel(
-        booster=booster,
-        encoder=encoder,
-        calibrator=calibrator,
-        threshold={},
-        experiment=cfg.champion_experiment,
-        model=cfg.champion_model,
-        params={**xgb_params(cfg), "num_boost_round": cfg.xgb_rounds},
-        split=training_split.plan,
-        risk_tiers=cfg.risk_tiers,
-    )
-    p_val = model.predict_proba(training_split.validation)
-    threshold = choose_threshold(y_val, p_val, cfg.threshold_rule, cfg.target_recall)
-    p_train = model.predict_proba(training_split.train)
-    reference = Reference.build(training_split.train, features, p_train)
-    return replace(
-        model, threshold=threshold, drift_reference=reference, metrics={"validation": summary(y_val, p_val)}
-    )
+    features = model_features(cfg.champion_experiment, "tree")
+    model = fit_recipe(training_split.development, features, cfg)
+    return replace(model, split=training_split.plan)
 
 
+@tag(layer="model", publish="model")
 def champion_candidate(
-    champion_fit: ChampionModel, model_evaluation: ModelEvaluation, run_id: str = ""
+    champion_fit: ChampionModel,
+    model_evaluation: ModelEvaluation,
+    training_split: TrainingSplit,
+    model_config: ModelConfig,
+    run_id: str = "",
 ) -> ChampionModel:
-    """The candidate of this run with its one test evaluation attached (written as model/champion.ubj + .json)."""
+    """The served candidate: the evaluated recipe refitted on every matured snapshot (same boosting rounds,
+    its own out-of-fold calibration), with the evaluated model's one test evaluation attached and what each was
+    fitted on (written as model/champion.ubj + .json)."""
+    cfg = model_config
+    serving = champion_fit
+    if cfg.refit_on_all_matured and training_split.matured.height > training_split.development.height:
+        rounds = champion_fit.params.get("rounds_chosen_by")
+        serving = fit_recipe(training_split.matured, champion_fit.features, cfg, rounds)
+        fitted = serving.metrics["fitted_on"]
+        # what the served booster saw: every matured date (so a later run never tests it on data it learned)
+        split = {
+            **training_split.plan,
+            "train_dates": fitted["as_of_dates"],
+            "validation_dates": fitted["calibration"]["as_of_dates"],
+            "customer_split_dates": [],
+            "refit_on_all_matured": True,
+        }
+        serving = replace(serving, split=split)
     test = {
         k: model_evaluation.report[k]
         for k in ("pr_auc", "roc_auc", "brier", "log_loss", "ece", "n", "positives")
@@ -68,7 +67,12 @@ def champion_candidate(
     test["confusion"] = model_evaluation.report["confusion"]
     metrics = {
         **test,
-        "validation": champion_fit.metrics.get("validation", {}),
+        "validation": serving.metrics.get("validation", {}),
         "test_date": model_evaluation.report["test_date"],
+        "evaluated_model_fitted_on": champion_fit.metrics.get("fitted_on", {}),
+        "served_model_fitted_on": serving.metrics.get("fitted_on", {}),
+        "served_model": "refitted on all matured snapshots"
+        if serving is not champion_fit
+        else "evaluated model",
     }
-    return champion_fit.with_metrics(metrics).with_run_id(run_id)
+    return serving.with_metrics(metrics).with_run_id(run_id)

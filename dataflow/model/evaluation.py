@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from hamilton.function_modifiers import tag
+
 from dataflow.lake import Lake
 from dataflow.model.calibration import sigmoid
 from dataflow.model.explain import importance
@@ -15,9 +17,10 @@ from dataflow.model.metrics import (
     expected_calibration_error,
     reliability,
     summary,
-    tier_table,
 )
 from dataflow.model.registry import ChampionModel
+from dataflow.model.settings import ModelConfig
+from dataflow.model.tiers import tier_table
 from dataflow.model.training_set import TrainingSplit
 
 
@@ -31,7 +34,7 @@ class ModelEvaluation:
         lake.write_json(prefix + "evaluation.json", self.report)
 
 
-def _evaluate(model: ChampionModel, split: TrainingSplit) -> dict:
+def _evaluate(model: ChampionModel, split: TrainingSplit, cfg: ModelConfig) -> dict:
     """The evaluation report of a model on the split's test rows."""
     test = split.test
     y = split.y("test")
@@ -44,7 +47,7 @@ def _evaluate(model: ChampionModel, split: TrainingSplit) -> dict:
         "reliability": reliability(y, proba),
         "confusion": confusion(y, proba, threshold),
         "ece_uncalibrated": expected_calibration_error(y, sigmoid(margin)),
-        "tiers": tier_table(y, proba, model.risk_tiers),
+        "tiers": tier_table(y, proba, test, cfg),
         "feature_importance": importance(model, test),
         "threshold": model.threshold,
         "test_date": split.plan.get("test_date", split.plan.get("snapshot")),
@@ -54,6 +57,9 @@ def _evaluate(model: ChampionModel, split: TrainingSplit) -> dict:
     }
 
 
-def model_evaluation(champion_fit: ChampionModel, training_split: TrainingSplit) -> ModelEvaluation:
+@tag(layer="model", publish="model")
+def model_evaluation(
+    champion_fit: ChampionModel, training_split: TrainingSplit, model_config: ModelConfig | None = None
+) -> ModelEvaluation:
     """The candidate evaluated once on the held-out test snapshot (never seen in fit, calibration or threshold)."""
-    return ModelEvaluation(_evaluate(champion_fit, training_split))
+    return ModelEvaluation(_evaluate(champion_fit, training_split, model_config or ModelConfig()))

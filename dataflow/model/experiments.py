@@ -8,6 +8,7 @@ import logging
 import time
 
 import polars as pl
+from hamilton.function_modifiers import tag
 
 from dataflow.gold.catalog import BY_NAME, EXPERIMENT_NAMES, experiment_features
 from dataflow.model.calibration import Calibrator
@@ -108,6 +109,7 @@ class Ladder:
         return pl.DataFrame(rows, schema=RESULT_SCHEMA)
 
 
+@tag(layer="model")
 def experiment_results(training_split: TrainingSplit, model_config: ModelConfig) -> pl.DataFrame:
     """PR-AUC, ROC-AUC, Brier and log-loss of every experiment × model on the same held-out test snapshot."""
     return Ladder.run(training_split, model_config)

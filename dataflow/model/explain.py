@@ -13,7 +13,10 @@ from dataflow.model.reasons import FALLBACK_CODE, FALLBACK_TEXT, reason_for, rea
 from dataflow.model.registry import ChampionModel
 
 TOP_K = 3
-MIN_CONTRIBUTION = 0.05  # log-odds: smaller pushes are noise, not a reason worth telling an agent
+# A reason must raise the customer's churn log-odds by at least 0.10 (≈ +10% on the odds): smaller pushes are
+# noise, not something worth telling an agent. Values that describe no risk (a flag at 0, a neutral tone, no
+# complaint) are never reasons, whatever their contribution (Reason.neutral in the catalogue).
+MIN_CONTRIBUTION = 0.10
 
 
 def source_contributions(
@@ -39,7 +42,8 @@ def top_reasons(
     min_contribution: float = MIN_CONTRIBUTION,
 ) -> list[list[tuple]]:
     """For each row, up to ``k`` (feature, code, text, contribution) that raise the risk by at least
-    ``min_contribution`` log-odds, largest first, one per reason code; the fallback reason otherwise."""
+    ``min_contribution`` log-odds and whose value is not neutral, largest first, one per reason code; the
+    fallback reason otherwise."""
     values = {f: frame[f].to_list() for f in features}
     order = np.argsort(-contrib, axis=1, kind="stable")
     out = []
@@ -50,11 +54,14 @@ def top_reasons(
             if c < min_contribution or c <= 0 or len(chosen) == k:
                 break
             feature = features[j]
-            code = reason_for(feature).code
+            reason = reason_for(feature)
+            code = reason.code
             if code in codes:
                 continue
             v = values[feature][i]
             v = None if isinstance(v, float) and math.isnan(v) else v
+            if reason.is_neutral(v):
+                continue
             chosen.append((feature, code, reason_text(feature, v), float(c)))
             codes.add(code)
         out.append(chosen or [("", FALLBACK_CODE, FALLBACK_TEXT, 0.0)])

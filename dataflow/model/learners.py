@@ -32,15 +32,41 @@ def xgb_params(cfg: ModelConfig) -> dict:
         "subsample": cfg.xgb_subsample,
         "colsample_bytree": cfg.xgb_colsample,
         "min_child_weight": cfg.xgb_min_child_weight,
+        "lambda": cfg.xgb_reg_lambda,
         "nthread": cfg.n_jobs,
         "seed": cfg.seed,
     }
 
 
-def fit_booster(x: np.ndarray, y: np.ndarray, columns: list[str], cfg: ModelConfig) -> xgb.Booster:
-    """Train the XGBoost booster on a matrix with named columns."""
+def fit_booster(
+    x: np.ndarray, y: np.ndarray, columns: list[str], cfg: ModelConfig, rounds: int | None = None
+) -> xgb.Booster:
+    """Train the XGBoost booster on a matrix with named columns (``rounds`` boosting rounds, default the cap)."""
     dtrain = xgb.DMatrix(x, label=y, feature_names=columns, nthread=cfg.n_jobs)
-    return xgb.train(xgb_params(cfg), dtrain, num_boost_round=cfg.xgb_rounds)
+    return xgb.train(xgb_params(cfg), dtrain, num_boost_round=rounds or cfg.xgb_rounds)
+
+
+def early_stopped_rounds(
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    x_val: np.ndarray,
+    y_val: np.ndarray,
+    columns: list[str],
+    cfg: ModelConfig,
+) -> tuple[int, float]:
+    """Boosting rounds that minimise log-loss on a later validation fold (stops after
+    ``xgb_early_stopping_rounds`` rounds without improvement); returns (rounds, best validation log-loss)."""
+    dtrain = xgb.DMatrix(x_train, label=y_train, feature_names=columns, nthread=cfg.n_jobs)
+    dval = xgb.DMatrix(x_val, label=y_val, feature_names=columns, nthread=cfg.n_jobs)
+    booster = xgb.train(
+        xgb_params(cfg),
+        dtrain,
+        num_boost_round=cfg.xgb_rounds,
+        evals=[(dval, "validation")],
+        early_stopping_rounds=cfg.xgb_early_stopping_rounds,
+        verbose_eval=False,
+    )
+    return int(booster.best_iteration) + 1, float(booster.best_score)
 
 
 class Learner:

@@ -109,18 +109,3 @@ def confusion(y: np.ndarray, proba: np.ndarray, threshold: float) -> dict:
         "precision": tp / (tp + fp) if tp + fp else 0.0,
         "recall": tp / (tp + fn) if tp + fn else 0.0,
     }
-
-
-def tier_table(y: np.ndarray, proba: np.ndarray, thresholds: tuple[float, float, float]) -> list[dict]:
-    """Rows, mean probability and observed churn rate per risk tier (held-out rows only)."""
-    frame = pl.DataFrame({"y": np.asarray(y, dtype=float), "p": np.asarray(proba, dtype=float)})
-    table = (
-        frame.with_columns(risk_tier=risk_tier(pl.col("p"), thresholds))
-        .group_by("risk_tier")
-        .agg(n=pl.len(), mean_proba=pl.col("p").mean(), observed_churn_rate=pl.col("y").mean())
-    )
-    by = {r["risk_tier"]: r for r in table.to_dicts()}
-    return [
-        by.get(t, {"risk_tier": t, "n": 0, "mean_proba": None, "observed_churn_rate": None})
-        for t in TIER_NAMES
-    ]

@@ -1,6 +1,16 @@
-"""Promotion gate: the candidate serves only if its test PR-AUC clears the floor and is not worse than the
-current champion's (on the same test snapshot when that is fair) beyond a tolerance; otherwise the previous
-champion keeps serving and the candidate is recorded as rejected.
+"""Promotion gate (DESIGN §6): relative, so it means the same on any data. The candidate is judged on the
+held-out test snapshot with paired bootstrap intervals over the same test customers:
+
+1. skill — the lower bound of its PR-AUC is at least ``gate_skill_multiple`` × the test prevalence (a random
+   ranking scores about 1× the prevalence);
+2. baseline — it beats a transparent baseline, logistic regression on the lifecycle features (E0) fitted on
+   the same train rows: the lower bound of the PR-AUC difference is above 0;
+3. non-inferiority — against the current champion (when there is one), the lower bound of the difference is
+   at least −``gate_noninferiority`` × the champion's PR-AUC on the same customers;
+4. floor (off by default) — the old absolute policy, PR-AUC ≥ ``min_pr_auc``.
+
+When the candidate fails, the previous champion keeps serving and the candidate is recorded as rejected,
+with the failed test and by how much. The evidence goes to ``model/promotion.json``.
 """
 
 from __future__ import annotations
@@ -8,13 +18,20 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+import numpy as np
+import polars as pl
+from hamilton.function_modifiers import tag
+
 from dataflow.errors import UserError
+from dataflow.gold.catalog import experiment_features
 from dataflow.lake import Lake
-from dataflow.model.metrics import summary
-from dataflow.model.registry import ChampionModel, RegistryEntry, run_id_of
+from dataflow.model.bootstrap import average_precision, interval, paired_bootstrap
+from dataflow.model.learners import Learner
+from dataflow.model.matrix import FeatureEncoder
+from dataflow.model.registry import ChampionModel, RegistryEntry
 from dataflow.model.settings import ModelConfig
-from dataflow.model.training_set import TrainingSplit
-from dataflow.runs import utc_now
+from dataflow.model.training_set import LABEL, TrainingSplit
+from dataflow.runs import run_id_in, utc_now
 
 
 @dataclass(frozen=True)
@@ -57,7 +74,7 @@ class PromotionDecision:
 
     def write_to(self, lake: Lake, prefix: str) -> None:
         """Write promotion.json; the candidate's run id is taken from the run folder when not given as input."""
-        self.candidate["run_id"] = self.candidate.get("run_id") or run_id_of(prefix)
+        self.candidate["run_id"] = self.candidate.get("run_id") or run_id_in(prefix)
         lake.write_json(prefix + "promotion.json", self.to_dict())
 
 
@@ -74,6 +91,29 @@ def _fair_on_test(model: ChampionModel, split: TrainingSplit) -> bool:
     return last + dt.timedelta(days=horizon) <= dt.date.fromisoformat(test_date)
 
 
+BASELINE_EXPERIMENT = "E0"  # lifecycle features only
+BASELINE_NAME = "logistic regression on lifecycle features (E0)"
+BASELINE_MAX_ROWS = 50_000
+
+
+def _baseline_scores(split: TrainingSplit, cfg: ModelConfig) -> np.ndarray | None:
+    """Test-snapshot scores of the transparent baseline: logistic regression on the lifecycle features, fitted
+    on the candidate's train rows (a seeded sample of at most 50,000)."""
+    features = [f for f in experiment_features(BASELINE_EXPERIMENT, "linear") if f in split.train.columns]
+    if not features:
+        return None
+    train = split.train
+    if train.height > BASELINE_MAX_ROWS:  # a linear model on ~40 columns: 50,000 rows pin it down
+        train = train.sample(n=BASELINE_MAX_ROWS, seed=cfg.seed)
+    y = train[LABEL].cast(pl.Int8).to_numpy()
+    if np.unique(y).size < 2:
+        return None
+    encoder = FeatureEncoder.fit(train, features)
+    learner = Learner("logistic", cfg).fit(encoder.transform(train), y, encoder.columns)
+    return learner.score(encoder.transform(split.test))
+
+
+@tag(layer="model", publish="model")
 def promotion_decision(
     champion_candidate: ChampionModel,
     current_champion: RegistryEntry,
@@ -81,22 +121,93 @@ def promotion_decision(
     model_config: ModelConfig,
     run_id: str = "",
 ) -> PromotionDecision:
-    """Apply the gate: PR-AUC ≥ floor (0.70) and not below the current champion's minus the tolerance (0.02)."""
-    cfg, cand = model_config, champion_candidate
-    pr_auc = float(cand.metrics["pr_auc"])
-    reasons = []
-    if pr_auc < cfg.min_pr_auc:
-        reasons.append(f"test PR-AUC {pr_auc:.3f} is below the gate {cfg.min_pr_auc:.2f}")
-    current = {}
-    if current_champion.model is not None:
-        cur = current_champion.model
-        if _fair_on_test(cur, training_split):
-            cur_pr, basis = (
-                summary(training_split.y("test"), cur.predict_proba(training_split.test))["pr_auc"],
-                "same test snapshot",
+    """Apply the relative gate (skill over prevalence, beats the lifecycle baseline, non-inferior to the
+    champion; optional absolute floor) with paired bootstrap intervals on the test snapshot."""
+    cfg, cand, split = model_config, champion_candidate, training_split
+    y = split.y("test")
+    prevalence = float(y.mean())
+    scores = {"candidate": cand.predict_proba(split.test)}
+    base = _baseline_scores(split, cfg) if cfg.gate_baseline else None
+    if base is not None:
+        scores["baseline"] = base
+    cur = current_champion.model
+    fair = cur is not None and _fair_on_test(cur, split)
+    if fair:
+        scores["champion"] = cur.predict_proba(split.test)
+    points = {k: float(average_precision(y, v)[0]) for k, v in scores.items()}
+    boot = paired_bootstrap(y, scores, cfg.gate_bootstrap, cfg.seed)
+    conf = cfg.gate_confidence
+    pr_auc = points["candidate"]
+    cand_iv = interval(boot["candidate"], pr_auc, conf)
+    tests: list[dict] = []
+
+    def check(name: str, passed: bool, value: float, required: float, text: str) -> None:
+        tests.append(
+            {"test": name, "passed": bool(passed), "value": value, "required": required, "detail": text}
+        )
+
+    need = cfg.gate_skill_multiple * prevalence
+    check(
+        "skill",
+        cand_iv["lower"] >= need,
+        cand_iv["lower"],
+        need,
+        f"PR-AUC {pr_auc:.3f} (lower bound {cand_iv['lower']:.3f}) vs {cfg.gate_skill_multiple:g} × prevalence "
+        f"{prevalence:.4f} = {need:.3f}",
+    )
+    evidence: dict = {
+        "test_date": split.plan.get("test_date", split.plan.get("snapshot")),
+        "n_test": int(y.size),
+        "positives": int(y.sum()),
+        "prevalence": prevalence,
+        "bootstrap_resamples": cfg.gate_bootstrap,
+        "confidence": conf,
+        "candidate": {**cand_iv, "lift": pr_auc / prevalence if prevalence else None},
+    }
+    if "baseline" in scores:
+        diff = boot["candidate"] - boot["baseline"]
+        d_iv = interval(diff, pr_auc - points["baseline"], conf)
+        evidence["baseline"] = {
+            "name": BASELINE_NAME,
+            **interval(boot["baseline"], points["baseline"], conf),
+            "difference": d_iv,
+        }
+        check(
+            "baseline",
+            d_iv["lower"] > 0,
+            d_iv["lower"],
+            0.0,
+            f"PR-AUC {pr_auc:.3f} vs {points['baseline']:.3f} for the {BASELINE_NAME}: difference "
+            f"{d_iv['point']:+.3f} (lower bound {d_iv['lower']:+.3f}) must be above 0",
+        )
+    current: dict = {}
+    if cur is not None:
+        if fair:
+            cur_pr = points["champion"]
+            diff = boot["candidate"] - boot["champion"]
+            d_iv = interval(diff, pr_auc - cur_pr, conf)
+            margin = -cfg.gate_noninferiority * cur_pr
+            basis = "same test snapshot"
+            current_iv = {**interval(boot["champion"], cur_pr, conf), "difference": d_iv}
+            value, text = (
+                d_iv["lower"],
+                f"PR-AUC {pr_auc:.3f} vs the champion's {cur_pr:.3f} on the same customers: difference "
+                f"{d_iv['point']:+.3f} (lower bound {d_iv['lower']:+.3f}) must be ≥ {margin:+.3f} "
+                f"(−{cfg.gate_noninferiority:.0%} of the champion's)",
             )
-        else:
-            cur_pr, basis = float(cur.metrics.get("pr_auc", 0.0)), "recorded at its own promotion"
+        else:  # not comparable customer by customer: compare lift over each snapshot's own prevalence
+            cur_pr = float(cur.metrics.get("pr_auc", 0.0))
+            cur_prev = cur.metrics.get("positives", 0) / max(cur.metrics.get("n", 0) or 1, 1)
+            basis = "recorded at its own promotion (lift over its own test prevalence, not paired)"
+            cur_lift = cur_pr / cur_prev if cur_prev else 0.0
+            cand_lift = cand_iv["lower"] / prevalence if prevalence else 0.0
+            margin = (1 - cfg.gate_noninferiority) * cur_lift
+            current_iv = {"point": cur_pr, "lift": cur_lift}
+            value, text = (
+                cand_lift,
+                f"PR-AUC lift lower bound {cand_lift:.2f}× vs the champion's recorded {cur_lift:.2f}× "
+                f"(must be ≥ {margin:.2f}×)",
+            )
         current = {
             "run_id": cur.run_id,
             "experiment": cur.experiment,
@@ -104,21 +215,30 @@ def promotion_decision(
             "basis": basis,
             "recorded_pr_auc": cur.metrics.get("pr_auc"),
         }
-        if pr_auc < cur_pr - cfg.pr_auc_tolerance:
-            reasons.append(
-                f"test PR-AUC {pr_auc:.3f} is worse than the current champion's {cur_pr:.3f} "
-                f"({basis}, run {cur.run_id}) by more than {cfg.pr_auc_tolerance:.2f}"
-            )
-    promoted = not reasons
-    if promoted:
-        reasons.append(
-            f"test PR-AUC {pr_auc:.3f} clears the gate {cfg.min_pr_auc:.2f}"
-            + (
-                f" and is within {cfg.pr_auc_tolerance:.2f} of the current champion"
-                if current
-                else " (no previous champion)"
-            )
+        evidence["champion"] = {**current_iv, "run_id": cur.run_id, "basis": basis}
+        check("non_inferiority", value >= margin, value, margin, text)
+    if cfg.min_pr_auc > 0:
+        check(
+            "floor",
+            pr_auc >= cfg.min_pr_auc,
+            pr_auc,
+            cfg.min_pr_auc,
+            f"PR-AUC {pr_auc:.3f} vs the absolute floor {cfg.min_pr_auc:.2f}",
         )
+    failed = [t for t in tests if not t["passed"]]
+    promoted = not failed
+    if promoted:
+        reasons = [
+            "passed "
+            + ", ".join(t["test"] for t in tests)
+            + (" (no previous champion)" if cur is None else ""),
+            *(t["detail"] for t in tests),
+        ]
+    else:
+        reasons = [
+            f"failed the {t['test']} test by {abs(t['required'] - t['value']):.3f}: {t['detail']}"
+            for t in failed
+        ]
     candidate = {
         "run_id": run_id or cand.run_id,
         "experiment": cand.experiment,
@@ -127,10 +247,18 @@ def promotion_decision(
         "metrics": {k: cand.metrics.get(k) for k in ("pr_auc", "roc_auc", "brier", "ece")},
         "threshold": cand.threshold.get("threshold"),
     }
-    gate = {"min_pr_auc": cfg.min_pr_auc, "pr_auc_tolerance": cfg.pr_auc_tolerance}
+    gate = {
+        "gate_skill_multiple": cfg.gate_skill_multiple,
+        "gate_baseline": cfg.gate_baseline,
+        "gate_noninferiority": cfg.gate_noninferiority,
+        "min_pr_auc": cfg.min_pr_auc,
+        "tests": tests,
+        "evidence": evidence,
+    }
     return PromotionDecision(promoted, reasons, candidate, current, gate, utc_now())
 
 
+@tag(layer="model")
 def serving_model(
     champion_candidate: ChampionModel,
     promotion_decision: PromotionDecision,
@@ -145,5 +273,6 @@ def serving_model(
         "the champion candidate was rejected by the promotion gate ("
         + "; ".join(promotion_decision.reasons)
         + ") and no previous champion is registered (registry/champion.json), so no customer can be scored. "
-        "Improve the model or data, or lower the gate explicitly (model setting min_pr_auc)."
+        "Improve the model or data, or relax the gate explicitly (model settings gate_skill_multiple, "
+        "gate_baseline, min_pr_auc)."
     )

@@ -17,8 +17,28 @@ FALLBACK_TEXT = "no strong individual risk driver"
 
 @dataclass(frozen=True)
 class Reason:
+    """``neutral(value)`` is true when the value describes no risk (a flag at 0, a neutral or positive tone, no
+    complaint): such a value is never given as a reason, whatever the model's contribution."""
+
     code: str
     text: Callable[[object], str]
+    neutral: Callable[[object], bool] | None = None
+
+    def is_neutral(self, value) -> bool:
+        try:
+            return bool(self.neutral(value)) if self.neutral is not None else False
+        except (TypeError, ValueError):
+            return False
+
+
+def _off(v) -> bool:
+    """A 0/1 flag that is not set (or unknown)."""
+    return v in (None, 0, 0.0, False)
+
+
+def _calm_tone(v) -> bool:
+    """A tone that is not negative (score above −0.05), or no contact at all."""
+    return v is None or float(v) > -0.05
 
 
 def _num(v, fmt: str = ".0f", none: str = "unknown") -> str:
@@ -88,32 +108,35 @@ CATALOGUE: dict[str, Reason] = {
     "months_to_renewal": Reason("renewal_timing", _renewal),
     "renewal_bucket": Reason("renewal_timing", lambda v: _RENEWAL_BUCKET_TEXT.get(v, f"renewal window {v}")),
     "is_within_3m_of_renewal": Reason(
-        "renewal_timing", _flag("renewal within 3 months", "renewal more than 3 months away")
+        "renewal_timing", _flag("renewal within 3 months", "renewal more than 3 months away"), _off
     ),
     "is_expired_contract": Reason(
-        "contract_expired", _flag("contract past its renewal date", "contract not yet due")
+        "contract_expired", _flag("contract past its renewal date", "contract not yet due"), _off
     ),
     "tenure_months": Reason("tenure", _tenure),
     "tenure_bucket": Reason("tenure", lambda v: f"tenure band {v}"),
     "segment": Reason("segment", lambda v: f"{v} customer"),
     "sales_channel": Reason("sales_channel", lambda v: f"acquired via {v}"),
     "is_high_competition_province": Reason(
-        "competition", _flag("lives in a high-competition province", "lives in a low-competition province")
+        "competition",
+        _flag("lives in a high-competition province", "lives in a low-competition province"),
+        _off,
     ),
     "is_second_residence": Reason(
-        "second_residence", _flag("supply point is a second home", "supply point is a main home")
+        "second_residence", _flag("supply point is a second home", "supply point is a main home"), _off
     ),
     "is_dual_fuel": Reason(
-        "fuel_mix", _flag("dual-fuel customer", "single-fuel customer (electricity only)")
+        "fuel_mix", _flag("dual-fuel customer", "single-fuel customer (electricity only)"), _off
     ),
     "portfolio_type": Reason("fuel_mix", lambda v: f"portfolio {str(v).replace('_', ', ')}"),
-    "is_digital_channel": Reason("sales_channel", _flag("acquired online", "acquired offline")),
+    "is_digital_channel": Reason("sales_channel", _flag("acquired online", "acquired offline"), _off),
     "is_comparison_channel": Reason(
         "price_shopper",
         _flag("came through a price-comparison website", "not acquired via a comparison website"),
+        _off,
     ),
     "is_own_website_channel": Reason(
-        "sales_channel", _flag("signed up on our website", "not acquired via our website")
+        "sales_channel", _flag("signed up on our website", "not acquired via our website"), _off
     ),
     # market core
     "avg_monthly_elec_kwh_12m": Reason("consumption", lambda v: f"uses {_num(v)} kWh of electricity a month"),
@@ -147,34 +170,39 @@ CATALOGUE: dict[str, Reason] = {
         "expensive_tariff", lambda v: f"tariff {_num(v, '.3f')} €/kWh above the province's wholesale cost"
     ),
     "is_price_increase": Reason(
-        "price_rise", _flag("electricity price went up this year", "no price rise this year")
+        "price_rise", _flag("electricity price went up this year", "no price rise this year"), _off
     ),
     "rolling_margin_trend_3m": Reason(
         "margin_trend", lambda v: f"monthly margin changed €{_num(v, '+.1f')} in the last quarter"
     ),
     # behavioral
-    "has_interaction": Reason("contact", _flag("has contacted customer service", "has never contacted us")),
+    "has_interaction": Reason(
+        "contact", _flag("has contacted customer service", "has never contacted us"), _off
+    ),
     "interaction_count_12m": Reason("contact", lambda v: f"{_num(v)} contacts with us this year"),
     "customer_intent": Reason("intent", lambda v: _INTENT_TEXT.get(v, f"latest contact: {v}")),
     "recent_complaint_flag": Reason(
-        "complaint", _flag("recent complaint or cancellation request", "no recent complaint")
+        "complaint", _flag("recent complaint or cancellation request", "no recent complaint"), _off
     ),
     "interaction_within_3m_of_renewal": Reason(
-        "contact_near_renewal", _flag("contacted us shortly before renewal", "no contact near renewal")
+        "contact_near_renewal", _flag("contacted us shortly before renewal", "no contact near renewal"), _off
     ),
     "is_interaction_within_30d_of_renewal": Reason(
         "contact_near_renewal",
         _flag("contacted us in the month before renewal", "no contact in the month before renewal"),
+        _off,
     ),
     "complaint_near_renewal": Reason(
-        "complaint_near_renewal", _flag("complaint shortly before renewal", "no complaint near renewal")
+        "complaint_near_renewal", _flag("complaint shortly before renewal", "no complaint near renewal"), _off
     ),
     "is_cancellation_intent": Reason(
-        "cancellation_request", _flag("asked to cancel or switch supplier", "no cancellation request")
+        "cancellation_request", _flag("asked to cancel or switch supplier", "no cancellation request"), _off
     ),
-    "is_complaint_intent": Reason("complaint", _flag("made a complaint", "no complaint")),
+    "is_complaint_intent": Reason("complaint", _flag("made a complaint", "no complaint"), _off),
     "intent_severity_score": Reason(
-        "intent", lambda v: _SEVERITY_TEXT.get(int(v or 0), "no complaint or cancellation request")
+        "intent",
+        lambda v: _SEVERITY_TEXT.get(int(v or 0), "no complaint or cancellation request"),
+        lambda v: int(v or 0) not in _SEVERITY_TEXT,
     ),
     "last_interaction_days_ago": Reason(
         "recent_contact",
@@ -190,36 +218,45 @@ CATALOGUE: dict[str, Reason] = {
         lambda v: (
             "negative tone in the latest contact" if v == "negative" else f"tone of the latest contact: {v}"
         ),
+        lambda v: v != "negative",
     ),
-    "sentiment_compound": Reason("negative_sentiment", lambda v: _tone(v)),
+    "sentiment_compound": Reason("negative_sentiment", lambda v: _tone(v), _calm_tone),
     "is_negative_sentiment": Reason(
-        "negative_sentiment", _flag("negative tone in the latest contact", "latest contact not negative")
+        "negative_sentiment",
+        _flag("negative tone in the latest contact", "latest contact not negative"),
+        _off,
     ),
     "complaint_x_negative_sentiment": Reason(
-        "angry_complaint", _flag("complaint with negative sentiment", "no angry complaint")
+        "angry_complaint", _flag("complaint with negative sentiment", "no angry complaint"), _off
     ),
     # compound
     "is_price_sensitive": Reason(
-        "price_sensitive", _flag("asked about prices or offers", "no price enquiry")
+        "price_sensitive", _flag("asked about prices or offers", "no price enquiry"), _off
     ),
     "is_high_risk_lifecycle": Reason(
         "new_customer_at_renewal",
         _flag("first-year customer at renewal", "not a first-year customer at renewal"),
+        _off,
     ),
     "is_competition_x_renewal": Reason(
         "competition_at_renewal",
         _flag("renewal within 3 months in a high-competition province", "no competitive renewal"),
+        _off,
     ),
     "dual_fuel_x_renewal": Reason(
-        "dual_fuel_at_renewal", _flag("dual-fuel customer within 3 months of renewal", "no dual-fuel renewal")
+        "dual_fuel_at_renewal",
+        _flag("dual-fuel customer within 3 months of renewal", "no dual-fuel renewal"),
+        _off,
     ),
     "dual_fuel_x_competition": Reason(
         "dual_fuel_competition",
         _flag("dual-fuel customer in a high-competition province", "no dual-fuel competition"),
+        _off,
     ),
     "dual_fuel_x_intent": Reason(
         "dual_fuel_complaint",
         _flag("dual-fuel customer who complained or asked to leave", "no dual-fuel complaint"),
+        _off,
     ),
 }
 

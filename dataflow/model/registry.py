@@ -11,21 +11,16 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import polars as pl
 import xgboost as xgb
-from hamilton.function_modifiers import cache
+from hamilton.function_modifiers import cache, tag
 
 from dataflow.errors import UserError
 from dataflow.lake import Lake, LakeError
 from dataflow.model.calibration import Calibrator
 from dataflow.model.matrix import FeatureEncoder
+from dataflow.runs import run_id_in
 
 CHAMPION_KEY = "registry/champion.json"
 MODEL_FILE, META_FILE = "champion.ubj", "champion.json"
-
-
-def run_id_of(prefix: str) -> str:
-    """The run id in a ``runs/<run_id>/<folder>/`` prefix ("" when the prefix is not a run folder)."""
-    parts = prefix.strip("/").split("/")
-    return parts[1] if len(parts) >= 2 and parts[0] == "runs" else ""
 
 
 @dataclass(frozen=True)
@@ -94,7 +89,7 @@ class ChampionModel:
         """Write ``champion.ubj`` and ``champion.json`` under ``prefix`` (a run's ``model/`` folder)."""
         lake.write_bytes(prefix + MODEL_FILE, bytes(self.booster.save_raw(raw_format="ubj")))
         meta = self.metadata()
-        meta["run_id"] = meta["run_id"] or run_id_of(prefix)
+        meta["run_id"] = meta["run_id"] or run_id_in(prefix)
         lake.write_json(prefix + META_FILE, meta)
 
     @classmethod
@@ -152,6 +147,7 @@ def _load_registered(lake: Lake) -> RegistryEntry:
     return RegistryEntry(model, record)
 
 
+@tag(layer="model")
 @cache(behavior="recompute")
 def current_champion(lake_uri: str) -> RegistryEntry:
     """The champion served before this run (from registry/champion.json); always re-read from the lake."""

@@ -1,8 +1,12 @@
 """Training sets: labelled snapshots split by time into train / calibration / test, and the scoring rows.
 
-Split rule (DESIGN §6): the latest labelled as-of date is the test snapshot; a snapshot whose label window
-[as_of, as_of + horizon) reaches a later hold-out's as-of date is purged, so no churn event is shared
-between train, calibration and test. One labelled snapshot only: random stratified split.
+Split rule (docs/architecture.md, modeling rules): the latest labelled as-of date is the test snapshot; a
+snapshot whose label window [as_of, as_of + horizon) reaches a later hold-out's as-of date is purged, so no
+churn event is shared between train, calibration and test. One labelled snapshot only: random stratified split.
+
+The champion uses two wider sets (train / validation stay for the experiments ladder): ``development``, every
+row whose label window closes by the test date (the evaluated model learns and calibrates out-of-fold there),
+and ``matured``, every labelled row (the served model is the same recipe refitted on it).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import polars as pl
+from hamilton.function_modifiers import tag
 
 from dataflow.errors import UserError
 from dataflow.model.settings import ModelConfig
@@ -28,9 +33,11 @@ class TrainingSplit:
     validation: pl.DataFrame
     test: pl.DataFrame
     plan: dict = field(default_factory=dict)
+    development: pl.DataFrame = field(default_factory=pl.DataFrame)
+    matured: pl.DataFrame = field(default_factory=pl.DataFrame)
 
     def y(self, part: str) -> np.ndarray:
-        """The 0/1 labels of one part ("train", "validation" or "test")."""
+        """The 0/1 labels of one part ("train", "validation", "test", "development" or "matured")."""
         return getattr(self, part)[LABEL].cast(pl.Int8).to_numpy()
 
 
@@ -127,11 +134,13 @@ def _random_split(frame: pl.DataFrame, fractions: tuple[float, float], seed: int
     return tuple(frame.filter(s == k) for k in (0, 1, 2))
 
 
+@tag(layer="model")
 def labelled_snapshots(gold_features: pl.DataFrame) -> pl.DataFrame:
     """Gold rows with a known outcome (not the scoring snapshot): what models learn and are tested on."""
     return gold_features.filter(~pl.col("is_scoring").fill_null(False) & pl.col(LABEL).is_not_null())
 
 
+@tag(layer="model")
 def scoring_features(gold_features: pl.DataFrame) -> pl.DataFrame:
     """Gold rows of the scoring snapshot: every customer active on the scoring date, to be scored."""
     rows = gold_features.filter(pl.col("is_scoring").fill_null(False))
@@ -140,6 +149,7 @@ def scoring_features(gold_features: pl.DataFrame) -> pl.DataFrame:
     return rows
 
 
+@tag(layer="model")
 def training_split(labelled_snapshots: pl.DataFrame, model_config: ModelConfig) -> TrainingSplit:
     """Honest split of the labelled snapshots: earlier dates train, later calibrate, the latest tests."""
     frame = labelled_snapshots.with_columns(pl.col(LABEL).cast(pl.Int8))
@@ -162,6 +172,16 @@ def training_split(labelled_snapshots: pl.DataFrame, model_config: ModelConfig) 
     if plan:
         by = pl.col("as_of_date")
         test = frame.filter(by == plan["test_date"])
+        dev_dates = sorted(
+            {
+                *plan["train_dates"],
+                *plan.get("customer_split_dates", []),
+                *plan.get("purged_before_validation", []),
+                *plan["validation_dates"],
+            }
+        )
+        development = frame.filter(by.is_in(dev_dates))
+        plan["development_dates"] = dev_dates
         if plan["calibration_holdout"] == "customers":
             group = _in_calibration_group(frame, model_config.calibration_customer_share)
             split_dates = by.is_in(plan["customer_split_dates"])
@@ -181,6 +201,7 @@ def training_split(labelled_snapshots: pl.DataFrame, model_config: ModelConfig) 
             model_config.single_snapshot_fractions,
             model_config.seed,
         )
+        development = pl.concat([train, validation])
         plan = {
             "method": "random_stratified",
             "reason": reason,
@@ -192,11 +213,22 @@ def training_split(labelled_snapshots: pl.DataFrame, model_config: ModelConfig) 
             raise UserError(
                 f"the {name} part of the split has no churner or no non-churner: cannot train honestly"
             )
+    matured = frame if plan["method"] == "time" else frame.filter(pl.col("as_of_date") == dates[-1])
+    plan["matured_dates"] = matured["as_of_date"].unique().sort().to_list()
     plan.update(
-        {f"n_{k}": v.height for k, v in (("train", train), ("validation", validation), ("test", test))}
+        {
+            f"n_{k}": v.height
+            for k, v in (
+                ("train", train),
+                ("validation", validation),
+                ("test", test),
+                ("development", development),
+                ("matured", matured),
+            )
+        }
     )
     plan.update({f"churn_rate_{k}": float(v[LABEL].mean()) for k, v in (("train", train), ("test", test))})
-    return TrainingSplit(train, validation, test, _jsonable(plan))
+    return TrainingSplit(train, validation, test, _jsonable(plan), development, matured)
 
 
 def _jsonable(plan: dict) -> dict:

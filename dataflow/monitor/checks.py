@@ -2,18 +2,28 @@
 
 Severity: ``gate`` stops publication, ``warn`` is reported only. Null-rate limits carry a business
 exception whenever nulls are expected, so the report says why they are normal.
+
+Error budgets (docs/raw_contract.md): every row-counting gate gets :data:`DEFAULT_BUDGET` — it fails only when
+more than 1% of the table's rows *and* more than 10 rows are affected; below that the run publishes and the
+problem is reported as a warning. The quarantine checks apply the same budget to each raw file: customers set
+aside in the master data (attributes or contracts, whatever the fault) and, in every other file, rows set
+aside for a fault of their own (orphans of a set-aside customer are charged to the customer, not again).
+Override per check with ``PipelineConfig.quality_budgets``.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from dataflow.contract import INTERACTION_CHANNELS, PROVINCE_CODES, SALES_CHANNELS
-from dataflow.monitor.quality import Check
+from dataflow.monitor.quality import Budget, Check
 
 NO_PRODUCT_CHANGE = (
     "about 30% of customers never changed product, so last_product_change_date is empty for them"
 )
 ELECTRICITY_ONLY = "electricity-only customers (about 80%) have no gas prices or fees"
 SENTIMENT_LABELS = ("negative", "neutral", "positive")
+DEFAULT_BUDGET = Budget(max_share=0.01, max_rows=10)
 
 
 def _key(table: str, *cols: str) -> Check:
@@ -36,7 +46,35 @@ A, C, P, K, IX, L = (
     "raw_customer_interactions",
     "raw_churn_label",
 )
+# customers set aside, for a bad attribute row or a bad or missing contract row (exact duplicate rows do not count)
+RAW_QUARANTINE_CHECKS: list[Check] = [
+    Check(
+        "quarantined_customers",
+        "customers set aside",
+        "quarantined",
+        ("customer_id",),
+        {"dataset": "customer_attributes", "kept": "raw_customer_attributes"},
+        budget=DEFAULT_BUDGET,
+    ),
+    *(
+        Check(
+            "raw_reconciliation",
+            f"{d} rows set aside",
+            "quarantined",
+            ("rows_quarantined",),
+            {"dataset": d, "own_faults": True},
+            budget=DEFAULT_BUDGET,
+        )
+        for d in (  # a contract row's fault costs its customer: charged to "customers set aside"
+            "price_history",
+            "costs_by_province_month",
+            "customer_interactions",
+            "churn_label",
+        )
+    ),
+]
 RAW_CHECKS: list[Check] = [
+    *RAW_QUARANTINE_CHECKS,
     _key(A, "customer_id"),
     _filled(
         A,
@@ -153,6 +191,14 @@ RAW_CHECKS: list[Check] = [
 
 BCM, BC = "bronze_customer_month", "bronze_customer"
 BRONZE_CHECKS: list[Check] = [
+    Check(
+        "consumption_reconciliation",
+        "consumption rows set aside",
+        "quarantined",
+        ("rows_quarantined",),
+        {"dataset": "consumption", "own_faults": True},
+        budget=DEFAULT_BUDGET,
+    ),
     _key(BCM, "customer_id", "month"),
     _filled(BCM, "customer_id", "month", "monthly_elec_kwh", "monthly_gas_m3"),
     Check(
@@ -213,6 +259,19 @@ SILVER_CHECKS: list[Check] = [
 ]
 
 GOLD_CHECKS: list[Check] = []  # the gold owners add theirs here (e.g. null sentiment when no interaction)
+
+
+def _budgeted(checks: list[Check]) -> list[Check]:
+    """Every row-counting gate without a budget of its own gets the default one (null rates are shares already)."""
+    return [
+        replace(c, budget=DEFAULT_BUDGET)
+        if c.severity == "gate" and c.budget is None and c.kind != "null_rate"
+        else c
+        for c in checks
+    ]
+
+
+RAW_CHECKS, BRONZE_CHECKS, SILVER_CHECKS = map(_budgeted, (RAW_CHECKS, BRONZE_CHECKS, SILVER_CHECKS))
 
 CHECKS_BY_LAYER: dict[str, list[Check]] = {
     "raw": RAW_CHECKS,

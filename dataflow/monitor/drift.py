@@ -1,212 +1,137 @@
-"""Drift: every model input and the predictions of this run against the served champion's training data.
+"""Drift: every model input and the predictions of this run against a comparable reference.
 
-The champion stores its training reference as histograms (decile bins for PSI, percentile CDF for KS,
-category shares) — never the raw values. Drift is judged by effect size (PSI, KS statistic); the KS
-p-value is reported for context only, since at 20,000 rows it flags differences too small to matter.
+The reference is the latest labelled snapshot (one as-of date, every customer active then, the same
+12-month windows as the scoring snapshot) with its features scored by the served champion — not the pooled
+training rows, whose early "12-month" windows hold only a few months. It is kept as histograms (decile bins for
+PSI, percentile CDF for KS, category shares) — never the raw values.
+
+Three checks, each with its own threshold:
+- distribution of the present values: PSI > ``drift_psi_threshold`` or KS statistic > ``drift_ks_threshold``
+  (effect sizes; the KS p-value is reported only, since at 20,000 rows it flags differences too small to matter);
+- null share: |current − reference share of missing values| > ``drift_null_share_threshold``;
+- calendar features (pure functions of the as-of date and the province, listed in ``CALENDAR_FEATURES``) are
+  reported but never alarmed: between two snapshot dates they move by construction.
+
+Every alarmed row says why in ``reason``. The alert itself is sent by the pipeline only after the run passed its
+gates and was published, once per run id (:func:`send_drift_alert`).
 """
 
 from __future__ import annotations
 
-import numpy as np
-import polars as pl
-from hamilton.function_modifiers import cache
-from scipy.stats import distributions
+import datetime as dt
 
-from dataflow.model.matrix import MISSING_LEVEL, is_categorical
+import polars as pl
+from hamilton.function_modifiers import tag
+
+from dataflow.model.drift_reference import DRIFT_SCHEMA, PREDICTION, Reference
 from dataflow.model.registry import ChampionModel
 from dataflow.model.settings import ModelConfig
 
-EPS = 1e-4  # floor of a bin share in PSI (an empty bin is not infinitely different)
-PREDICTION = "churn_proba"
-DRIFT_SCHEMA = {
-    "feature": pl.String,
-    "kind": pl.String,
-    "psi": pl.Float64,
-    "ks_statistic": pl.Float64,
-    "ks_pvalue": pl.Float64,
-    "drifted": pl.Boolean,
-    "reference_n": pl.Int64,
-    "current_n": pl.Int64,
-}
+
+def _movement(a: pl.DataFrame, b: pl.DataFrame, features: list[str], model: ChampionModel) -> pl.DataFrame:
+    ref = Reference.build(a, features, model.predict_proba(a))
+    rep = Reference.compare(ref, b, model.predict_proba(b), 1e9, 1e9, 1.0, calendar={})
+    return rep.select(
+        "feature",
+        "psi",
+        "ks_statistic",
+        null=(pl.col("null_share_current") - pl.col("null_share_reference")).abs(),
+    )
 
 
-class Profile:
-    """Build and compare the binned profile of one column (numeric or categorical)."""
+def _calendar_history(
+    labelled: pl.DataFrame,
+    features: list[str],
+    model: ChampionModel,
+    span_days: int,
+    max_pairs: int = 6,
+    sample: int = 5_000,
+) -> tuple[dict, str]:
+    """The largest movement (PSI, KS, null-share change) of each feature and of the predictions between two
+    labelled snapshots as far apart as the reference and the scoring snapshot (±15 days), over at most
+    ``max_pairs`` latest such pairs (a seeded sample of ``sample`` rows of each): how much the calendar alone
+    moves it. Empty without such a pair."""
+    dates = sorted(labelled["as_of_date"].unique().to_list())
+    pairs = [
+        (a, b) for i, a in enumerate(dates) for b in dates[i + 1 :] if abs((b - a).days - span_days) <= 15
+    ][-max_pairs:]
+    if not pairs:
+        return {}, ""
 
-    @staticmethod
-    def build(values: pl.Series, categorical: bool) -> dict:
-        """The reference profile of a column's training values."""
-        n = values.len()
-        null_share = float(values.null_count() / n) if n else 0.0
-        if categorical:
-            shares = (
-                values.cast(pl.String).fill_null(MISSING_LEVEL).value_counts(normalize=True, name="share")
-            )
-            return {
-                "kind": "categorical",
-                "n": n,
-                "shares": dict(zip(shares[values.name], shares["share"], strict=True)),
-            }
-        x = np.sort(values.drop_nulls().drop_nans().cast(pl.Float64).to_numpy()) if n else np.array([])
-        if x.size == 0:
-            return {
-                "kind": "numeric",
-                "n": n,
-                "null_share": null_share,
-                "psi_edges": [],
-                "psi_shares": [1.0],
-                "ks_edges": [],
-                "ks_cdf": [],
-            }
-        psi_edges = np.unique(np.quantile(x, np.linspace(0.1, 0.9, 9)))
-        ks_edges = np.unique(np.quantile(x, np.linspace(0, 1, 101)))
-        return {
-            "kind": "numeric",
-            "n": n,
-            "null_share": null_share,
-            "psi_edges": psi_edges.tolist(),
-            "psi_shares": _bin_shares(x, psi_edges).tolist(),
-            "ks_edges": ks_edges.tolist(),
-            "ks_cdf": (np.searchsorted(x, ks_edges, side="right") / x.size).tolist(),
-        }
+    def snapshot(d: dt.date) -> pl.DataFrame:
+        rows = labelled.filter(pl.col("as_of_date") == d)
+        return rows.sample(n=sample, seed=0) if rows.height > sample else rows
 
-    @staticmethod
-    def compare(profile: dict, values: pl.Series) -> dict:
-        """PSI, KS statistic and KS p-value of current values against a reference profile."""
-        if profile["kind"] == "categorical":
-            cur = values.cast(pl.String).fill_null(MISSING_LEVEL).value_counts(normalize=True, name="share")
-            current = dict(zip(cur[values.name], cur["share"], strict=True))
-            levels = sorted(set(profile["shares"]) | set(current))
-            ref = np.array([profile["shares"].get(k, 0.0) for k in levels])
-            now = np.array([current.get(k, 0.0) for k in levels])
-            return {"psi": _psi(ref, now), "ks_statistic": None, "ks_pvalue": None}
-        n = values.len()
-        x = np.sort(values.drop_nulls().drop_nans().cast(pl.Float64).to_numpy()) if n else np.array([])
-        null_now = 1.0 - x.size / n if n else 0.0
-        edges = np.asarray(profile["psi_edges"])
-        ref = np.append(
-            np.asarray(profile["psi_shares"]) * (1 - profile["null_share"]), profile["null_share"]
+    moves = (
+        pl.concat([_movement(snapshot(a), snapshot(b), features, model) for a, b in pairs])
+        .group_by("feature")
+        .agg(pl.col("psi").max(), ks=pl.col("ks_statistic").max(), null=pl.col("null").max())
+    )
+    history = {r["feature"]: {"psi": r["psi"], "ks": r["ks"], "null": r["null"]} for r in moves.to_dicts()}
+    span = f"{round(span_days / 30.4)} months ({', '.join(f'{a}→{b}' for a, b in pairs)})"
+    return history, span
+
+
+@tag(layer="monitor")
+def drift_reference(
+    labelled_snapshots: pl.DataFrame, scoring_features: pl.DataFrame, serving_model: ChampionModel
+) -> dict:
+    """The drift reference: the latest labelled snapshot's features, scored by the served champion (one as-of
+    date with full 12-month windows, comparable to the scoring snapshot), plus how much each feature moved
+    between earlier labelled snapshots the same span apart (the calendar's own movement)."""
+    if labelled_snapshots.is_empty():
+        return {}
+    latest = labelled_snapshots["as_of_date"].max()
+    frame = labelled_snapshots.filter(pl.col("as_of_date") == latest)
+    features = [f for f in serving_model.features if f in frame.columns]
+    ref = Reference.build(frame, features, serving_model.predict_proba(frame))
+    ref["_as_of_date"] = str(latest)
+    scoring_date = scoring_features["as_of_date"].max() if scoring_features.height else None
+    if isinstance(scoring_date, dt.date) and isinstance(latest, dt.date):
+        history, span = _calendar_history(
+            labelled_snapshots, features, serving_model, (scoring_date - latest).days
         )
-        now = (
-            np.append(_bin_shares(x, edges) * (1 - null_now), null_now)
-            if x.size
-            else np.append(np.zeros(len(edges) + 1), 1.0)
-        )
-        out = {"psi": _psi(ref, now), "ks_statistic": None, "ks_pvalue": None}
-        if x.size and profile["ks_edges"]:
-            cdf_now = np.searchsorted(x, np.asarray(profile["ks_edges"]), side="right") / x.size
-            d = float(np.max(np.abs(cdf_now - np.asarray(profile["ks_cdf"]))))
-            m = profile["n"] * (1 - profile["null_share"])
-            n_eff = max(int(round(m * x.size / (m + x.size))), 1)
-            out.update(ks_statistic=d, ks_pvalue=float(distributions.kstwo.sf(d, n_eff)))
-        return out
+        ref["_history"], ref["_history_span"] = history, span
+    return ref
 
 
-def _bin_shares(x: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    """Share of values in (-inf, e1], (e1, e2], …, (ek, inf)."""
-    idx = np.searchsorted(edges, x, side="left")
-    return np.bincount(idx, minlength=len(edges) + 1) / max(x.size, 1)
-
-
-def _psi(ref: np.ndarray, now: np.ndarray) -> float:
-    """Population stability index Σ (now − ref) · ln(now / ref), shares floored at 1e-4."""
-    ref, now = np.clip(ref, EPS, None), np.clip(now, EPS, None)
-    return float(np.sum((now - ref) * np.log(now / ref)))
-
-
-class Reference:
-    """A model's training reference (one profile per input and one for its predictions) and the comparison."""
-
-    @staticmethod
-    def build(frame: pl.DataFrame, features: list[str], predictions: np.ndarray) -> dict:
-        """Training reference of a model: a profile per input feature plus one of its predictions."""
-        ref = {f: Profile.build(frame[f], is_categorical(f, frame.schema[f])) for f in features}
-        ref[PREDICTION] = Profile.build(pl.Series(PREDICTION, np.asarray(predictions, dtype=float)), False)
-        return ref
-
-    @staticmethod
-    def compare(
-        reference: dict,
-        frame: pl.DataFrame,
-        predictions: np.ndarray,
-        psi_threshold: float,
-        ks_threshold: float,
-    ) -> pl.DataFrame:
-        """One row per input feature and for the predictions: PSI, KS, p-value (reported only), verdict."""
-        rows = []
-        for name, profile in reference.items():
-            if name == PREDICTION:
-                values, kind = pl.Series(PREDICTION, np.asarray(predictions, dtype=float)), "prediction"
-            elif name in frame.columns:
-                values, kind = frame[name], "input"
-            else:
-                continue
-            stats = Profile.compare(profile, values)
-            ks = stats["ks_statistic"]
-            drifted = stats["psi"] > psi_threshold or (ks is not None and ks > ks_threshold)
-            rows.append(
-                {
-                    "feature": name,
-                    "kind": kind,
-                    **stats,
-                    "drifted": drifted,
-                    "reference_n": int(profile["n"]),
-                    "current_n": values.len(),
-                }
-            )
-        return pl.DataFrame(rows, schema=DRIFT_SCHEMA)
-
-
+@tag(layer="monitor", publish="monitoring")
 def drift(
     scoring_features: pl.DataFrame,
     scores: pl.DataFrame,
-    serving_model: ChampionModel,
+    drift_reference: dict,
     model_config: ModelConfig,
 ) -> pl.DataFrame:
-    """Drift of every model input and of the predictions on the scoring date vs the served model's training."""
-    if not serving_model.drift_reference:
+    """Drift of every model input and of the predictions on the scoring date vs the reference snapshot."""
+    if not drift_reference:
         return pl.DataFrame(schema=DRIFT_SCHEMA)
     return Reference.compare(
-        serving_model.drift_reference,
+        drift_reference,
         scoring_features,
         scores[PREDICTION].to_numpy(),
         model_config.drift_psi_threshold,
         model_config.drift_ks_threshold,
+        model_config.drift_null_share_threshold,
+        history_factor=model_config.drift_history_factor,
     )
 
 
-@cache(behavior="recompute")
-def drift_alert(drift: pl.DataFrame, lake_uri: str) -> dict:
-    """Send the drift verdict: metrics FeaturesDrifted / PredictionDrifted always, an alert when anything drifted."""
-    from dataflow.aws.alerts import alerter_from_env
-
+@tag(layer="monitor", publish="monitoring")
+def drift_alert(drift: pl.DataFrame) -> dict:
+    """The drift verdict of this run (metrics and, when anything is alarmed, the alert's text). Nothing is sent
+    here: the pipeline sends it after the run is published (:func:`send_drift_alert`)."""
     inputs = drift.filter((pl.col("kind") == "input") & pl.col("drifted"))
     prediction = drift.filter((pl.col("kind") == "prediction") & pl.col("drifted"))
-    summary = {
+    top = drift.filter(pl.col("drifted")).sort("psi", descending=True).head(10)
+    ref_date = drift["reference_date"].drop_nulls().first() if drift.height else None
+    return {
         "features_drifted": inputs.height,
         "prediction_drifted": prediction.height > 0,
         "drifted": sorted(inputs["feature"].to_list()),
-        "alerted": False,
+        "calendar_not_alarmed": sorted(drift.filter(pl.col("kind") == "calendar")["feature"].to_list()),
+        "reference_date": ref_date,
+        "subject": f"SpanishGas drift: {inputs.height} input(s) drifted"
+        + (", predictions drifted" if prediction.height else ""),
+        "lines": [f"{r['feature']} ({r['kind']}): {r['reason']}" for r in top.to_dicts()],
+        "alarm": bool(inputs.height or prediction.height),
     }
-    alerter = alerter_from_env(lake_uri)
-    alerter.metrics(
-        {"FeaturesDrifted": float(inputs.height), "PredictionDrifted": float(prediction.height > 0)}
-    )
-    if inputs.height or prediction.height:
-        top = drift.filter(pl.col("drifted")).sort("psi", descending=True).head(10)
-        lines = [
-            f"{r['feature']} ({r['kind']}): PSI {r['psi']:.3f}, KS {r['ks_statistic'] or 0:.3f}"
-            for r in top.to_dicts()
-        ]
-        alerter.alert(
-            f"SpanishGas drift: {inputs.height} input(s) drifted"
-            + (", predictions drifted" if prediction.height else ""),
-            "Drift against the served champion's training data (effect sizes):\n" + "\n".join(lines),
-            severity="warning",
-            details={
-                "drifted_features": summary["drifted"],
-                "prediction_drifted": summary["prediction_drifted"],
-            },
-        )
-        summary["alerted"] = True
-    return summary

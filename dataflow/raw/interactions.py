@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import polars as pl
-from hamilton.function_modifiers import check_output_custom, extract_fields
+from hamilton.function_modifiers import check_output_custom, extract_fields, tag
 
 from dataflow.contract import CUSTOMER_INTERACTIONS, CUSTOMER_INTERACTIONS_SCHEMA
 from dataflow.errors import ContractError
@@ -98,16 +98,26 @@ def _read_json_records(path: Path, file: str, keys: list[str]) -> pl.DataFrame:
     )
 
 
+@tag(layer="raw", target_=...)
+@tag(publish="quarantine", dataset="customer_interactions", target_="quarantine_customer_interactions")
 @check_output_custom(
     PanderaPolarsValidator(CUSTOMER_INTERACTIONS_SCHEMA), target_="raw_customer_interactions"
 )
 @extract_fields(output_fields("customer_interactions"))
 def customer_interactions_screening(
-    raw_inventory: RawInventory, raw_customer_attributes: pl.DataFrame
+    raw_inventory: RawInventory,
+    raw_customer_attributes: pl.DataFrame,
+    quarantined_customers: pl.DataFrame,
 ) -> dict[str, pl.DataFrame]:
     """Contacts of known customers; malformed records, bad dates and exact copies set aside."""
     raw = raw_inventory.files["customer_interactions"]
     text = _read_json_records(raw.local_path, raw.key, CUSTOMER_INTERACTIONS.columns)
     screen = Screen(text, raw.key, CUSTOMER_INTERACTIONS)
-    screen.require_known("customer_id", raw_customer_attributes["customer_id"], "customer_attributes.csv")
+    screen.require_known(
+        "customer_id",
+        raw_customer_attributes["customer_id"],
+        "customer_attributes.csv",
+        parents=quarantined_customers,
+        skip_rejected=True,
+    )
     return screen.finish().fields("customer_interactions")

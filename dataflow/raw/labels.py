@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime
 
 import polars as pl
-from hamilton.function_modifiers import check_output_custom, extract_fields
+from hamilton.function_modifiers import check_output_custom, extract_fields, tag
 
 from dataflow.contract import CHURN_LABEL, CHURN_LABEL_SCHEMA, LEGACY_CHURN_LABEL
 from dataflow.errors import UserError
@@ -65,11 +65,14 @@ def _check_consistency(screen: Screen) -> None:
     )
 
 
+@tag(layer="raw", target_=...)
+@tag(publish="quarantine", dataset="churn_label", target_="quarantine_churn_label")
 @check_output_custom(PanderaPolarsValidator(CHURN_LABEL_SCHEMA), target_="raw_churn_label")
 @extract_fields(output_fields("churn_label"))
 def churn_label_screening(
     raw_inventory: RawInventory,
     raw_customer_attributes: pl.DataFrame,
+    quarantined_customers: pl.DataFrame,
     legacy_label_as_of: datetime.date,
     legacy_label_horizon_days: int,
 ) -> dict[str, pl.DataFrame]:
@@ -95,5 +98,11 @@ def churn_label_screening(
         )
     else:
         _check_consistency(screen)
-    screen.require_known("customer_id", raw_customer_attributes["customer_id"], "customer_attributes.csv")
+    screen.require_known(
+        "customer_id",
+        raw_customer_attributes["customer_id"],
+        "customer_attributes.csv",
+        parents=quarantined_customers,
+        skip_rejected=True,
+    )
     return screen.finish(columns=CHURN_LABEL.output_columns).fields("churn_label")

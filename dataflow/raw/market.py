@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import polars as pl
-from hamilton.function_modifiers import check_output_custom, extract_fields
+from hamilton.function_modifiers import check_output_custom, extract_fields, tag
 
 from dataflow.contract import (
     COSTS_BY_PROVINCE_MONTH,
@@ -15,6 +15,8 @@ from dataflow.raw.inventory import RawInventory
 from dataflow.validation import PanderaPolarsValidator, output_fields, screen_csv
 
 
+@tag(layer="raw", target_=...)
+@tag(publish="quarantine", dataset="costs_by_province_month", target_="quarantine_costs_by_province_month")
 @check_output_custom(
     PanderaPolarsValidator(COSTS_BY_PROVINCE_MONTH_SCHEMA), target_="raw_costs_by_province_month"
 )
@@ -29,14 +31,24 @@ def costs_by_province_month_screening(raw_inventory: RawInventory) -> dict[str, 
     )
 
 
+@tag(layer="raw", target_=...)
+@tag(publish="quarantine", dataset="price_history", target_="quarantine_price_history")
 @check_output_custom(PanderaPolarsValidator(PRICE_HISTORY_SCHEMA), target_="raw_price_history")
 @extract_fields(output_fields("price_history"))
 def price_history_screening(
-    raw_inventory: RawInventory, raw_customer_attributes: pl.DataFrame
+    raw_inventory: RawInventory,
+    raw_customer_attributes: pl.DataFrame,
+    quarantined_customers: pl.DataFrame,
 ) -> dict[str, pl.DataFrame]:
     """Monthly prices per known customer; a zero price means missing (null, counted); empty ids set aside."""
     raw = raw_inventory.files["price_history"]
     screen = screen_csv(raw.local_path, raw.key, PRICE_HISTORY)
     screen.derive("month", screen.typed("pricing_date").dt.truncate("1mo"))
-    screen.require_known("customer_id", raw_customer_attributes["customer_id"], "customer_attributes.csv")
+    screen.require_known(
+        "customer_id",
+        raw_customer_attributes["customer_id"],
+        "customer_attributes.csv",
+        parents=quarantined_customers,
+        skip_rejected=True,
+    )
     return screen.finish().fields("price_history")

@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import polars as pl
-from hamilton.function_modifiers import group, inject, source
+from hamilton.function_modifiers import group, inject, source, tag
 
 from dataflow.contract import CONTRACTS
-from dataflow.validation import AUDIT_SCHEMA, ROWS_READ
+from dataflow.validation import AUDIT_SCHEMA, REASON, ROWS_READ, is_orphan
 
 DATASETS = tuple(CONTRACTS)
 _FRAMES = group(**{f"{p}_{d}": source(f"{p}_{d}") for d in DATASETS for p in ("raw", "quarantine", "audit")})
 _AUDITS = group(**{f"audit_{d}": source(f"audit_{d}") for d in DATASETS})
 
 
+@tag(layer="raw")
 @inject(frames=_FRAMES)
 def raw_reconciliation(frames: dict[str, pl.DataFrame]) -> pl.DataFrame:
-    """Per raw file: rows read, rows kept, rows quarantined (read = kept + quarantined, always)."""
+    """Per raw file: rows read, rows kept, rows quarantined (read = kept + quarantined, always).
+
+    ``rows_orphaned`` counts the quarantined rows set aside only because their customer was (orphans); the
+    rest are the file's own faults, which its error budget is charged with.
+    """
     rows = []
     for d in DATASETS:
         audit = frames[f"audit_{d}"]
@@ -26,11 +31,19 @@ def raw_reconciliation(frames: dict[str, pl.DataFrame]) -> pl.DataFrame:
                 f"{d}: {rows_in} rows read but {kept} kept + {quarantined} quarantined; "
                 "rows were lost or invented between reading and splitting (a loader bug)"
             )
-        rows.append((d, rows_in, kept, quarantined))
-    schema = {"dataset": pl.Utf8, "rows_in": pl.Int64, "rows_kept": pl.Int64, "rows_quarantined": pl.Int64}
+        orphaned = int(frames[f"quarantine_{d}"].select(is_orphan(pl.col(REASON)).sum()).item())
+        rows.append((d, rows_in, kept, quarantined, orphaned))
+    schema = {
+        "dataset": pl.Utf8,
+        "rows_in": pl.Int64,
+        "rows_kept": pl.Int64,
+        "rows_quarantined": pl.Int64,
+        "rows_orphaned": pl.Int64,
+    }
     return pl.DataFrame(rows, schema=schema, orient="row")
 
 
+@tag(layer="raw")
 @inject(audits=_AUDITS)
 def raw_column_notes(audits: dict[str, pl.DataFrame]) -> pl.DataFrame:
     """Values the loader changed on kept rows without rejecting them (e.g. zero prices → missing), counted."""

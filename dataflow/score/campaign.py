@@ -15,23 +15,20 @@ when the offer saves the assumed share of would-be churners:
 Read-out. When a later run's labels show what happened to an earlier run's customers, the churn of the treated
 (offer selected) is compared with the churn of the control group, with a 95 % interval on the difference.
 
-Targeting. ``holdout_predictions`` publishes the candidate's calibrated probability and the outcome of every
-customer of the held-out test snapshot, so that lift, gain and calibration per tier can be drawn from them.
+Targeting data (the held-out predictions) is a model output: ``dataflow.model.holdout``.
 """
 
 from __future__ import annotations
 
-import numpy as np
 import polars as pl
+from hamilton.function_modifiers import tag
 
-from dataflow.model.metrics import risk_tier
-from dataflow.model.registry import ChampionModel
 from dataflow.model.settings import ModelConfig
-from dataflow.model.training_set import LABEL, TrainingSplit
-from dataflow.score.power import comparison_power, control_shares, detectable_save_rate, offer_eligible
+from dataflow.score import power
 
 
 # ---- Hamilton nodes ------------------------------------------------------------------------------------
+@tag(layer="score", publish="scored")
 def campaign_design(
     scores: pl.DataFrame, recommendations: pl.DataFrame, model_config: ModelConfig
 ) -> pl.DataFrame:
@@ -41,8 +38,8 @@ def campaign_design(
     break-even save rate and return on the offer cost."""
     months = float(model_config.months_protected)
     frame = recommendations.join(scores.select("customer_id", "churn_proba"), on="customer_id", how="left")
-    eligible = frame.filter(offer_eligible())
-    shares = control_shares(frame, model_config.control_share)
+    eligible = frame.filter(power.offer_eligible())
+    shares = power.control_shares(frame, model_config.control_share)
     schema = {
         "risk_tier": pl.String,
         "action": pl.String,
@@ -90,40 +87,11 @@ def campaign_design(
                 "control": n_c,
                 "treated": n_t,
                 "control_share": shares.get(r["action"], 0.0),
-                "power": comparison_power(p_c, float(r["assumed_save_rate"]), n_c, n_t),
-                "detectable_save_rate": detectable_save_rate(p_c, n_c, n_t),
+                "power": power.comparison_power(p_c, float(r["assumed_save_rate"]), n_c, n_t),
+                "detectable_save_rate": power.detectable_save_rate(p_c, n_c, n_t),
                 "break_even_save_rate": cost / protected if protected > 0 else None,
                 "roi": float(r["expected_net_value_eur"]) / cost if cost > 0 else None,
                 "months_protected": int(months),
             }
         )
     return pl.DataFrame(rows, schema=schema)
-
-
-def holdout_predictions(
-    champion_fit: ChampionModel, training_split: TrainingSplit, model_config: ModelConfig
-) -> pl.DataFrame:
-    """Every customer of the held-out test snapshot with the candidate's calibrated churn probability, its risk
-    tier, the margin at risk and what happened (churned or not): the data of lift, gain and calibration charts."""
-    test = training_split.test
-    proba = np.clip(champion_fit.predict_proba(test), 0.0, 1.0)
-    margin = (
-        pl.col("avg_monthly_margin_12m").cast(pl.Float64)
-        if "avg_monthly_margin_12m" in test.columns
-        else pl.lit(None, dtype=pl.Float64)
-    )
-    return (
-        test.select(
-            "customer_id",
-            "as_of_date",
-            pl.Series("churn_proba", proba, dtype=pl.Float64),
-            pl.col(LABEL).cast(pl.Int8).alias("churned"),
-            margin.alias("avg_monthly_margin_12m"),
-        )
-        .with_columns(
-            risk_tier=risk_tier(pl.col("churn_proba"), model_config.risk_tiers),
-            expected_monthly_loss=pl.col("churn_proba")
-            * pl.max_horizontal(pl.col("avg_monthly_margin_12m").fill_null(0.0).fill_nan(0.0), 0.0),
-        )
-        .sort("churn_proba", "customer_id", descending=[True, False])
-    )

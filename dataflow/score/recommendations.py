@@ -5,11 +5,13 @@ random control group and (optionally) a contact budget that keeps the highest-va
 from __future__ import annotations
 
 import polars as pl
+from hamilton.function_modifiers import tag
 
 from dataflow.model.settings import ModelConfig
 from dataflow.score.offers import build_offers
 
 
+@tag(layer="score", publish="scored")
 def recommendations(scores: pl.DataFrame, model_config: ModelConfig) -> pl.DataFrame:
     """Per scored customer: action, timing, offer cost (never above the margin it protects, none for a
     negative-margin customer), expected net value, control-group and selected flags, and the reasons."""

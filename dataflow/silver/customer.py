@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import polars as pl
-from hamilton.function_modifiers import check_output_custom
+from hamilton.function_modifiers import check_output_custom, tag
 
 from dataflow.silver.schema import SILVER_CUSTOMER_SCHEMA
 from dataflow.validation import PanderaPolarsValidator
@@ -46,6 +46,8 @@ def _sales_channel(code: pl.Expr) -> pl.Expr:
     )
 
 
+@tag(layer="silver", target_=...)
+@tag(publish="silver")
 @check_output_custom(PanderaPolarsValidator(SILVER_CUSTOMER_SCHEMA))
 def silver_customer(bronze_customer: pl.DataFrame) -> pl.DataFrame:
     """One row per customer with segment, residential type and the sales channel in English (code kept)."""

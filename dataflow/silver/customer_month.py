@@ -11,7 +11,7 @@ import operator
 from functools import reduce
 
 import polars as pl
-from hamilton.function_modifiers import check_output_custom
+from hamilton.function_modifiers import check_output_custom, tag
 
 from dataflow.silver.prices import NEEDED_BY, fill_province_costs, impute_prices
 from dataflow.silver.schema import SILVER_CUSTOMER_MONTH_SCHEMA
@@ -80,6 +80,8 @@ def _totals() -> list[pl.Expr]:
     ]
 
 
+@tag(layer="silver", target_=...)
+@tag(publish="silver")
 @check_output_custom(PanderaPolarsValidator(SILVER_CUSTOMER_MONTH_SCHEMA))
 def silver_customer_month(
     bronze_customer_month: pl.DataFrame,

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import polars as pl
-from hamilton.function_modifiers import check_output_custom
+from hamilton.function_modifiers import check_output_custom, tag
 
 from dataflow import nlp
 from dataflow.silver.schema import SILVER_INTERACTIONS_SCHEMA
 from dataflow.validation import PanderaPolarsValidator
 
 
+@tag(layer="silver", target_=...)
+@tag(publish="silver")
 @check_output_custom(PanderaPolarsValidator(SILVER_INTERACTIONS_SCHEMA))
 def silver_interactions(raw_customer_interactions: pl.DataFrame, sentiment_backend: str) -> pl.DataFrame:
     """One row per interaction with customer_intent and sentiment (neg/neu/pos/compound/label).

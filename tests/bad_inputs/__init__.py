@@ -76,7 +76,7 @@ def run_raw(
 ) -> dict:
     """Execute raw-layer nodes through Hamilton (schemas included) on the lake at ``root``."""
     wanted = list(nodes) or (
-        ["raw_reconciliation", "raw_column_notes"]
+        ["raw_reconciliation", "raw_column_notes", "quarantined_customers"]
         + [f"{p}_{d}" for d in DATASETS for p in ("raw", "quarantine")]
     )
     inputs = {"lake_uri": str(root), "legacy_label_as_of": as_of, "legacy_label_horizon_days": horizon}

@@ -1,5 +1,7 @@
 """The ``spanishgas experiments`` job: run the experiment ladder on the current published run's gold table
-and store the table in the run (model/experiments.parquet) and in the registry (registry/experiments.parquet).
+and store the table in the registry (``registry/experiments.parquet``, with the run id it was computed on).
+
+A published run is immutable (readers cache it), so the job never writes into it.
 """
 
 from __future__ import annotations
@@ -9,8 +11,10 @@ import time
 
 import polars as pl
 
+from dataflow import driver
 from dataflow.errors import UserError
 from dataflow.lake import Lake
+from dataflow.model import MODULES
 from dataflow.runs import current_run_id
 
 EXPERIMENTS_KEY = "registry/experiments.parquet"
@@ -18,9 +22,6 @@ EXPERIMENTS_KEY = "registry/experiments.parquet"
 
 def run_experiments(lake_uri: str, overrides: dict | None = None) -> tuple[str, pl.DataFrame, float]:
     """Execute the ``experiment_results`` node on CURRENT's gold_features; returns run id, table, seconds."""
-    from dataflow import driver
-    from dataflow.model import MODULES
-
     lake = Lake.open(lake_uri)
     run_id = current_run_id(lake)
     if run_id is None:
@@ -42,7 +43,6 @@ def run_experiments(lake_uri: str, overrides: dict | None = None) -> tuple[str, 
         seconds = time.perf_counter() - t0
     finally:
         logger.removeHandler(handler)
-    lake.write_parquet(f"runs/{run_id}/model/experiments.parquet", table)
     lake.write_parquet(EXPERIMENTS_KEY, table.with_columns(run_id=pl.lit(run_id)))
     return run_id, table, seconds
 
