@@ -100,7 +100,7 @@ def test_overview_numbers(monkeypatch, lake, run_dir, scores):
     at_risk = scores.filter(pl.col("risk_tier").is_in(["High", "Critical"])).height
     assert metric(at, "Customers scored") == f"{n:,}"
     assert metric(at, "At-risk share") == f"{at_risk / n:.1%}"
-    assert metric(at, "Margin at risk (€/month)") == eur(scores["expected_monthly_loss"].sum())
+    assert metric(at, "Monthly margin at risk") == eur(scores["expected_monthly_loss"].sum())
     counts = dict(scores.group_by("risk_tier").len().iter_rows())
     for tier in TIERS:
         assert metric(at, f"{tier} tier") == f"{counts.get(tier, 0):,}"

@@ -36,7 +36,7 @@ else:
                 f"{ui.pct(summary['margin_share_at_risk'])} of the margin at risk are in the action tiers",
             ),
             (
-                "Margin at risk (€/month)",
+                "Monthly margin at risk",
                 ui.eur(summary["margin_at_risk"]),
                 "Σ expected monthly loss = churn probability × positive average monthly margin",
             ),
