@@ -269,6 +269,17 @@ class Screen:
             among=clean & v.is_not_null(),
         )
 
+    def require_customer(self, customers: pl.DataFrame, set_aside: pl.DataFrame) -> None:
+        """Orphan rule of every per-customer file: ``customer_id`` must be a customer the master data keeps
+        (``customers``); a row of a customer set aside there cites that customer's reason (``set_aside``)."""
+        self.require_known(
+            "customer_id",
+            customers["customer_id"],
+            "customer_attributes.csv",
+            parents=set_aside,
+            skip_rejected=True,
+        )
+
     def _mark_exact_duplicates(self) -> None:
         cols = self.contract.columns
         first = pl.when(~pl.col("__pre")).then(pl.col(ROW)).min().over(cols)

@@ -181,7 +181,7 @@ def gold() -> pl.DataFrame:
     life = gold_lifecycle(snaps, sc, scm)
     latest = latest_interaction(snaps, inter)
     beh = gold_behavioral(snaps, sc, inter, latest)
-    sent = gold_sentiment(snaps, latest)
+    sent = gold_sentiment(snaps, latest, inter)
     prices, costs = tier1_price_stats(snaps, raw_price_history()), province_cost_stats(snaps, sc, raw_costs())
     return gold_features(
         snaps, life, gold_market_core(snaps, scm, prices, costs), gold_market_risk(snaps, scm, prices, costs),

@@ -130,6 +130,8 @@ def test_a_better_candidate_replaces_a_weak_champion(tmp_path, gold):
     # a weak champion, registered with the gate relaxed explicitly: 5 shallow rounds on lifecycle features only
     weak = {**FAST, "xgb_rounds": 3, "xgb_max_depth": 1, "champion_experiment": "E0"}
     weak.update(gate_skill_multiple=0.0, gate_baseline=False)
+    # served as evaluated (no refit on the test date), so the next run can re-score it on the same customers
+    weak.update(refit_on_all_matured=False)
     first = _run(tmp_path, gold, "run-w", weak)
     assert first["promotion_decision"].promoted
     _publish(lake, "run-w", first)

@@ -98,11 +98,11 @@ BASELINE_MAX_ROWS = 50_000
 
 def _baseline_scores(split: TrainingSplit, cfg: ModelConfig) -> np.ndarray | None:
     """Test-snapshot scores of the transparent baseline: logistic regression on the lifecycle features, fitted
-    on the candidate's train rows (a seeded sample of at most 50,000)."""
-    features = [f for f in experiment_features(BASELINE_EXPERIMENT, "linear") if f in split.train.columns]
+    on the rows the evaluated candidate learned from (its development rows; a seeded sample of at most 50,000)."""
+    train = split.development if split.development.height else split.train
+    features = [f for f in experiment_features(BASELINE_EXPERIMENT, "linear") if f in train.columns]
     if not features:
         return None
-    train = split.train
     if train.height > BASELINE_MAX_ROWS:  # a linear model on ~40 columns: 50,000 rows pin it down
         train = train.sample(n=BASELINE_MAX_ROWS, seed=cfg.seed)
     y = train[LABEL].cast(pl.Int8).to_numpy()
@@ -116,17 +116,21 @@ def _baseline_scores(split: TrainingSplit, cfg: ModelConfig) -> np.ndarray | Non
 @tag(layer="model", publish="model")
 def promotion_decision(
     champion_candidate: ChampionModel,
+    champion_fit: ChampionModel,
     current_champion: RegistryEntry,
     training_split: TrainingSplit,
     model_config: ModelConfig,
     run_id: str = "",
 ) -> PromotionDecision:
     """Apply the relative gate (skill over prevalence, beats the lifecycle baseline, non-inferior to the
-    champion; optional absolute floor) with paired bootstrap intervals on the test snapshot."""
+    champion; optional absolute floor) with paired bootstrap intervals on the test snapshot.
+
+    The candidate is judged by the evaluated model (``champion_fit``, which never saw the test snapshot), not by
+    the served refit (``champion_candidate``, which learned from every matured snapshot, the test date included)."""
     cfg, cand, split = model_config, champion_candidate, training_split
     y = split.y("test")
     prevalence = float(y.mean())
-    scores = {"candidate": cand.predict_proba(split.test)}
+    scores = {"candidate": champion_fit.predict_proba(split.test)}
     base = _baseline_scores(split, cfg) if cfg.gate_baseline else None
     if base is not None:
         scores["baseline"] = base

@@ -113,11 +113,5 @@ def customer_contracts_screening(
     """Contract dates per usable customer; bad dates, orphans and conflicting duplicates set aside."""
     raw = raw_inventory.files["customer_contracts"]
     screen = screen_csv(raw.local_path, raw.key, CUSTOMER_CONTRACTS)
-    screen.require_known(
-        "customer_id",
-        raw_customer_attributes["customer_id"],
-        "customer_attributes.csv",
-        parents=quarantined_customers,
-        skip_rejected=True,
-    )
+    screen.require_customer(raw_customer_attributes, quarantined_customers)
     return screen.finish().fields("customer_contracts")

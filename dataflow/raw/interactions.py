@@ -113,11 +113,5 @@ def customer_interactions_screening(
     raw = raw_inventory.files["customer_interactions"]
     text = _read_json_records(raw.local_path, raw.key, CUSTOMER_INTERACTIONS.columns)
     screen = Screen(text, raw.key, CUSTOMER_INTERACTIONS)
-    screen.require_known(
-        "customer_id",
-        raw_customer_attributes["customer_id"],
-        "customer_attributes.csv",
-        parents=quarantined_customers,
-        skip_rejected=True,
-    )
+    screen.require_customer(raw_customer_attributes, quarantined_customers)
     return screen.finish().fields("customer_interactions")

@@ -98,11 +98,5 @@ def churn_label_screening(
         )
     else:
         _check_consistency(screen)
-    screen.require_known(
-        "customer_id",
-        raw_customer_attributes["customer_id"],
-        "customer_attributes.csv",
-        parents=quarantined_customers,
-        skip_rejected=True,
-    )
+    screen.require_customer(raw_customer_attributes, quarantined_customers)
     return screen.finish(columns=CHURN_LABEL.output_columns).fields("churn_label")

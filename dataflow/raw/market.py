@@ -44,11 +44,5 @@ def price_history_screening(
     raw = raw_inventory.files["price_history"]
     screen = screen_csv(raw.local_path, raw.key, PRICE_HISTORY)
     screen.derive("month", screen.typed("pricing_date").dt.truncate("1mo"))
-    screen.require_known(
-        "customer_id",
-        raw_customer_attributes["customer_id"],
-        "customer_attributes.csv",
-        parents=quarantined_customers,
-        skip_rejected=True,
-    )
+    screen.require_customer(raw_customer_attributes, quarantined_customers)
     return screen.finish().fields("price_history")
