@@ -94,6 +94,8 @@ def _run_read_only(cmd: list[str], *, workdir: Path, home: Path, env: dict, time
     steps = [
         f"mount --bind {tmp} {tmp}",  # its own mount, so it stays writable ...
         "mount -o remount,bind,ro /",  # ... when everything else becomes read-only
+        f"mount --bind {ROOT} {ROOT}",  # this checkout (and its .venv) too, even when it lies in the temp dir
+        f"mount -o remount,bind,ro {ROOT}",
         f"mount --bind {workdir} {workdir}",
         f"mount -o remount,bind,ro {workdir}",
         f"mount --bind {home} {home}",
