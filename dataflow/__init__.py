@@ -5,3 +5,7 @@ import os
 # XGBoost's OpenMP threads busy-wait by default, which slows fits 4–6× on a shared 2-core machine; set it
 # before anything imports xgboost (Hamilton does so at import time).
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# Hamilton imports a plugin for every library it knows (pandas, polars, xgboost, dask, …) when its decorators are
+# first imported. The nodes use none of them (no extract_columns, no cache formats), and Dask's plugin alone
+# imports dask.dataframe (a second or more; Dask is installed for its executor, dataflow/driver.py), so none loads.
+os.environ.setdefault("HAMILTON_AUTOLOAD_EXTENSIONS", "0")

@@ -94,6 +94,27 @@ def add_run(p: argparse.ArgumentParser) -> None:
         metavar="KEY=VALUE",
         help="override a model setting, e.g. min_pr_auc=0.6 or target_recall=0.8 (repeatable)",
     )
+    p.add_argument(
+        "--executor",
+        choices=["local", "dask"],
+        default=None,
+        help="where the hourly map's tasks (one per consumption file) run: this process (local, the default) or a "
+        "Dask cluster (default: $SPANISHGAS_EXECUTOR or local); the results are the same",
+    )
+    p.add_argument(
+        "--dask-scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="with --executor dask: a running scheduler, e.g. tcp://10.0.1.5:8786 "
+        "(default: $SPANISHGAS_DASK_SCHEDULER, else a local cluster)",
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="with --executor dask and no scheduler: worker processes of the local cluster (default: the CPU count)",
+    )
 
 
 def run_run(a: argparse.Namespace) -> int:
@@ -112,7 +133,15 @@ def run_run(a: argparse.Namespace) -> int:
     from dataflow.runtime import time_budget
 
     with time_budget():  # $SPANISHGAS_RUN_TIMEOUT_MINUTES; SIGTERM too: recorded as a failed run, alerted
-        result = run_pipeline(lake_uri(a.lake), config, force=a.force, progress=print)
+        result = run_pipeline(
+            lake_uri(a.lake),
+            config,
+            force=a.force,
+            progress=print,
+            executor=a.executor,
+            dask_scheduler=a.dask_scheduler,
+            workers=a.workers,
+        )
     print(result.describe())
     return 0 if result.status in ("published", "skipped") else 1
 

@@ -1,13 +1,16 @@
-"""The one place that wires Hamilton: which modules form the DAG, its inputs, caching and progress.
+"""The one place that wires Hamilton: which modules form the DAG, its inputs, caching, progress and where the
+map tasks run (this process, or a Dask cluster).
 
 Everything else (CLI, notebooks, dashboard lineage, tests) asks this module for a driver.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path, PurePath
 from types import ModuleType
@@ -17,16 +20,20 @@ import polars as pl
 from hamilton import driver
 from hamilton.caching import fingerprinting
 from hamilton.caching.adapter import CachingEventType, HamiltonCacheAdapter
+from hamilton.execution.executors import SynchronousLocalTaskExecutor, TaskExecutor
+from hamilton.execution.grouping import NodeGroupPurpose
 from hamilton.lifecycle import api as lifecycle
 
 from dataflow import bronze, codebase, gold, model, monitor, raw, score, silver
-from dataflow.config import PipelineConfig
-from dataflow.runtime import cache_root
+from dataflow.config import ENV_DUCKDB_MEMORY, ENV_DUCKDB_THREADS, PipelineConfig, env
+from dataflow.errors import UserError
+from dataflow.runtime import DUCKDB_MEMORY_SHARE, cache_root, cpu_limit, memory_limit_bytes, scratch_dir
 
 # the tags every node carries (``@tag(layer=…)``) and published nodes add (``@tag(publish=…)``)
 LAYER, PUBLISH, DATASET = "layer", "publish", "dataset"
 QUARANTINE = "quarantine"  # publish tag of rows set aside; the node's ``dataset`` tag names the raw file
 LAYERS = ("raw", "bronze", "silver", "gold", "model", "score", "monitor")  # values of the layer tag, in order
+_MAP_TASK = r"^expand-[^.]+\.(\d+)\.block-"  # the task id of item i of a map: expand-<node>.<i>.block-…
 
 # Hamilton cannot fingerprint pathlib paths by default, which would make every node downstream of the raw
 # inventory uncacheable; a path is identified by its text (the file content is covered by its sha256).
@@ -118,30 +125,71 @@ class CodeAwareCache(HamiltonCacheAdapter):
         return hashlib.sha256(f"{own}:{codebase.fingerprint(modules[0])}".encode()).hexdigest()
 
 
-class Progress(lifecycle.NodeExecutionHook):
-    """Prints one line per finished node with its layer tag and keeps per-node wall times (seconds)."""
+class Progress(lifecycle.NodeExecutionHook, lifecycle.TaskSubmissionHook, lifecycle.TaskReturnHook):
+    """Prints one line per finished node, and per file of a map step, with its layer tag, and keeps per-node wall
+    times (seconds). A map node's time runs from its first file's start to its last file's end; a file done on a
+    Dask worker is reported by this process when its result comes back (timed from its submission)."""
 
     def __init__(self, emit: Callable[[str], None] | None = print):
         self.emit = emit
-        self.started: dict[str, float] = {}
+        self.started: dict[tuple[str, str | None], float] = {}
         self.timings: dict[str, float] = {}
         self.layers: dict[str, str] = {}
+        self._spans: dict[str, tuple[float, float]] = {}  # map node → (first start, last end)
+        self._submitted: dict[str, float] = {}  # map task → when it was handed to its executor
+        self._ran_here: set[str] = set()  # tasks whose nodes ran in this process
 
-    def run_before_node_execution(self, *, node_name: str, **kwargs: Any) -> None:
-        self.started[node_name] = time.perf_counter()
+    def __getstate__(self) -> dict:
+        """The copy a Dask worker receives with a task stays silent: the coordinator reports the task."""
+        return {**self.__dict__, "emit": None}
+
+    def run_before_node_execution(self, *, node_name: str, task_id: str | None = None, **kwargs: Any) -> None:
+        self.started[(node_name, task_id)] = time.perf_counter()
+        if task_id:
+            self._ran_here.add(task_id)
 
     def run_after_node_execution(
-        self, *, node_name: str, node_tags: dict[str, Any], success: bool, **kwargs: Any
+        self,
+        *,
+        node_name: str,
+        node_tags: dict[str, Any],
+        success: bool,
+        task_id: str | None = None,
+        **kwargs,
     ) -> None:
-        elapsed = time.perf_counter() - self.started.pop(node_name, time.perf_counter())
-        self.timings[node_name] = elapsed
-        self.layers[node_name] = layer = str(node_tags.get(LAYER, ""))
-        if self.emit and (elapsed >= 0.05 or not success):
-            mark = "ok" if success else "FAILED"
-            self.emit(f"  [{layer:7}] {node_name:<38} {elapsed:7.2f}s {mark}")
+        end = time.perf_counter()
+        self._record(node_name, node_tags, task_id, self.started.pop((node_name, task_id), end), end, success)
+
+    def run_before_task_submission(self, *, task_id: str, purpose: NodeGroupPurpose, **kwargs: Any) -> None:
+        if purpose == NodeGroupPurpose.EXECUTE_BLOCK:
+            self._submitted[task_id] = time.perf_counter()
+
+    def run_after_task_return(self, *, task_id: str, nodes: list, success: bool, **kwargs: Any) -> None:
+        start = self._submitted.pop(task_id, None)
+        if start is None or task_id in self._ran_here:
+            return  # not a map task, or it ran here and its nodes reported themselves
+        for node_ in nodes:
+            self._record(
+                node_.name, node_.tags, task_id, start, time.perf_counter(), success, " (Dask worker)"
+            )
+
+    def _record(
+        self, name: str, tags: dict, task_id: str | None, start: float, end: float, ok: bool, where: str = ""
+    ) -> None:
+        self.layers[name] = layer = str(tags.get(LAYER, ""))
+        part = partition_of(task_id)
+        if part is None:
+            self.timings[name] = end - start
+        else:
+            first, last = self._spans.get(name, (start, end))
+            self._spans[name] = (min(first, start), max(last, end))
+            self.timings[name] = self._spans[name][1] - self._spans[name][0]
+        label = name if part is None else f"{name}[{part}]"
+        if self.emit and (end - start >= 0.05 or not ok):
+            self.emit(f"  [{layer:7}] {label:<38} {end - start:7.2f}s {'ok' if ok else 'FAILED'}{where}")
 
     def stage_timings(self) -> dict[str, float]:
-        """Seconds per layer, in layer order (sum of node times; nodes run one at a time)."""
+        """Seconds per layer, in layer order (sum of node times; nodes run one at a time, a map's files may not)."""
         out: dict[str, float] = {}
         for name, secs in self.timings.items():
             layer = self.layers[name]
@@ -151,15 +199,30 @@ class Progress(lifecycle.NodeExecutionHook):
         )
 
 
+def partition_of(task_id: str | None) -> int | None:
+    """Which item of a map a task works on (0, 1, …; Hamilton numbers them in its task ids), None outside maps."""
+    match = re.search(_MAP_TASK, task_id or "")
+    return int(match.group(1)) if match else None
+
+
 def build(
     modules: list[ModuleType] | None = None,
     *,
     cache: bool = True,
     progress: Progress | None = None,
     recompute: list[str] | None = None,
+    executor: TaskExecutor | None = None,
 ) -> driver.Driver:
-    """A Hamilton driver over the given modules (default: the whole DAG) with caching and progress."""
-    builder = driver.Builder().with_modules(*(modules or all_modules()))
+    """A Hamilton driver over the given modules (default: the whole DAG) with caching and progress. The map
+    steps' tasks (``Parallelizable``) run on ``executor`` (default: this process, one after the other; see
+    :func:`task_executor`); every other node runs in this process."""
+    builder = (
+        driver.Builder()
+        .with_modules(*(modules or all_modules()))
+        .enable_dynamic_execution(allow_experimental_mode=True)
+        .with_local_executor(SynchronousLocalTaskExecutor())
+        .with_remote_executor(executor or SynchronousLocalTaskExecutor())
+    )
     if progress is not None:
         builder = builder.with_adapters(progress)
     if cache:
@@ -170,14 +233,98 @@ def build(
     return builder.build()
 
 
+# ---- where the map tasks run: this process, or a Dask cluster ------------------------------------------------
+EXECUTORS = ("local", "dask")
+ENV_EXECUTOR = "SPANISHGAS_EXECUTOR"  # local | dask (what --executor defaults to)
+ENV_DASK_SCHEDULER = "SPANISHGAS_DASK_SCHEDULER"  # tcp://host:8786 (what --dask-scheduler defaults to)
+ENV_DASK_WORKERS = "SPANISHGAS_DASK_WORKERS"  # workers of a local Dask cluster (what --workers defaults to)
+DASK_CONNECT_TIMEOUT_S = 20
+
+
+@contextlib.contextmanager
+def task_executor(
+    kind: str | None = None, scheduler: str | None = None, workers: int | None = None
+) -> Iterator[TaskExecutor]:
+    """Where the map tasks run, for as long as the block lasts: ``local`` (this process, one after the other) or
+    ``dask`` (Hamilton's Dask executor on a ``distributed`` client: a scheduler at ``scheduler``, else a local
+    cluster of ``workers`` single-threaded processes spilling under the scratch root). Unset arguments come from
+    ``$SPANISHGAS_EXECUTOR``, ``$SPANISHGAS_DASK_SCHEDULER`` and ``$SPANISHGAS_DASK_WORKERS``."""
+    kind = (kind or env(ENV_EXECUTOR) or ("dask" if scheduler else "local")).strip().lower()
+    if kind not in EXECUTORS:
+        raise UserError(
+            f"--executor must be one of {', '.join(EXECUTORS)}, got {kind!r} (or ${ENV_EXECUTOR})"
+        )
+    if kind == "local" and scheduler:
+        raise UserError(
+            f"--dask-scheduler {scheduler} needs --executor dask (the local executor uses no scheduler)"
+        )
+    scheduler = scheduler or env(ENV_DASK_SCHEDULER)
+    if kind == "local":
+        yield SynchronousLocalTaskExecutor()
+        return
+    from hamilton.plugins.h_dask import DaskExecutor
+
+    with _dask_client(scheduler, workers or int(env(ENV_DASK_WORKERS) or 0) or cpu_limit()) as client:
+        yield DaskExecutor(client=client)
+
+
+@contextlib.contextmanager
+def _dask_client(scheduler: str | None, workers: int):
+    """A ``distributed`` client on the scheduler at ``scheduler``, or on a new local cluster (closed after)."""
+    from distributed import Client, LocalCluster
+
+    if scheduler:
+        try:
+            client = Client(scheduler, timeout=f"{DASK_CONNECT_TIMEOUT_S}s")
+        except Exception as exc:  # noqa: BLE001 - a bad address or a scheduler that is down: one clear line
+            reason = (str(exc).splitlines() or [type(exc).__name__])[0]
+            raise UserError(
+                f"--dask-scheduler {scheduler}: no Dask scheduler answered within {DASK_CONNECT_TIMEOUT_S}s "
+                f"({reason}); expected the address of a running scheduler, like tcp://10.0.1.5:8786"
+            ) from None
+        with client:
+            yield client
+        return
+    if workers < 1:
+        raise UserError(f"--workers must be at least 1, got {workers}")
+    cluster = LocalCluster(
+        n_workers=workers,
+        threads_per_worker=1,
+        processes=True,
+        local_directory=str(scratch_dir() / "dask"),
+        dashboard_address=None,
+        env=_worker_env(workers),
+    )
+    try:
+        with Client(cluster) as client:
+            yield client
+    finally:
+        cluster.close()
+
+
+def _worker_env(workers: int) -> dict[str, str]:
+    """DuckDB's threads and memory for each local worker: this machine's share divided among the workers
+    (unless set explicitly), so the workers together use what one process would."""
+    out = {}
+    if not env(ENV_DUCKDB_THREADS):
+        out[ENV_DUCKDB_THREADS] = str(max(1, cpu_limit() // workers))
+    if not env(ENV_DUCKDB_MEMORY):
+        out[ENV_DUCKDB_MEMORY] = (
+            f"{max(256, int(memory_limit_bytes() * DUCKDB_MEMORY_SHARE / workers) >> 20)}MiB"
+        )
+    return out  # the rest of the environment ($SPANISHGAS_SCRATCH, AWS_*) the worker processes inherit
+
+
 def executed_nodes(dr: driver.Driver) -> list[str]:
     """Nodes the last execution actually computed (the rest came from Hamilton's cache), sorted."""
     if dr.cache is None:
         return []
 
-    logs = dr.cache.logs(run_id=dr.cache.last_run_id, level="info")
+    logs = dr.cache.logs(run_id=dr.cache.last_run_id, level="info")  # keyed (node, task) in task-based runs
     return sorted(
-        str(name)
-        for name, events in logs.items()
-        if any(e.event_type == CachingEventType.EXECUTE_NODE for e in events)
+        {
+            str(key[0] if isinstance(key, tuple) else key)
+            for key, events in logs.items()
+            if any(e.event_type == CachingEventType.EXECUTE_NODE for e in events)
+        }
     )

@@ -105,8 +105,12 @@ def run_pipeline(
     *,
     force: bool = False,
     progress: Callable[[str], None] | None = print,
+    executor: str | None = None,
+    dask_scheduler: str | None = None,
+    workers: int | None = None,
 ) -> RunResult:
-    """Run raw → published outputs once for the lake's current raw/ files."""
+    """Run raw → published outputs once for the lake's current raw/ files; the map tasks run where
+    :func:`dataflow.driver.task_executor` says (``executor``: local or dask; same results either way)."""
     from dataflow.inventory import take_inventory
 
     config = config or PipelineConfig()
@@ -150,12 +154,13 @@ def run_pipeline(
     }
     alerter = _alerter(uri)
     try:
-        dr = dag.build(progress=prog)
-        outputs, quarantine = dag.run_outputs(dr), dag.quarantine_outputs(dr)
-        final_vars = [*outputs, *quarantine, *RECONCILIATION_NODES, *QUALITY_INPUTS, "raw_column_notes"]
-        emit(f"run {run_id}: computing {len(final_vars)} outputs")
-        inputs = {**dag.inputs_for(uri, config), "run_id": run_id}
-        results = dr.execute(final_vars, inputs=inputs, overrides={"raw_inventory": inventory})
+        with dag.task_executor(executor, dask_scheduler, workers) as task_executor:
+            dr = dag.build(progress=prog, executor=task_executor)
+            outputs, quarantine = dag.run_outputs(dr), dag.quarantine_outputs(dr)
+            final_vars = [*outputs, *quarantine, *RECONCILIATION_NODES, *QUALITY_INPUTS, "raw_column_notes"]
+            emit(f"run {run_id}: computing {len(final_vars)} outputs")
+            inputs = {**dag.inputs_for(uri, config), "run_id": run_id}
+            results = dr.execute(final_vars, inputs=inputs, overrides={"raw_inventory": inventory})
         recomputed = dag.executed_nodes(dr)
         emit(f"run {run_id}: {len(recomputed)} nodes computed, the rest served from the cache")
 

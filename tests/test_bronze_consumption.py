@@ -25,9 +25,16 @@ def inventory(*paths: Path) -> RawInventory:
     )
 
 
+def customer_month(src) -> pl.DataFrame:
+    """The map (one file at a time) and the collect, as Hamilton runs them (the files are local: no lake)."""
+    return consumption.consumption_customer_month(
+        [consumption.consumption_file_sums(f, "") for f in src.files], src
+    )
+
+
 def run(*paths: Path) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     src = consumption.raw_consumption(inventory(*paths))
-    month = consumption.consumption_customer_month(src)  # every id is a known customer here
+    month = customer_month(src)  # every id is a known customer here
     quarantine = consumption.quarantine_consumption(src, month, month, NO_PARENTS)
     return month, quarantine, consumption.consumption_reconciliation(src, quarantine, month)
 
@@ -145,6 +152,41 @@ def test_bad_rows_quarantined_with_exact_counts(tmp_path: Path):
     assert kept == {"C1": (2.0, 2), "C2": (2.0, 1), "C3": (4.0, 1), "C4": (3.0, 2)}
 
 
+def test_an_hour_given_in_two_files_is_a_duplicate_across_the_map(tmp_path: Path):
+    """Each file is summed on its own (the map); the collect unites the hours read, so an hour delivered in two
+    files is caught like one given twice in the same file."""
+    csv = write_csv(
+        tmp_path / "consumption_hourly_a.csv",
+        [
+            "C5,2024-01-01 00:00:00,1.0,0",  # a1: kept
+            "C5,2024-01-01 01:00:00,2.0,0",  # a2: kept
+            "C6,2024-01-01 05:00:00,3.0,0",  # a3: conflicts with b2 → both quarantined
+        ],
+    )
+    pq = tmp_path / "consumption_hourly_b.parquet"
+    pl.DataFrame(
+        {
+            "customer_id": ["C5", "C6", "C6"],
+            "timestamp": [dt.datetime(2024, 1, 1, 0), dt.datetime(2024, 1, 1, 5), dt.datetime(2024, 1, 1, 6)],
+            "consumption_elec_kwh": [1.0, 4.0, 0.5],  # b1 = a1 (exact copy), b2 ≠ a3, b3 kept
+            "consumption_gas_m3": [0.0, 0.0, 0.0],
+        }
+    ).write_parquet(pq)
+    month, quarantine, recon = run(csv, pq)
+    assert recon.row(0) == ("consumption", 6, 3, 3, 0)
+    got = {
+        (r["customer_id"]): (r["monthly_elec_kwh"], r["hours_with_reading"])
+        for r in month.iter_rows(named=True)
+    }
+    assert got == {"C5": (3.0, 2), "C6": (0.5, 1)}
+    a, b = "raw/consumption_hourly_a.csv", "raw/consumption_hourly_b.parquet"
+    rows = {(r["_source_file"], r["_row_number"]): r["_reason"] for r in quarantine.iter_rows(named=True)}
+    assert set(rows) == {(a, 3), (b, 1), (b, 2)}  # the later copy of the exact duplicate goes
+    assert rows[(b, 1)] == "exact duplicate of another row for the same customer and hour; one copy kept"
+    assert rows[(a, 3)] == rows[(b, 2)]
+    assert rows[(a, 3)].startswith("duplicate (customer_id, timestamp) with different readings")
+
+
 def test_missing_column_names_file_and_column(tmp_path: Path):
     path = tmp_path / "consumption_hourly_x.csv"
     path.write_text("customer_id,timestamp,consumption_elec_kwh\nC1,2024-01-01 00:00:00,1\n")
@@ -182,7 +224,7 @@ def test_wrong_date_format_everywhere_stops_the_run(tmp_path: Path):
         ["C1,04/03/2024 10:00,1.0,0", "C1,04/03/2024 11:00,1.0,0", "C1,2024-03-04 12:00:00,1.0,0"],
     )
     src = consumption.raw_consumption(inventory(path))
-    month = consumption.consumption_customer_month(src)
+    month = customer_month(src)
     with pytest.raises(ContractError, match="2 of 3 rows") as err:
         consumption.quarantine_consumption(src, month, month, NO_PARENTS)
     assert err.value.column == "timestamp" and err.value.example == "04/03/2024 10:00"

@@ -17,6 +17,7 @@ import pytest
 from dataflow.bronze import consumption
 from dataflow.bronze.tariff import national_holidays, tariff_period
 from dataflow.raw.inventory import RawFile, RawInventory
+from tests.test_bronze_consumption import customer_month
 
 TIER = {
     "peak": "elec_kwh_tier_1_peak",
@@ -94,7 +95,7 @@ def test_periods_through_duckdb(tmp_path: Path):
         },
         schema_overrides={"timestamp": pl.Datetime("us")},
     ).write_parquet(path)
-    out = consumption.consumption_customer_month(consumption.raw_consumption(inventory(path)))
+    out = customer_month(consumption.raw_consumption(inventory(path)))
     assert out.height == len(PROBES)
     for cid, (ts, expected, holiday) in zip(ids, PROBES, strict=True):
         row = out.filter(pl.col("customer_id") == cid).row(0, named=True)
@@ -120,7 +121,7 @@ def test_full_working_day_and_weekend_day(tmp_path: Path):
             "consumption_gas_m3": [0.0] * 48,
         }
     ).write_parquet(path)
-    out = consumption.consumption_customer_month(consumption.raw_consumption(inventory(path)))
+    out = customer_month(consumption.raw_consumption(inventory(path)))
     mon = out.filter(pl.col("customer_id") == "MON").row(0, named=True)
     assert (mon["elec_kwh_tier_1_peak"], mon["elec_kwh_tier_2_standard"], mon["elec_kwh_tier_3_offpeak"]) == (
         8,
@@ -149,7 +150,5 @@ def test_calendar_follows_the_data_years(tmp_path: Path, year: int):
             "consumption_gas_m3": [0.0],
         }
     ).write_parquet(path)
-    row = consumption.consumption_customer_month(consumption.raw_consumption(inventory(path))).row(
-        0, named=True
-    )
+    row = customer_month(consumption.raw_consumption(inventory(path))).row(0, named=True)
     assert row["elec_kwh_tier_3_offpeak"] == 2.0 and row["holiday_hours_in_month"] == 1

@@ -1,9 +1,11 @@
 """Hourly meter readings → customer × month: kWh and m³ by 2.0TD tariff period, negatives clamped and counted.
 
-One DuckDB pass does the work at full scale: each reading is checked, placed in its calendar class by a join
-with a small hour calendar (month × peak/standard/off-peak/holiday) and summed per customer and class. The
-same pass counts distinct hours, so duplicate hours are found without a second look at clean customers;
-only customers with duplicates or padded ids are recomputed, and only a dirty file is read again for quarantine.
+A map over the hourly files (Hamilton ``Parallelizable``/``Collect``; one task per file, run in this process or
+on Dask workers): in one DuckDB pass per file each reading is checked, placed in its calendar class by a join
+with a small hour calendar (month × peak/standard/off-peak/holiday) and summed per customer and class, with the
+set of hours read. The collect step adds the sums and unites the hour sets, so duplicate hours are found, even
+across files, without a second look at clean customers; only customers with duplicates or padded ids are
+recomputed, and only a dirty file is read again for quarantine.
 """
 
 from __future__ import annotations
@@ -13,10 +15,11 @@ import datetime as dt
 import duckdb
 import polars as pl
 from hamilton.function_modifiers import check_output_custom, tag
+from hamilton.htypes import Collect, Parallelizable
 
 from dataflow.bronze import tariff as T
 from dataflow.bronze.schema import BRONZE_CUSTOMER_MONTH_SCHEMA
-from dataflow.bronze.source import ConsumptionSource, connect, inspect_file
+from dataflow.bronze.source import ConsumptionFile, ConsumptionSource, connect, inspect_file, readable
 from dataflow.config import GAS_KWH_PER_M3
 from dataflow.errors import ContractError
 from dataflow.raw.inventory import RawInventory
@@ -49,30 +52,42 @@ def _calendar(con: duckdb.DuckDBPyConnection, first: dt.datetime | None, last: d
         first, last = max(first, EARLIEST), min(last, LATEST)
     if first is None or last is None or first > last:
         con.sql(
-            "CREATE TEMP TABLE cal AS SELECT NULL::TIMESTAMP AS ts, NULL::INTEGER AS c, NULL::SMALLINT AS hm "
+            "CREATE OR REPLACE TEMP TABLE cal AS SELECT NULL::TIMESTAMP AS ts, NULL::INTEGER AS c, NULL::SMALLINT AS hm "
             "WHERE FALSE"
         )
     else:
-        con.sql(f"CREATE TEMP TABLE cal AS {T.hour_calendar_sql(first, last)}")
+        con.sql(f"CREATE OR REPLACE TEMP TABLE cal AS {T.hour_calendar_sql(first, last)}")
 
 
-def _time_span(con: duckdb.DuckDBPyConnection, source: ConsumptionSource) -> tuple[dt.datetime | None, ...]:
-    """First and last timestamp over all files, file by file (a Parquet file answers from its statistics)."""
-    spans = [
-        con.sql(f"SELECT min(ts), max(ts) FROM ({f.typed_select()})").fetchall()[0] for f in source.files
-    ]
+def _time_span(
+    con: duckdb.DuckDBPyConnection, files: tuple[ConsumptionFile, ...]
+) -> tuple[dt.datetime | None, ...]:
+    """First and last timestamp over the files, file by file (a Parquet file answers from its statistics)."""
+    spans = [con.sql(f"SELECT min(ts), max(ts) FROM ({f.typed_select()})").fetchall()[0] for f in files]
     firsts, lasts = [a for a, _ in spans if a is not None], [b for _, b in spans if b is not None]
     return (min(firsts) if firsts else None), (max(lasts) if lasts else None)
 
 
 def _group_sql(rows: str) -> str:
-    """Sum readings per customer and calendar class; ``rows`` yields customer_id, ts, e, g of good rows."""
+    """Sum readings per customer and calendar class; ``rows`` yields customer_id, ts, e, g of good rows.
+    ``hours`` is the set of hours of the month read (bit ``hm``), as bytes so it can travel between processes."""
     return f"""
         SELECT r.customer_id, cal.c, count(*) AS n, sum(greatest(r.e, 0)) AS es, sum(greatest(r.g, 0)) AS gs,
                sum((r.e < 0)::INTEGER) AS ne, sum((r.g < 0)::INTEGER) AS ng,
                min(r.ts) AS first_ts, max(r.ts) AS last_ts,
-               bit_count(bitstring_agg(cal.hm, 0, 743)) AS distinct_hours
+               CAST(bitstring_agg(cal.hm, 0, 743) AS BLOB) AS hours
         FROM ({rows}) r JOIN cal USING (ts)
+        GROUP BY ALL"""
+
+
+def _merge_sql(parts: str) -> str:
+    """The per-file sums of ``parts`` merged per customer and class, exactly: counts and sums added, the hour
+    sets united, so ``n > distinct_hours`` flags an hour read twice even when the copies sit in two files."""
+    return f"""
+        SELECT customer_id, c, sum(n) AS n, sum(es) AS es, sum(gs) AS gs, sum(ne) AS ne, sum(ng) AS ng,
+               min(first_ts) AS first_ts, max(last_ts) AS last_ts,
+               bit_count(bit_or(CAST(hours AS BIT))) AS distinct_hours
+        FROM {parts}
         GROUP BY ALL"""
 
 
@@ -131,12 +146,12 @@ def _id_list(ids: list[str]) -> str:
     return "(" + ", ".join("'" + i.replace("'", "''") + "'" for i in ids) + ")"
 
 
-def _fast_rows(source: ConsumptionSource) -> str:
+def _fast_rows(files: tuple[ConsumptionFile, ...]) -> str:
     """Every file's rows for the one pass; a file whose Parquet statistics prove it NULL- and ±inf-free skips
     the per-row check (an empty id or a NaN still shows in its customer-month and is rechecked)."""
     return "\nUNION ALL\n".join(
         f"SELECT * FROM ({f.typed_select()})" + ("" if f.screened else f" WHERE {_valid('customer_id')}")
-        for f in source.files
+        for f in files
     )
 
 
@@ -151,13 +166,31 @@ def _recheck_rows(typed: str, raw_ids: list[str]) -> str:
 
 
 @tag(layer="bronze")
-def consumption_customer_month(raw_consumption: ConsumptionSource) -> pl.DataFrame:
+def consumption_file(raw_consumption: ConsumptionSource) -> Parallelizable[ConsumptionFile]:
+    """Each hourly file in turn: the unit of work of the hourly aggregation (one task per file, one Dask task
+    with ``--executor dask``)."""
+    yield from raw_consumption.files
+
+
+@tag(layer="bronze")
+def consumption_file_sums(consumption_file: ConsumptionFile, lake_uri: str) -> pl.DataFrame:
+    """One file's good readings summed per customer and calendar class: rows, kWh, m³, negatives, first and
+    last reading, and the set of hours read (so an hour given twice, in this file or another, is found)."""
+    file = readable(consumption_file, lake_uri)
+    con = connect()
+    _calendar(con, *_time_span(con, (file,)))
+    return con.sql(_group_sql(_fast_rows((file,)))).pl()
+
+
+@tag(layer="bronze")
+def consumption_customer_month(
+    consumption_file_sums: Collect[pl.DataFrame], raw_consumption: ConsumptionSource
+) -> pl.DataFrame:
     """Customer × month consumption of every id in the hourly files: totals, 2.0TD tier splits, holiday hours,
     negatives clamped to 0 and counted (known customers or not: :func:`bronze_customer_month` keeps the known)."""
     con = connect()
-    typed = raw_consumption.typed_sql()
-    _calendar(con, *_time_span(con, raw_consumption))
-    con.sql(f"CREATE TEMP TABLE groups AS {_group_sql(_fast_rows(raw_consumption))}")
+    con.register("file_sums", pl.concat(list(consumption_file_sums), how="vertical").to_arrow())
+    con.sql(f"CREATE TEMP TABLE groups AS {_merge_sql('file_sums')}")
     # Customers to recompute row by row: an hour counted twice, an id with stray spaces, a NaN reading.
     con.sql("""CREATE TEMP TABLE recheck AS SELECT DISTINCT trim(customer_id) AS customer_id FROM groups
                WHERE trim(customer_id) <> '' AND (customer_id <> trim(customer_id) OR n > distinct_hours
@@ -178,7 +211,10 @@ def consumption_customer_month(raw_consumption: ConsumptionSource) -> pl.DataFra
         ).fetchall()
     ]
     if raw_ids:
-        con.sql(f"CREATE TEMP TABLE regroups AS {_group_sql(_recheck_rows(typed, raw_ids))}")
+        _calendar(con, *_time_span(con, raw_consumption.files))
+        con.sql(
+            f"CREATE TEMP TABLE regroups AS {_group_sql(_recheck_rows(raw_consumption.typed_sql(), raw_ids))}"
+        )
         frames.append(con.sql(_monthly_sql("regroups", "TRUE")).pl())
     return pl.concat(frames).sort("customer_id", "month")
 

@@ -6,12 +6,15 @@ quarantined, never an error); Parquet files are read with their own types. Nothi
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 import duckdb
 
 from dataflow.errors import ContractError
+from dataflow.lake import Lake, LakeError, file_sha256
 
 REQUIRED = ("customer_id", "timestamp", "consumption_elec_kwh", "consumption_gas_m3")
 _NUMBERS = {
@@ -189,3 +192,20 @@ def inspect_file(
     return ConsumptionFile(
         key, str(path), fmt, tuple((c, types[c]) for c in REQUIRED), int(rows), sha256, screened
     )
+
+
+def readable(file: ConsumptionFile, lake_uri: str) -> ConsumptionFile:
+    """The file as this process can read it: the inventory's local copy when it is on this machine (one machine,
+    or a Dask worker next to the coordinator), else this process's own copy from the lake (a Dask worker on
+    another machine reading an S3 lake), checked to hold the same bytes the run's inventory hashed."""
+    if Path(file.path).is_file():
+        return file
+    try:
+        path = Lake.open(lake_uri).local_path(file.key)
+    except (LakeError, OSError) as exc:
+        raise ContractError(
+            file.key, None, f"cannot be read on this machine from the lake {lake_uri}: {exc}"
+        ) from exc
+    if file.sha256 and file_sha256(path) != file.sha256:
+        raise ContractError(file.key, None, "changed in the lake while the run was reading it; run again")
+    return dataclasses.replace(file, path=str(path))
