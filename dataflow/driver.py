@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -273,6 +274,8 @@ def _dask_client(scheduler: str | None, workers: int):
     """A ``distributed`` client on the scheduler at ``scheduler``, or on a new local cluster (closed after)."""
     from distributed import Client, LocalCluster
 
+    if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
+        logging.getLogger("distributed").setLevel(logging.WARNING)  # keep worker restarts, drop the chatter
     if scheduler:
         try:
             client = Client(scheduler, timeout=f"{DASK_CONNECT_TIMEOUT_S}s")

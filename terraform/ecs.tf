@@ -35,7 +35,7 @@ resource "aws_ecs_task_definition" "pipeline" {
     image                  = local.pipeline_image
     essential              = true
     command                = ["run"]
-    environment            = local.container_environment
+    environment            = local.pipeline_environment
     readonlyRootFilesystem = true
     mountPoints            = [{ sourceVolume = "scratch", containerPath = "/tmp", readOnly = false }]
     logConfiguration = {

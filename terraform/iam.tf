@@ -38,9 +38,12 @@ data "aws_iam_policy_document" "execution" {
     resources = [aws_kms_key.main.arn]
   }
   statement {
-    sid       = "WriteOurLogs"
-    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${aws_cloudwatch_log_group.pipeline.arn}:*", "${aws_cloudwatch_log_group.dashboard.arn}:*"]
+    sid     = "WriteOurLogs"
+    actions = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = concat(
+      ["${aws_cloudwatch_log_group.pipeline.arn}:*", "${aws_cloudwatch_log_group.dashboard.arn}:*"],
+      [for g in aws_cloudwatch_log_group.dask : "${g.arn}:*"], # the optional Dask cluster (dask.tf)
+    )
   }
 }
 

@@ -23,4 +23,6 @@ locals {
     AWS_REGION                     = var.region
   }
   container_environment = [for k in sort(keys(local.app_environment)) : { name = k, value = local.app_environment[k] }]
+  # the pipeline task adds the Dask settings when the optional cluster exists (dask.tf; else it runs the map itself)
+  pipeline_environment = [for k, v in merge(local.app_environment, local.dask_environment) : { name = k, value = v }]
 }

@@ -57,3 +57,8 @@ output "github_deploy_role_arn" {
   description = "Role for deploy.yml (AWS_DEPLOY_ROLE_ARN of the GitHub environment), when github_repository is set."
   value       = local.github_deploy ? aws_iam_role.github_deploy[0].arn : null
 }
+
+output "dask_scheduler_address" {
+  description = "Address of the pipeline's Dask scheduler (null while dask_workers = 0)."
+  value       = local.dask_enabled ? local.dask_pipeline_settings["SPANISHGAS_DASK_SCHEDULER"] : null
+}

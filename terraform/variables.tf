@@ -98,6 +98,47 @@ variable "pipeline_ephemeral_storage_gib" {
   default     = 100
 }
 
+variable "dask_workers" {
+  description = "Dask workers on Fargate for the pipeline's hourly map (docs/dask.md). 0 (default) = no Dask cluster: the pipeline task runs every map task itself. Above 0, a scheduler and this many workers run as services and the pipeline task uses them (SPANISHGAS_EXECUTOR=dask)."
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = var.dask_workers >= 0 && var.dask_workers <= 100 && floor(var.dask_workers) == var.dask_workers
+    error_message = "dask_workers must be a whole number between 0 and 100."
+  }
+}
+
+variable "dask_worker_cpu" {
+  description = "Fargate CPU units of one Dask worker (one map task at a time; DuckDB uses these CPUs)."
+  type        = number
+  default     = 2048
+}
+
+variable "dask_worker_memory" {
+  description = "Fargate memory (MiB) of one Dask worker."
+  type        = number
+  default     = 8192
+}
+
+variable "dask_worker_ephemeral_storage_gib" {
+  description = "Fargate ephemeral storage (GiB) of one Dask worker: its copies of the raw files and spill."
+  type        = number
+  default     = 40
+}
+
+variable "dask_scheduler_cpu" {
+  description = "Fargate CPU units of the Dask scheduler."
+  type        = number
+  default     = 512
+}
+
+variable "dask_scheduler_memory" {
+  description = "Fargate memory (MiB) of the Dask scheduler."
+  type        = number
+  default     = 2048
+}
+
 variable "dashboard_cpu" {
   description = "Fargate CPU units of the dashboard task."
   type        = number
