@@ -66,9 +66,19 @@ def test_container_environment_is_exactly_what_the_app_reads(tf):
     assert app_env["SPANISHGAS_ALERTS_TOPIC_ARN"] == "${aws_sns_topic.alerts.arn}"
     assert app_env["SPANISHGAS_LAKE"] == "${local.lake_uri}"
     assert "keys(local.app_environment)" in tf["locals"]["container_environment"]
-    for name in ("pipeline", "dashboard"):
-        defs = tf["resource"]["aws_ecs_task_definition"][name]["container_definitions"]
-        assert re.findall(r"environment\s*=\s*([\w.]+)", defs) == ["local.container_environment"], name
+    # the pipeline adds the Dask settings only when the optional Dask cluster exists (dask.tf)
+    assert tf["locals"]["pipeline_environment"].startswith(
+        "${[for k, v in merge(local.app_environment, local.dask_environment)"
+    )
+    tds = tf["resource"]["aws_ecs_task_definition"]
+    for name, env in [
+        ("pipeline", "local.pipeline_environment"),
+        ("dashboard", "local.container_environment"),
+        ("dask_scheduler", "local.container_environment"),
+        ("dask_worker", "local.container_environment"),
+    ]:
+        defs = tds[name]["container_definitions"]
+        assert re.findall(r"environment\s*=\s*([\w.]+)", defs) == [env], name
         assert "secrets" not in defs and "environmentFiles" not in defs
 
 
@@ -83,6 +93,96 @@ def test_task_commands_and_hardening(tf):
     assert tds["dashboard"]["task_role_arn"] == "${aws_iam_role.dashboard.arn}"
     cluster = tf["resource"]["aws_ecs_cluster"]["main"]
     assert _one(cluster["setting"]) == {"name": "containerInsights", "value": "enabled"}
+
+
+# ---- Terraform: the optional Dask cluster (off by default) ------------------------------------------------------------
+DASK_RESOURCES = {
+    "aws_cloudwatch_log_group": ["dask"],
+    "aws_service_discovery_private_dns_namespace": ["dask"],
+    "aws_service_discovery_service": ["dask_scheduler"],
+    "aws_ecs_task_definition": ["dask_scheduler", "dask_worker"],
+    "aws_ecs_service": ["dask_scheduler", "dask_workers"],
+    "aws_iam_role": ["dask"],
+    "aws_iam_role_policy": ["dask"],
+    "aws_security_group": ["dask_scheduler", "dask_worker"],
+}
+
+
+def test_dask_cluster_is_off_by_default_and_only_then_configures_the_pipeline(tf):
+    from dataflow.driver import ENV_DASK_SCHEDULER, ENV_EXECUTOR
+
+    assert tf["variable"]["dask_workers"]["default"] == 0
+    assert tf["locals"]["dask_enabled"] == "${var.dask_workers > 0}"
+    for rtype, names in DASK_RESOURCES.items():  # every piece exists only when dask_workers > 0
+        for name in names:
+            assert tf["resource"][rtype][name]["count"] == "${local.dask_enabled ? 1 : 0}", (rtype, name)
+    for rtype in ("aws_vpc_security_group_ingress_rule", "aws_vpc_security_group_egress_rule"):
+        assert tf["resource"][rtype]["dask"]["for_each"] == "${local.dask_rules}"
+    assert tf["locals"]["dask_rules"] == "${local.dask_enabled ? local.dask_all_rules : {}}"
+    # what the pipeline task then reads: the two variables dataflow/driver.py takes its executor from
+    settings = tf["locals"]["dask_pipeline_settings"]
+    assert set(settings) == {ENV_EXECUTOR, ENV_DASK_SCHEDULER} and settings[ENV_EXECUTOR] == "dask"
+    assert settings[ENV_DASK_SCHEDULER] == "tcp://${local.dask_scheduler_host}:${local.dask_scheduler_port}"
+    assert tf["locals"]["dask_environment"] == "${local.dask_enabled ? local.dask_pipeline_settings : {}}"
+    assert tf["locals"]["dask_scheduler_host"] == "dask-scheduler.${local.dask_namespace}"
+    assert tf["resource"]["aws_service_discovery_service"]["dask_scheduler"]["name"] == "dask-scheduler"
+
+
+def test_dask_scheduler_and_workers_are_the_pipeline_image_with_private_ports(tf):
+    tds, services = tf["resource"]["aws_ecs_task_definition"], tf["resource"]["aws_ecs_service"]
+    scheduler, worker = (tds[n]["container_definitions"] for n in ("dask_scheduler", "dask_worker"))
+    for defs in (scheduler, worker):
+        assert "image = local.pipeline_image" in defs and 'entryPoint = ["dask"]' in defs
+        assert (
+            'containerPath = "/tmp"' in defs
+        )  # the writable scratch volume; the root filesystem is read-only
+    assert 'command = ["scheduler", "--port", tostring(local.dask_scheduler_port)' in scheduler
+    assert '"worker", "tcp://${local.dask_scheduler_host}:${local.dask_scheduler_port}"' in worker
+    assert '"--nthreads", "1"' in worker and '"--local-directory", "/tmp/spanishgas/dask"' in worker
+    assert services["dask_workers"]["desired_count"] == "${var.dask_workers}"
+    assert services["dask_scheduler"]["desired_count"] == 1
+    for name in ("dask_scheduler", "dask_workers"):
+        assert _one(services[name]["network_configuration"])["assign_public_ip"] is False
+    assert _one(services["dask_scheduler"]["service_registries"])["registry_arn"] == (
+        "${aws_service_discovery_service.dask_scheduler[0].arn}"
+    )
+    # the workers read only raw/ (they fetch the file they sum); nothing else
+    statements = {st["sid"]: st for st in tf["data"]["aws_iam_policy_document"]["dask"]["statement"]}
+    assert statements["ReadRawFiles"]["actions"] == ["s3:GetObject"]
+    assert statements["ReadRawFiles"]["resources"] == [
+        "${aws_s3_bucket.lake.arn}/${local.lake_key_prefix}raw/*"
+    ]
+    assert statements["UseDataKey"]["actions"] == ["kms:Decrypt"]
+    # Dask's ports (8786 scheduler, 8787 its HTTP endpoint, 8788 worker, 8789 nanny) open only between the
+    # pipeline, scheduler and worker security groups, each ingress with its matching egress
+    port = {
+        f"${{local.{k}}}": tf["locals"][k]
+        for k in ("dask_scheduler_port", "dask_dashboard_port", "dask_worker_port", "dask_nanny_port")
+    }
+    rules = {
+        (r["to"], r["from"], port[r["ports"][0]], port[r["ports"][1]])
+        for r in tf["locals"]["dask_all_rules"].values()
+    }
+    assert rules == {
+        ("scheduler", "pipeline", 8786, 8787),
+        ("scheduler", "worker", 8786, 8786),
+        ("worker", "scheduler", 8788, 8789),
+        ("worker", "pipeline", 8788, 8788),
+        ("worker", "worker", 8788, 8788),
+    }
+    ingress = tf["resource"]["aws_vpc_security_group_ingress_rule"]["dask"]
+    egress = tf["resource"]["aws_vpc_security_group_egress_rule"]["dask"]
+    assert (
+        ingress["security_group_id"]
+        == egress["referenced_security_group_id"]
+        == ("${local.dask_security_groups[each.value.to]}")
+    )
+    assert (
+        ingress["referenced_security_group_id"]
+        == egress["security_group_id"]
+        == ("${local.dask_security_groups[each.value.from]}")
+    )
+    assert "cidr_ipv4" not in ingress and "cidr_ipv4" not in egress
 
 
 # ---- Terraform: both triggers start the pipeline task --------------------------------------------------------------
