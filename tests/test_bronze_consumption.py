@@ -187,6 +187,24 @@ def test_an_hour_given_in_two_files_is_a_duplicate_across_the_map(tmp_path: Path
     assert rows[(a, 3)].startswith("duplicate (customer_id, timestamp) with different readings")
 
 
+def test_interleaved_files_without_duplicates_lose_nothing(tmp_path: Path):
+    """Two files whose hours interleave (spans overlap, hours do not): the customer is recomputed from its rows
+    (a repeat cannot be ruled out from the sums alone) and every reading is kept once."""
+    a = write_csv(
+        tmp_path / "consumption_hourly_a.csv",
+        ["C7,2024-01-01 00:00:00,1.0,0", "C7,2024-01-01 02:00:00,2.0,0"],
+    )
+    b = write_csv(tmp_path / "consumption_hourly_b.csv", ["C7,2024-01-01 01:00:00,4.0,0.5"])
+    month, quarantine, recon = run(a, b)
+    assert recon.row(0) == ("consumption", 3, 3, 0, 0) and quarantine.height == 0
+    row = month.row(0, named=True)
+    assert (row["monthly_elec_kwh"], row["monthly_gas_m3"], row["hours_with_reading"]) == (7.0, 0.5, 3)
+    assert row["holiday_hours_in_month"] == 3  # New Year's Day
+    assert row["first_reading_at"] == dt.datetime(2024, 1, 1, 0) and row["last_reading_at"] == dt.datetime(
+        2024, 1, 1, 2
+    )
+
+
 def test_missing_column_names_file_and_column(tmp_path: Path):
     path = tmp_path / "consumption_hourly_x.csv"
     path.write_text("customer_id,timestamp,consumption_elec_kwh\nC1,2024-01-01 00:00:00,1\n")

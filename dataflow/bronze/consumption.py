@@ -3,8 +3,8 @@
 A map over the hourly files (Hamilton ``Parallelizable``/``Collect``; one task per file, run in this process or
 on Dask workers): in one DuckDB pass per file each reading is checked, placed in its calendar class by a join
 with a small hour calendar (month × peak/standard/off-peak/holiday) and summed per customer and class, with the
-set of hours read. The collect step adds the sums and unites the hour sets, so duplicate hours are found, even
-across files, without a second look at clean customers; only customers with duplicates or padded ids are
+number of distinct hours read. The collect step adds them up, so duplicate hours are found without a second look
+at clean customers; only customers with duplicates (or, across files, hours that may repeat) or padded ids are
 recomputed, and only a dirty file is read again for quarantine.
 """
 
@@ -69,26 +69,36 @@ def _time_span(
 
 
 def _group_sql(rows: str) -> str:
-    """Sum readings per customer and calendar class; ``rows`` yields customer_id, ts, e, g of good rows.
-    ``hours`` is the set of hours of the month read (bit ``hm``), as bytes so it can travel between processes."""
+    """Sum readings per customer and calendar class; ``rows`` yields customer_id, ts, e, g of good rows."""
     return f"""
         SELECT r.customer_id, cal.c, count(*) AS n, sum(greatest(r.e, 0)) AS es, sum(greatest(r.g, 0)) AS gs,
                sum((r.e < 0)::INTEGER) AS ne, sum((r.g < 0)::INTEGER) AS ng,
                min(r.ts) AS first_ts, max(r.ts) AS last_ts,
-               CAST(bitstring_agg(cal.hm, 0, 743) AS BLOB) AS hours
+               bit_count(bitstring_agg(cal.hm, 0, 743)) AS distinct_hours
         FROM ({rows}) r JOIN cal USING (ts)
         GROUP BY ALL"""
 
 
 def _merge_sql(parts: str) -> str:
-    """The per-file sums of ``parts`` merged per customer and class, exactly: counts and sums added, the hour
-    sets united, so ``n > distinct_hours`` flags an hour read twice even when the copies sit in two files."""
+    """The per-file sums of ``parts`` merged per customer and class: counts and sums added, distinct hours too.
+    Hours read in two files can only repeat where the files' spans of that class overlap; such a class is
+    flagged (``overlap``) and its customer recomputed, so a duplicate across files is found like one within
+    a file (files split by month, week or customer never overlap)."""
     return f"""
-        SELECT customer_id, c, sum(n) AS n, sum(es) AS es, sum(gs) AS gs, sum(ne) AS ne, sum(ng) AS ng,
-               min(first_ts) AS first_ts, max(last_ts) AS last_ts,
-               bit_count(bit_or(CAST(hours AS BIT))) AS distinct_hours
-        FROM {parts}
-        GROUP BY ALL"""
+        WITH g AS (
+            SELECT customer_id, c, sum(n) AS n, sum(es) AS es, sum(gs) AS gs, sum(ne) AS ne, sum(ng) AS ng,
+                   min(first_ts) AS first_ts, max(last_ts) AS last_ts, sum(distinct_hours) AS distinct_hours,
+                   count(*) AS parts
+            FROM {parts} GROUP BY ALL),
+        split AS (
+            SELECT customer_id, c, bool_or(first_ts <= prev_last) AS overlap FROM (
+                SELECT customer_id, c, first_ts,
+                       max(last_ts) OVER (PARTITION BY customer_id, c ORDER BY first_ts
+                                          ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_last
+                FROM {parts} SEMI JOIN (SELECT customer_id, c FROM g WHERE parts > 1) USING (customer_id, c))
+            GROUP BY ALL)
+        SELECT g.* EXCLUDE (parts), coalesce(split.overlap, false) AS overlap
+        FROM g LEFT JOIN split USING (customer_id, c)"""
 
 
 def _monthly_sql(groups: str, where: str) -> str:
@@ -174,8 +184,8 @@ def consumption_file(raw_consumption: ConsumptionSource) -> Parallelizable[Consu
 
 @tag(layer="bronze")
 def consumption_file_sums(consumption_file: ConsumptionFile, lake_uri: str) -> pl.DataFrame:
-    """One file's good readings summed per customer and calendar class: rows, kWh, m³, negatives, first and
-    last reading, and the set of hours read (so an hour given twice, in this file or another, is found)."""
+    """One file's good readings summed per customer and calendar class: rows, distinct hours, kWh, m³,
+    negatives, first and last reading."""
     file = readable(consumption_file, lake_uri)
     con = connect()
     _calendar(con, *_time_span(con, (file,)))
@@ -191,10 +201,11 @@ def consumption_customer_month(
     con = connect()
     con.register("file_sums", pl.concat(list(consumption_file_sums), how="vertical").to_arrow())
     con.sql(f"CREATE TEMP TABLE groups AS {_merge_sql('file_sums')}")
-    # Customers to recompute row by row: an hour counted twice, an id with stray spaces, a NaN reading.
+    # Customers to recompute row by row: an hour counted twice (or maybe, across files), an id with stray spaces,
+    # a NaN reading.
     con.sql("""CREATE TEMP TABLE recheck AS SELECT DISTINCT trim(customer_id) AS customer_id FROM groups
                WHERE trim(customer_id) <> '' AND (customer_id <> trim(customer_id) OR n > distinct_hours
-                                                  OR NOT isfinite(es) OR NOT isfinite(gs))""")
+                                                  OR overlap OR NOT isfinite(es) OR NOT isfinite(gs))""")
     frames = [
         con.sql(
             _monthly_sql(
