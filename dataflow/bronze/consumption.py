@@ -79,31 +79,13 @@ def _group_sql(rows: str) -> str:
         GROUP BY ALL"""
 
 
-def _merge_sql(parts: str) -> str:
-    """The per-file sums of ``parts`` merged per customer and class: counts and sums added, distinct hours too.
-    Hours read in two files can only repeat where the files' spans of that class overlap; such a class is
-    flagged (``overlap``) and its customer recomputed, so a duplicate across files is found like one within
-    a file (files split by month, week or customer never overlap)."""
-    return f"""
-        WITH g AS (
-            SELECT customer_id, c, sum(n) AS n, sum(es) AS es, sum(gs) AS gs, sum(ne) AS ne, sum(ng) AS ng,
-                   min(first_ts) AS first_ts, max(last_ts) AS last_ts, sum(distinct_hours) AS distinct_hours,
-                   count(*) AS parts
-            FROM {parts} GROUP BY ALL),
-        split AS (
-            SELECT customer_id, c, bool_or(first_ts <= prev_last) AS overlap FROM (
-                SELECT customer_id, c, first_ts,
-                       max(last_ts) OVER (PARTITION BY customer_id, c ORDER BY first_ts
-                                          ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_last
-                FROM {parts} SEMI JOIN (SELECT customer_id, c FROM g WHERE parts > 1) USING (customer_id, c))
-            GROUP BY ALL)
-        SELECT g.* EXCLUDE (parts), coalesce(split.overlap, false) AS overlap
-        FROM g LEFT JOIN split USING (customer_id, c)"""
-
-
-def _monthly_sql(groups: str, where: str) -> str:
-    """Pivot the class sums of ``groups`` into one row per customer and month, in contract names and units."""
+def _monthly_sql(groups: str, where: str, final: bool = True) -> str:
+    """Pivot the class sums of ``groups`` into one row per customer and month, in contract names and units
+    (``final=False``: one file's part, unrounded, with its distinct hours, for :func:`_merge_sql`)."""
     k = T.CLASSES_PER_MONTH
+
+    def r(x: str) -> str:
+        return f"round({x}, 6)" if final else x
 
     def tiers(col: str, name: str) -> str:
         parts = [
@@ -112,23 +94,56 @@ def _monthly_sql(groups: str, where: str) -> str:
             (f"c % {k} IN ({T.OFFPEAK}, {T.HOLIDAY})", "tier_3_offpeak"),
         ]
         return ", ".join(
-            f"round(coalesce(sum({col}) FILTER (WHERE {cond}), 0), 6) AS {name}_{suffix}"
+            f"{r(f'coalesce(sum({col}) FILTER (WHERE {cond}), 0)')} AS {name}_{suffix}"
             for cond, suffix in parts
         )
 
+    extra = "" if final else ", CAST(sum(distinct_hours) AS BIGINT) AS distinct_hours"
     return f"""
         SELECT customer_id,
                make_date(CAST(c // {k} // 12 AS INTEGER), CAST(c // {k} % 12 + 1 AS INTEGER), 1) AS month,
-               round(sum(es), 6) AS monthly_elec_kwh, round(sum(gs), 6) AS monthly_gas_m3,
-               round(sum(gs) * {GAS_KWH_PER_M3}, 6) AS monthly_gas_kwh,
+               {r("sum(es)")} AS monthly_elec_kwh, {r("sum(gs)")} AS monthly_gas_m3,
+               {r(f"sum(gs) * {GAS_KWH_PER_M3}")} AS monthly_gas_kwh,
                {tiers("es", "elec_kwh")}, {tiers("gs", "gas_m3")},
                CAST(sum(n) AS BIGINT) AS hours_with_reading,
                CAST(coalesce(sum(n) FILTER (WHERE c % {k} = {T.HOLIDAY}), 0) AS BIGINT) AS holiday_hours_in_month,
                CAST(sum(ne) AS BIGINT) AS negative_elec_readings, CAST(sum(ng) AS BIGINT) AS negative_gas_readings,
-               min(first_ts) AS first_reading_at, max(last_ts) AS last_reading_at
+               min(first_ts) AS first_reading_at, max(last_ts) AS last_reading_at{extra}
         FROM {groups} WHERE {where}
         GROUP BY customer_id, c // {k}
         ORDER BY customer_id, month"""
+
+
+def _merge_sql(parts: str) -> str:
+    """The files' customer-month parts of ``parts`` merged exactly (sums added, then rounded as in
+    :func:`_monthly_sql`), with ``dirty`` marking a customer-month to recompute from its rows: an hour read twice
+    in one file (more rows than distinct hours), a NaN, or parts from two files whose spans overlap (an hour
+    may repeat across them; files split by month, week or customer never overlap)."""
+    tiers = [f"{x}_tier_{t}" for x in ("elec_kwh", "gas_m3") for t in ("1_peak", "2_standard", "3_offpeak")]
+    sums = ", ".join(f"round(sum({c}), 6) AS {c}" for c in ["monthly_elec_kwh", "monthly_gas_m3"])
+    counts = [
+        "hours_with_reading",
+        "holiday_hours_in_month",
+        "negative_elec_readings",
+        "negative_gas_readings",
+    ]
+    return f"""
+        WITH split AS (
+            SELECT customer_id, month, bool_or(first_reading_at <= prev_last) AS overlap FROM (
+                SELECT customer_id, month, first_reading_at,
+                       max(last_reading_at) OVER (PARTITION BY customer_id, month ORDER BY first_reading_at
+                                                  ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_last
+                FROM {parts} SEMI JOIN (SELECT customer_id, month FROM {parts} GROUP BY ALL HAVING count(*) > 1)
+                USING (customer_id, month))
+            GROUP BY ALL)
+        SELECT customer_id, month, {sums}, round(sum(monthly_gas_m3) * {GAS_KWH_PER_M3}, 6) AS monthly_gas_kwh,
+               {", ".join(f"round(sum({c}), 6) AS {c}" for c in tiers)},
+               {", ".join(f"CAST(sum({c}) AS BIGINT) AS {c}" for c in counts)},
+               min(first_reading_at) AS first_reading_at, max(last_reading_at) AS last_reading_at,
+               sum(hours_with_reading) > sum(distinct_hours) OR NOT isfinite(sum(monthly_elec_kwh))
+                   OR NOT isfinite(sum(monthly_gas_m3)) OR coalesce(any_value(split.overlap), false) AS dirty
+        FROM {parts} LEFT JOIN split USING (customer_id, month)
+        GROUP BY customer_id, month"""
 
 
 @tag(layer="bronze")
@@ -184,12 +199,13 @@ def consumption_file(raw_consumption: ConsumptionSource) -> Parallelizable[Consu
 
 @tag(layer="bronze")
 def consumption_file_sums(consumption_file: ConsumptionFile, lake_uri: str) -> pl.DataFrame:
-    """One file's good readings summed per customer and calendar class: rows, distinct hours, kWh, m³,
-    negatives, first and last reading."""
+    """One file's part of the customer × month table: its good readings summed per customer and month (totals,
+    2.0TD tiers, holiday hours, negatives, first and last reading), unrounded, with the distinct hours read."""
     file = readable(consumption_file, lake_uri)
     con = connect()
     _calendar(con, *_time_span(con, (file,)))
-    return con.sql(_group_sql(_fast_rows((file,)))).pl()
+    con.sql(f"CREATE TEMP TABLE groups AS {_group_sql(_fast_rows((file,)))}")
+    return con.sql(_monthly_sql("groups", "TRUE", final=False)).pl()
 
 
 @tag(layer="bronze")
@@ -199,26 +215,19 @@ def consumption_customer_month(
     """Customer × month consumption of every id in the hourly files: totals, 2.0TD tier splits, holiday hours,
     negatives clamped to 0 and counted (known customers or not: :func:`bronze_customer_month` keeps the known)."""
     con = connect()
-    con.register("file_sums", pl.concat(list(consumption_file_sums), how="vertical").to_arrow())
-    con.sql(f"CREATE TEMP TABLE groups AS {_merge_sql('file_sums')}")
-    # Customers to recompute row by row: an hour counted twice (or maybe, across files), an id with stray spaces,
-    # a NaN reading.
-    con.sql("""CREATE TEMP TABLE recheck AS SELECT DISTINCT trim(customer_id) AS customer_id FROM groups
-               WHERE trim(customer_id) <> '' AND (customer_id <> trim(customer_id) OR n > distinct_hours
-                                                  OR overlap OR NOT isfinite(es) OR NOT isfinite(gs))""")
+    con.register("parts", pl.concat(list(consumption_file_sums), how="vertical").to_arrow())
+    con.sql(f"CREATE TEMP TABLE months AS {_merge_sql('parts')}")
+    # Customers to recompute row by row: an hour read twice (or maybe, across files), a padded id, a NaN reading.
+    con.sql("""CREATE TEMP TABLE recheck AS SELECT DISTINCT trim(customer_id) AS customer_id FROM months
+               WHERE trim(customer_id) <> '' AND (customer_id <> trim(customer_id) OR dirty)""")
     frames = [
-        con.sql(
-            _monthly_sql(
-                "groups",
-                "trim(customer_id) <> '' AND trim(customer_id) NOT IN (SELECT customer_id FROM recheck)",
-            )
-        ).pl()
+        con.sql("""SELECT * EXCLUDE (dirty) FROM months WHERE trim(customer_id) <> ''
+                   AND trim(customer_id) NOT IN (SELECT customer_id FROM recheck)""").pl()
     ]
     raw_ids = [
         r[0]
         for r in con.sql(
-            "SELECT DISTINCT customer_id FROM groups WHERE trim(customer_id) IN "
-            "(SELECT customer_id FROM recheck)"
+            "SELECT DISTINCT customer_id FROM months WHERE trim(customer_id) IN (SELECT customer_id FROM recheck)"
         ).fetchall()
     ]
     if raw_ids:
