@@ -265,7 +265,14 @@ def task_executor(
         return
     from hamilton.plugins.h_dask import DaskExecutor
 
-    with _dask_client(scheduler, workers or int(env(ENV_DASK_WORKERS) or 0) or cpu_limit()) as client:
+    if workers is None and env(ENV_DASK_WORKERS):
+        try:
+            workers = int(env(ENV_DASK_WORKERS))
+        except ValueError:
+            raise UserError(
+                f"${ENV_DASK_WORKERS} must be a whole number, got {env(ENV_DASK_WORKERS)!r}"
+            ) from None
+    with _dask_client(scheduler, cpu_limit() if workers is None else workers) as client:
         yield DaskExecutor(client=client)
 
 
