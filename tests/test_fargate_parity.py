@@ -68,8 +68,11 @@ def _can_unshare() -> str | None:
 def _task_environment(tf: dict, *, lake: str, table: str, topic_arn: str) -> dict[str, str]:
     """The pipeline task definition's environment, each Terraform reference resolved to its moto resource."""
     td = tf["resource"]["aws_ecs_task_definition"]["pipeline"]["container_definitions"]
-    assert re.findall(r"environment\s*=\s*([\w.]+)", td) == ["local.container_environment"]
+    assert re.findall(r"environment\s*=\s*([\w.]+)", td) == ["local.pipeline_environment"]
     variables = tf["variable"]
+    # app_environment merged with the Dask settings, which are empty at the default dask_workers = 0 (dask.tf)
+    assert variables["dask_workers"]["default"] == 0
+    assert tf["locals"]["dask_environment"] == "${local.dask_enabled ? local.dask_pipeline_settings : {}}"
     resolve = {
         "${local.lake_uri}": lake,
         "${aws_dynamodb_table.runs.name}": table,
