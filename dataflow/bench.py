@@ -12,6 +12,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -35,37 +36,95 @@ def _tree_rss(proc: psutil.Process) -> int:
     return total
 
 
+# a progress line of `spanishgas run` (dataflow/driver.py Progress): "  [layer  ] node_name   1.23s ok"
+_NODE_LINE = re.compile(r"^\s*\[(\w+)\s*\]\s+(\S+)\s+([0-9.]+)s\s")
+
+
 def measure(cmd: list[str], env: dict | None = None, log: Path | None = None) -> dict:
-    """Run a command; return wall seconds, peak RSS of its process tree (MB) and exit code."""
+    """Run a command; return wall seconds, peak RSS of its process tree (MB), exit code and, for a
+    ``spanishgas run``, the peak RSS while each layer's nodes ran (from the timestamps of its progress lines)."""
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     ps = psutil.Process(proc.pid)
-    peak = 0
+    samples: list[tuple[float, int]] = []  # (seconds since start, RSS of the tree)
     stop = threading.Event()
 
     def sample():
-        nonlocal peak
         while not stop.is_set():
             try:
-                peak = max(peak, _tree_rss(ps))
+                samples.append((time.perf_counter() - t0, _tree_rss(ps)))
             except psutil.NoSuchProcess:
                 return
             time.sleep(0.05)
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
-    output = proc.stdout.read() if proc.stdout else ""
+    lines: list[tuple[float, str]] = []
+    for line in proc.stdout or ():
+        lines.append((time.perf_counter() - t0, line.rstrip("\n")))
     code = proc.wait()
     stop.set()
     sampler.join()
+    output = "\n".join(text for _, text in lines)
     if log is not None:
         log.write_text(output)
     return {
         "seconds": round(time.perf_counter() - t0, 2),
-        "peak_rss_mb": round(peak / 2**20, 1),
+        "peak_rss_mb": round(max((r for _, r in samples), default=0) / 2**20, 1),
+        "layer_peak_rss_mb": layer_peaks(lines, samples),
         "exit_code": code,
         "tail": output.strip().splitlines()[-12:],
     }
+
+
+def layer_peaks(lines: list[tuple[float, str]], samples: list[tuple[float, int]]) -> dict[str, float]:
+    """Peak RSS (MB) per DAG layer: the largest sample taken while one of the layer's nodes ran. A node's
+    progress line is printed when it ends, with its duration, so it ran from (line time − duration) on."""
+    spans: dict[str, list[tuple[float, float]]] = {}
+    for at, text in lines:
+        m = _NODE_LINE.match(text)
+        if m:
+            spans.setdefault(m[1], []).append((at - float(m[3]) - 0.05, at))
+    return {
+        layer: round(max((r for t, r in samples if any(a <= t <= b for a, b in ivs)), default=0) / 2**20, 1)
+        for layer, ivs in spans.items()
+    }
+
+
+def bytecode_env(env: dict) -> dict:
+    """The environment with Python's bytecode cached under the scratch root, as in the container image (which
+    ships compiled bytecode): a timed run should not spend seconds compiling the libraries' sources."""
+    from dataflow.runtime import scratch_dir
+
+    out = {k: v for k, v in env.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    out["PYTHONPYCACHEPREFIX"] = str(scratch_dir() / "pycache")
+    return out
+
+
+def compile_bytecode(env: dict) -> None:
+    """Compile the project and its libraries once into the bytecode cache (no-op when up to date)."""
+    import site
+    import sysconfig
+
+    roots = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"], *site.getsitepackages()}
+    here = Path(__file__).resolve().parent
+    print("bench: compiling bytecode (once) …", flush=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "compileall",
+            "-q",
+            "-j",
+            "0",
+            str(here),
+            *sorted(r for r in roots if Path(r).is_dir()),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        check=False,  # a library file that does not compile is not our concern; it is compiled on import
+    )
 
 
 PAGE_BUDGET_S = 2.0  # warm render time a dashboard page should stay under
@@ -91,13 +150,103 @@ def _page_timings(lake: str) -> dict:
     }
 
 
+class Stages:
+    """Runs ``spanishgas`` subcommands as timed stages, logging each to ``<out dir>/<name>.log``."""
+
+    def __init__(self, env: dict, out: Path, prefix: str = ""):
+        self.env, self.out, self.prefix, self.results = env, out, prefix, {}
+        self.exe = [sys.executable, "-m", "dataflow.cli"]
+
+    def __call__(self, name: str, *args: str) -> dict:
+        print(f"bench: {name} …", flush=True)
+        res = measure([*self.exe, *args], self.env, self.out.with_name(f"{self.prefix}{name}.log"))
+        self.results[name] = res
+        layers = ", ".join(f"{k} {v:.0f}" for k, v in res["layer_peak_rss_mb"].items())
+        print(
+            f"bench: {name}: {res['seconds']}s, peak {res['peak_rss_mb']} MB"
+            + (f" (per layer MB: {layers})" if layers else "")
+            + f", exit {res['exit_code']}",
+            flush=True,
+        )
+        if res["exit_code"] != 0:
+            print("\n".join(res["tail"]), file=sys.stderr)
+        return res
+
+    @property
+    def ok(self) -> bool:
+        return all(s["exit_code"] == 0 for s in self.results.values())
+
+
+def bench_env(cache: Path) -> dict:
+    """The stages' environment: their own Hamilton cache, and bytecode compiled once (see ``bytecode_env``)."""
+    env = bytecode_env({**os.environ, "SPANISHGAS_CACHE": str(cache)})
+    compile_bytecode(env)
+    return env
+
+
+def reset_lake(lake: str, cache: str) -> None:
+    """Make the next run cold: no Hamilton cache, no earlier run, champion or quarantine."""
+    shutil.rmtree(cache, ignore_errors=True)
+    for name in ("runs", "registry", "quarantine"):
+        shutil.rmtree(Path(lake) / name, ignore_errors=True)
+    (Path(lake) / "CURRENT").unlink(missing_ok=True)
+
+
+def cold_run_figures(lake: str) -> dict:
+    """From the published run's manifest: per-layer seconds, the hourly aggregation's seconds, readings."""
+    lk = Lake.open(lake)
+    manifest = read_manifest(lk, current_run_id(lk)) or {}
+    timings = manifest.get("timings", {})
+    node_t = manifest.get("node_timings", {})
+    readings = sum(r["rows_in"] for r in manifest.get("reconciliation", []) if r["dataset"] == "consumption")
+    return {
+        "run_cold_stage_seconds": timings,
+        # the aggregation runs in consumption_customer_month; bronze_customer_month keeps the known customers
+        "hourly_to_customer_month_seconds": round(
+            sum(
+                v
+                for k, v in node_t.items()
+                if k.startswith(("consumption_customer_month", "bronze_customer_month"))
+            ),
+            2,
+        ),
+        "raw_to_gold_seconds": round(
+            sum(timings.get(k, 0.0) for k in ("raw", "bronze", "silver", "gold")), 2
+        ),
+        "readings": readings,
+        "slowest_nodes_seconds": dict(sorted(node_t.items(), key=lambda kv: -kv[1])[:8]),
+    }
+
+
+def raw_sizes_mb(lake: str) -> dict[str, float]:
+    raw = Path(lake) / "raw"
+    return {p.name: round(p.stat().st_size / 2**20, 1) for p in sorted(raw.iterdir())}
+
+
+def machine() -> dict:
+    return {
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--lake", default="data/bench-lake")
     ap.add_argument("--customers", type=int, default=20_099)
     ap.add_argument("--out", default="bench/results.json")
+    ap.add_argument(
+        "--curve",
+        default=None,
+        metavar="N1,N2,…",
+        help="scale curve: for each book size generate a lake under the scratch root, run it cold, delete it; "
+        "→ bench/scale_curve.json and bench/scale_curve.png",
+    )
     ap.add_argument("--skip-generate", action="store_true", help="reuse the lake's raw/ if present")
     ap.add_argument("--skip-pages", action="store_true", help="do not time the dashboard pages")
+    ap.add_argument("--skip-experiments", action="store_true", help="do not time the experiment ladder")
     ap.add_argument(
         "--pages-only",
         action="store_true",
@@ -108,71 +257,34 @@ def main(argv: list[str] | None = None) -> int:
     if a.pages_only:
         Path(a.out).with_name("dashboard.json").write_text(json.dumps(_page_timings(a.lake), indent=2))
         return 0
+    if a.curve:
+        from dataflow.bench_curve import scale_curve
 
-    exe = [sys.executable, "-m", "dataflow.cli"]
-    env = {**os.environ, "SPANISHGAS_CACHE": str(Path(a.lake).with_name(Path(a.lake).name + "-cache"))}
-    results: dict = {
-        "machine": {
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-        },
-        "customers": a.customers,
-        "stages": {},
-    }
-    stages = results["stages"]
+        return scale_curve([int(n) for n in a.curve.split(",")], Path(a.out).parent)
 
-    def stage(name: str, cmd: list[str]) -> dict:
-        print(f"bench: {name} …", flush=True)
-        res = measure(cmd, env, Path(a.out).with_name(f"{name}.log"))
-        stages[name] = res
-        print(
-            f"bench: {name}: {res['seconds']}s, peak {res['peak_rss_mb']} MB, exit {res['exit_code']}",
-            flush=True,
-        )
-        if res["exit_code"] != 0:
-            print("\n".join(res["tail"]), file=sys.stderr)
-        return res
-
+    cache = Path(a.lake).with_name(Path(a.lake).name + "-cache")
+    stage = Stages(bench_env(cache), Path(a.out))
+    results: dict = {"machine": machine(), "customers": a.customers, "stages": stage.results}
     if not (a.skip_generate and Lake.open(a.lake).exists("raw/churn_label.csv")):
         shutil.rmtree(a.lake, ignore_errors=True)
-        stage("generate", [*exe, "generate", "--lake", a.lake, "--customers", str(a.customers)])
-        raw = Path(a.lake) / "raw"
-        results["raw_sizes_mb"] = {p.name: round(p.stat().st_size / 2**20, 1) for p in sorted(raw.iterdir())}
-    shutil.rmtree(env["SPANISHGAS_CACHE"], ignore_errors=True)
-    for name in ("runs", "registry", "quarantine"):  # a cold run: no earlier run, champion or quarantine
-        shutil.rmtree(Path(a.lake) / name, ignore_errors=True)
-    (Path(a.lake) / "CURRENT").unlink(missing_ok=True)
-    first = stage("run_cold", [*exe, "run", "--lake", a.lake])
+        stage("generate", "generate", "--lake", a.lake, "--customers", str(a.customers))
+        results["raw_sizes_mb"] = raw_sizes_mb(a.lake)
+    reset_lake(a.lake, str(cache))
+    first = stage("run_cold", "run", "--lake", a.lake)
     if first["exit_code"] == 0:
-        lake = Lake.open(a.lake)
-        manifest = read_manifest(lake, current_run_id(lake)) or {}
-        results["run_cold_stage_seconds"] = manifest.get("timings", {})
-        node_t = manifest.get("node_timings", {})
-        # the aggregation runs in consumption_customer_month; bronze_customer_month keeps the known customers
-        results["hourly_to_customer_month_seconds"] = round(
-            sum(
-                v
-                for k, v in node_t.items()
-                if k.startswith(("consumption_customer_month", "bronze_customer_month"))
-            ),
-            2,
-        )
-        results["raw_to_gold_seconds"] = round(
-            sum(manifest.get("timings", {}).get(k, 0.0) for k in ("raw", "bronze", "silver", "gold")), 2
-        )
-        stage("run_unchanged_noop", [*exe, "run", "--lake", a.lake])
-        stage("run_unchanged_forced_cached", [*exe, "run", "--lake", a.lake, "--force"])
-        if "experiments" in _subcommands():
-            stage("experiments", [*exe, "experiments", "--lake", a.lake])
+        results.update(cold_run_figures(a.lake))
+        stage("run_unchanged_noop", "run", "--lake", a.lake)
+        stage("run_unchanged_forced_cached", "run", "--lake", a.lake, "--force")
+        if "experiments" in _subcommands() and not a.skip_experiments:
+            stage("experiments", "experiments", "--lake", a.lake)
         if not a.skip_pages:
             results["dashboard_page_render"] = _page_timings(a.lake)
+    results["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     out = Path(a.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2))
     print(json.dumps({k: v for k, v in results.items() if k != "stages"}, indent=2))
     print(f"bench: written {out}")
-    return 0 if all(s["exit_code"] == 0 for s in stages.values()) else 1
+    return 0 if stage.ok else 1
 
 
 def _subcommands() -> set[str]:
