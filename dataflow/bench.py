@@ -13,6 +13,7 @@ import json
 import os
 import platform
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -43,7 +44,7 @@ _NODE_LINE = re.compile(r"^\s*\[(\w+)\s*\]\s+(\S+)\s+([0-9.]+)s\s")
 def measure(cmd: list[str], env: dict | None = None, log: Path | None = None) -> dict:
     """Run a command; return wall seconds, peak RSS of its process tree (MB), exit code and, for a
     ``spanishgas run``, the peak RSS while each layer's nodes ran (from the timestamps of its progress lines)."""
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), _children_cpu()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     ps = psutil.Process(proc.pid)
     samples: list[tuple[float, int]] = []  # (seconds since start, RSS of the tree)
@@ -70,11 +71,18 @@ def measure(cmd: list[str], env: dict | None = None, log: Path | None = None) ->
         log.write_text(output)
     return {
         "seconds": round(time.perf_counter() - t0, 2),
+        # CPU seconds (user + system) of the command and its children: less sensitive to other load than wall
+        "cpu_seconds": round(_children_cpu() - cpu0, 2),
         "peak_rss_mb": round(max((r for _, r in samples), default=0) / 2**20, 1),
         "layer_peak_rss_mb": layer_peaks(lines, samples),
         "exit_code": code,
         "tail": output.strip().splitlines()[-12:],
     }
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def layer_peaks(lines: list[tuple[float, str]], samples: list[tuple[float, int]]) -> dict[str, float]:
@@ -163,7 +171,7 @@ class Stages:
         self.results[name] = res
         layers = ", ".join(f"{k} {v:.0f}" for k, v in res["layer_peak_rss_mb"].items())
         print(
-            f"bench: {name}: {res['seconds']}s, peak {res['peak_rss_mb']} MB"
+            f"bench: {name}: {res['seconds']}s (CPU {res['cpu_seconds']}s), peak {res['peak_rss_mb']} MB"
             + (f" (per layer MB: {layers})" if layers else "")
             + f", exit {res['exit_code']}",
             flush=True,
