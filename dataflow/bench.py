@@ -75,6 +75,7 @@ def measure(cmd: list[str], env: dict | None = None, log: Path | None = None) ->
         "cpu_seconds": round(_children_cpu() - cpu0, 2),
         "peak_rss_mb": round(max((r for _, r in samples), default=0) / 2**20, 1),
         "layer_peak_rss_mb": layer_peaks(lines, samples),
+        "node_rss_growth_mb": node_growth(lines, samples),
         "exit_code": code,
         "tail": output.strip().splitlines()[-12:],
     }
@@ -97,6 +98,22 @@ def layer_peaks(lines: list[tuple[float, str]], samples: list[tuple[float, int]]
         layer: round(max((r for t, r in samples if any(a <= t <= b for a, b in ivs)), default=0) / 2**20, 1)
         for layer, ivs in spans.items()
     }
+
+
+def node_growth(
+    lines: list[tuple[float, str]], samples: list[tuple[float, int]], top: int = 12
+) -> dict[str, float]:
+    """The nodes after which the process held the most extra memory (MB): RSS at the node's end minus RSS at its
+    start, largest first. What a node leaves behind stays in the run until it ends (Hamilton keeps results)."""
+    growth = {}
+    for at, text in lines:
+        m = _NODE_LINE.match(text)
+        if m:
+            before = [r for t, r in samples if t <= at - float(m[3])]
+            after = [r for t, r in samples if t <= at]
+            if before and after:
+                growth[m[2]] = round((after[-1] - before[-1]) / 2**20, 1)
+    return dict(sorted(growth.items(), key=lambda kv: -kv[1])[:top])
 
 
 def bytecode_env(env: dict) -> dict:

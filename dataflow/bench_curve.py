@@ -46,7 +46,17 @@ def scale_curve(sizes: list[int], out_dir: Path) -> int:
             shutil.rmtree(cache, ignore_errors=True)
         point["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
         point["stages"] = {
-            k: {f: v[f] for f in ("seconds", "cpu_seconds", "peak_rss_mb", "layer_peak_rss_mb", "exit_code")}
+            k: {
+                f: v[f]
+                for f in (
+                    "seconds",
+                    "cpu_seconds",
+                    "peak_rss_mb",
+                    "layer_peak_rss_mb",
+                    "node_rss_growth_mb",
+                    "exit_code",
+                )
+            }
             for k, v in stage.results.items()
         }
         ok = ok and stage.ok

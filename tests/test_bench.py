@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataflow.bench import bytecode_env, layer_peaks
+from dataflow.bench import bytecode_env, layer_peaks, node_growth
 from dataflow.bench_curve import plot
 
 MB = 2**20
@@ -18,6 +18,15 @@ def test_layer_peak_is_the_largest_sample_while_one_of_its_nodes_ran():
     samples = [(0.5, 100 * MB), (1.5, 300 * MB), (2.5, 900 * MB), (2.8, 200 * MB), (3.7, 250 * MB)]
     # 2.5 s is between two nodes (both layers miss it); the raw layer's two nodes peak at 300 and 250 MB
     assert layer_peaks(lines, samples) == {"raw": 300.0, "bronze": 200.0}
+
+
+def test_node_growth_is_rss_at_its_end_minus_rss_at_its_start():
+    lines = [
+        (2.0, "  [raw    ] a                   1.00s ok"),  # 1.0 → 2.0: last samples 100 MB then 300 MB
+        (3.0, "  [bronze ] b                   0.40s ok"),  # 2.6 → 3.0: 900 MB then 200 MB
+    ]
+    samples = [(0.5, 100 * MB), (1.5, 300 * MB), (2.5, 900 * MB), (2.8, 200 * MB)]
+    assert node_growth(lines, samples) == {"a": 200.0, "b": -700.0}
 
 
 def test_no_progress_lines_no_layers():
