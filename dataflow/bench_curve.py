@@ -13,7 +13,7 @@ import os
 import shutil
 from pathlib import Path
 
-from dataflow.bench import Stages, bench_env, cold_run_figures, machine, raw_sizes_mb, reset_lake
+from dataflow.bench_measure import Stages, bench_env, cold_run_figures, machine, raw_sizes_mb, reset_lake
 from dataflow.runtime import scratch_dir
 
 LAYERS = ("raw", "bronze", "silver", "gold", "model", "score", "monitor", "write")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataflow.bench import bytecode_env, layer_peaks, node_growth
 from dataflow.bench_curve import plot
+from dataflow.bench_measure import bytecode_env, layer_peaks, node_growth
 
 MB = 2**20
 
