@@ -129,17 +129,6 @@ def test_bronze_connections_spill_under_the_scratch_root(monkeypatch, tmp_path):
     assert not Path(".tmp").exists() or not any(Path(".tmp").iterdir())
 
 
-def test_bronze_connections_cap_duckdb_memory_unless_set(monkeypatch):
-    from dataflow.bronze.source import AGGREGATION_MEMORY_CAP_MB, connect
-
-    monkeypatch.delenv("SPANISHGAS_DUCKDB_MEMORY", raising=False)
-    share_mb = int(runtime.memory_limit_bytes() * runtime.DUCKDB_MEMORY_SHARE) >> 20
-    capped = _mib(_setting(connect(), "memory_limit"))
-    assert abs(capped - min(share_mb, AGGREGATION_MEMORY_CAP_MB)) <= 0.01 * capped + 1
-    monkeypatch.setenv("SPANISHGAS_DUCKDB_MEMORY", "2000MB")  # an explicit setting is not capped
-    assert AGGREGATION_MEMORY_CAP_MB < _mib(_setting(connect(), "memory_limit")) <= 2000 * 1000**2 / 2**20
-
-
 def test_logging_level_and_json_lines_on_fargate(monkeypatch):
     buf = io.StringIO()
     monkeypatch.setenv("SPANISHGAS_LOG_LEVEL", "warning")

@@ -37,30 +37,13 @@ _NATIVE = {
 _TIMESTAMPS = {"TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS"}
 
 
-# The hourly aggregation's working set (one hash-table entry per customer × month × tariff class) outgrows this
-# at about 100,000 customers; beyond it DuckDB spills to the scratch root instead of growing the process, which
-# also holds the run's Polars tables. An explicit $SPANISHGAS_DUCKDB_MEMORY overrides the cap.
-AGGREGATION_MEMORY_CAP_MB = 1024
-
-
 def connect() -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB sized to the container (dataflow/runtime.py), spilling under the scratch root, its
-    memory capped at :data:`AGGREGATION_MEMORY_CAP_MB` unless set explicitly."""
-    from dataflow.config import ENV_DUCKDB_MEMORY, env
+    """An in-memory DuckDB sized to the container (dataflow/runtime.py), spilling under the scratch root."""
     from dataflow.runtime import configure_duckdb  # threads and memory from the container's limits
 
     con = configure_duckdb(duckdb.connect())
-    if not env(ENV_DUCKDB_MEMORY):
-        ((limit,),) = con.sql("SELECT current_setting('memory_limit')").fetchall()
-        con.sql(f"SET memory_limit = '{min(_mib(limit), AGGREGATION_MEMORY_CAP_MB)}MiB'")
     con.sql("SET preserve_insertion_order=false")
     return con
-
-
-def _mib(setting: str) -> int:
-    """DuckDB's text for a memory size (``'9.3 GiB'``, ``'953.6 MiB'``) in MiB."""
-    number, unit = setting.split()
-    return int(float(number) * {"bytes": 2**-20, "KiB": 2**-10, "MiB": 1, "GiB": 2**10, "TiB": 2**20}[unit])
 
 
 def _literal(text: str) -> str:
