@@ -425,11 +425,16 @@ class Screen:
         return ScreenResult(kept, quarantine, pl.DataFrame(audit, schema=AUDIT_SCHEMA, orient="row"))
 
 
-def screen_csv(path: Path, file: str, contract: DatasetContract) -> Screen:
-    """Read a contract CSV as text, insist on its columns, and type it row by row."""
+def read_contract_csv(path: Path, file: str, contract: DatasetContract) -> pl.DataFrame:
+    """A contract CSV as text, insisting on its columns."""
     text = read_csv_text(path, file)
     require_columns(text, file, contract.columns)
-    return Screen(text, file, contract)
+    return text
+
+
+def screen_csv(path: Path, file: str, contract: DatasetContract) -> Screen:
+    """Read a contract CSV as text, insist on its columns, and type it row by row."""
+    return Screen(read_contract_csv(path, file, contract), file, contract)
 
 
 class PanderaPolarsValidator(DataValidator):
