@@ -10,8 +10,10 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
-import pandera.polars as pa
+import pandera.polars as pandera
 import polars as pl
+import pyarrow as pa
+import pyarrow.csv as pacsv
 from hamilton.data_quality.base import DataValidator, ValidationResult
 
 from dataflow.contract import DatasetContract, Field
@@ -31,9 +33,50 @@ def peek_text(path: Path) -> str:
 
 
 def read_csv_text(path: Path, file: str) -> pl.DataFrame:
-    """Every column of a CSV as text, plus the 1-based data row number; ragged rows come pre-rejected."""
+    """Every column of a CSV as text, plus the 1-based data row number; ragged rows come pre-rejected.
+
+    A well-formed file is read by Arrow's CSV reader (multi-threaded, no Python object per value); any file it
+    does not read cleanly — ragged rows, bad UTF-8, a broken header — is read again by Python's csv module,
+    which says row by row what is wrong. Both give the same frame for a well-formed file."""
     if path.stat().st_size == 0:
         raise ContractError(file, None, "the file is empty (0 bytes); expected a header row and data rows")
+    fast = _read_csv_fast(path)
+    return fast if fast is not None else _read_csv_rows(path, file)
+
+
+def _read_csv_fast(path: Path) -> pl.DataFrame | None:
+    """The file as text columns when Arrow reads it strictly (every row as wide as the header, UTF-8, a
+    unique header and at least one data row); ``None`` otherwise, for the row-by-row reader to explain."""
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            header = next((r for r in csv.reader(fh) if r), None)
+        if header is None or len({h.strip() for h in header}) != len(header):
+            return None
+        table = pacsv.read_csv(
+            path,
+            parse_options=pacsv.ParseOptions(newlines_in_values=True),  # quoted line breaks, as csv does
+            convert_options=pacsv.ConvertOptions(
+                column_types={h: pa.string() for h in header},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (UnicodeDecodeError, csv.Error, pa.ArrowInvalid, OSError):
+        return None
+    if table.num_rows == 0 or table.column_names != header:
+        return None
+    frame = pl.from_arrow(table)
+    assert isinstance(frame, pl.DataFrame)
+    return frame.select(
+        pl.when(pl.col(h) != "").then(pl.col(h)).alias(h.strip()) for h in header
+    ).with_columns(
+        pl.int_range(1, frame.height + 1, dtype=pl.Int64).alias(ROW),
+        pl.lit(None, dtype=pl.Utf8).alias(REASON),
+    )
+
+
+def _read_csv_rows(path: Path, file: str) -> pl.DataFrame:
+    """Python's csv module, row by row: names each ragged row, and what makes a file unreadable."""
     try:
         with open(path, encoding="utf-8-sig", newline="") as fh:
             reader = csv.reader(fh)
@@ -382,17 +425,22 @@ class Screen:
         return ScreenResult(kept, quarantine, pl.DataFrame(audit, schema=AUDIT_SCHEMA, orient="row"))
 
 
-def screen_csv(path: Path, file: str, contract: DatasetContract) -> Screen:
-    """Read a contract CSV as text, insist on its columns, and type it row by row."""
+def read_contract_csv(path: Path, file: str, contract: DatasetContract) -> pl.DataFrame:
+    """A contract CSV as text, insisting on its columns."""
     text = read_csv_text(path, file)
     require_columns(text, file, contract.columns)
-    return Screen(text, file, contract)
+    return text
+
+
+def screen_csv(path: Path, file: str, contract: DatasetContract) -> Screen:
+    """Read a contract CSV as text, insist on its columns, and type it row by row."""
+    return Screen(read_contract_csv(path, file, contract), file, contract)
 
 
 class PanderaPolarsValidator(DataValidator):
     """Hamilton validator: checks a Polars frame against a pandera Polars schema (``@check_output`` cannot)."""
 
-    def __init__(self, schema: pa.DataFrameSchema, importance: str = "fail"):
+    def __init__(self, schema: pandera.DataFrameSchema, importance: str = "fail"):
         super().__init__(importance)
         self.schema = schema
 
@@ -409,7 +457,7 @@ class PanderaPolarsValidator(DataValidator):
     def validate(self, dataset: pl.DataFrame) -> ValidationResult:
         try:
             self.schema.validate(dataset, lazy=True)
-        except pa.errors.SchemaErrors as exc:
+        except pandera.errors.SchemaErrors as exc:
             cases = exc.failure_cases
             lines = [
                 f"{r['column']}: {r['check']} (e.g. {str(r['failure_case'])[:_EXAMPLE_CHARS]!r})"
@@ -420,6 +468,6 @@ class PanderaPolarsValidator(DataValidator):
                 f"{self.schema.name} breaks its schema in {cases.height} place(s): " + "; ".join(lines),
                 {"failure_cases": cases.head(50).to_dicts()},
             )
-        except pa.errors.SchemaError as exc:
+        except pandera.errors.SchemaError as exc:
             return ValidationResult(False, f"{self.schema.name} breaks its schema: {exc}", {})
         return ValidationResult(True, f"{self.schema.name} matches its schema ({dataset.height} rows)", {})

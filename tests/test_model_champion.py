@@ -91,6 +91,17 @@ def test_reason_columns_are_plain_language_and_never_empty(world):
     assert not any("=" in t for t in cols["reason_text_1"].to_list()), "one-hot names never leak into texts"
 
 
+def test_reason_columns_in_batches_equal_one_pass(world, monkeypatch):
+    import dataflow.model.explain as explain
+
+    gold, _, fit, _, _ = world
+    rows = scoring_features(gold)
+    whole = reason_columns(fit, rows)
+    monkeypatch.setattr(explain, "BATCH_ROWS", 333)  # rows do not divide evenly: the last batch is short
+    assert rows.height > 333 and rows.height % 333
+    assert reason_columns(fit, rows).equals(whole)
+
+
 def test_fallback_reason_when_nothing_raises_the_risk():
     frame = pl.DataFrame({"months_to_renewal": [5.0, 1.0]})
     out = top_reasons(np.array([[-0.3], [0.2]]), ["months_to_renewal"], frame)

@@ -17,6 +17,9 @@ TOP_K = 3
 # noise, not something worth telling an agent. Values that describe no risk (a flag at 0, a neutral tone, no
 # complaint) are never reasons, whatever their contribution (Reason.neutral in the catalogue).
 MIN_CONTRIBUTION = 0.10
+# Rows explained at once: TreeSHAP's contribution matrix (rows × one-hot columns) stays a few tens of MB
+# whatever the size of the book.
+BATCH_ROWS = 25_000
 
 
 def source_contributions(
@@ -70,8 +73,11 @@ def top_reasons(
 
 def reason_columns(model: ChampionModel, frame: pl.DataFrame, k: int = TOP_K) -> pl.DataFrame:
     """reason_1..k (codes) and reason_text_1..k (sentences) per row of ``frame``; reason_1 is never empty."""
-    contrib, _, features = source_contributions(model, frame)
-    reasons = top_reasons(contrib, features, frame, k)
+    reasons = []
+    for start in range(0, frame.height, BATCH_ROWS):  # TreeSHAP's matrix for one batch at a time
+        batch = frame.slice(start, BATCH_ROWS)
+        contrib, _, features = source_contributions(model, batch)
+        reasons += top_reasons(contrib, features, batch, k)
     cols = {}
     for n in range(k):
         cols[f"reason_{n + 1}"] = [r[n][1] if n < len(r) else None for r in reasons]

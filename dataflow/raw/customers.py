@@ -22,8 +22,10 @@ from dataflow.validation import (
     PARENT_QUARANTINED,
     REASON,
     PanderaPolarsValidator,
+    Screen,
     is_orphan,
     output_fields,
+    read_contract_csv,
     screen_csv,
 )
 
@@ -51,13 +53,20 @@ def _set_aside(quarantine: pl.DataFrame, kept_ids: pl.Series, file: str) -> pl.D
 
 
 @tag(layer="raw")
-def contracted_customers(raw_inventory: RawInventory) -> pl.DataFrame:
+def customer_contracts_text(raw_inventory: RawInventory) -> pl.DataFrame:
+    """The contracts file as written (every column as text, with row numbers), read once for its two screenings."""
+    raw = raw_inventory.files["customer_contracts"]
+    return read_contract_csv(raw.local_path, raw.key, CUSTOMER_CONTRACTS)
+
+
+@tag(layer="raw")
+def contracted_customers(raw_inventory: RawInventory, customer_contracts_text: pl.DataFrame) -> pl.DataFrame:
     """Customer ids with a usable contract row (``reason`` empty) or with only rejected ones (``reason`` why).
 
     The contracts file screened on its own, before it is matched with the attributes file.
     """
     raw = raw_inventory.files["customer_contracts"]
-    alone = screen_csv(raw.local_path, raw.key, CUSTOMER_CONTRACTS).finish()
+    alone = Screen(customer_contracts_text, raw.key, CUSTOMER_CONTRACTS).finish()
     valid = alone.kept.select("customer_id", pl.lit(None, dtype=pl.Utf8).alias("reason"))
     return pl.concat([valid, _set_aside(alone.quarantine, valid["customer_id"], "customer_contracts")])
 
@@ -108,10 +117,13 @@ def quarantined_customers(
 @check_output_custom(PanderaPolarsValidator(CUSTOMER_CONTRACTS_SCHEMA), target_="raw_customer_contracts")
 @extract_fields(output_fields("customer_contracts"))
 def customer_contracts_screening(
-    raw_inventory: RawInventory, raw_customer_attributes: pl.DataFrame, quarantined_customers: pl.DataFrame
+    raw_inventory: RawInventory,
+    customer_contracts_text: pl.DataFrame,
+    raw_customer_attributes: pl.DataFrame,
+    quarantined_customers: pl.DataFrame,
 ) -> dict[str, pl.DataFrame]:
     """Contract dates per usable customer; bad dates, orphans and conflicting duplicates set aside."""
     raw = raw_inventory.files["customer_contracts"]
-    screen = screen_csv(raw.local_path, raw.key, CUSTOMER_CONTRACTS)
+    screen = Screen(customer_contracts_text, raw.key, CUSTOMER_CONTRACTS)
     screen.require_customer(raw_customer_attributes, quarantined_customers)
     return screen.finish().fields("customer_contracts")
