@@ -62,11 +62,21 @@ LAYOUT_JS = """
     }
     if (!clipped) wide.push(`${el.tagName}[${el.getAttribute('data-testid') || ''}] right=${Math.round(r.right)}`);
   }
+  // a box that scrolls sideways (a table wider than its column): nothing should need a sideways scroll
+  const scrolls = [];
+  for (const el of main.querySelectorAll('*')) {
+    if (el.clientWidth === 0 || el.scrollWidth <= el.clientWidth + 1) continue;
+    const ox = getComputedStyle(el).overflowX;
+    if (!['auto', 'scroll'].includes(ox)) continue;
+    const host = el.closest('[data-testid]');
+    scrolls.push(`${host ? host.getAttribute('data-testid') : el.tagName} scrolls sideways: ${el.scrollWidth} > ${el.clientWidth} px`);
+  }
   const cut = [];
   for (const el of main.querySelectorAll('[data-testid="stMetricValue"] *, [data-testid="stMetricLabel"] *')) {
     if (el.clientWidth > 0 && el.scrollWidth > el.clientWidth + 1) cut.push(el.innerText);
   }
-  return {wide: wide.slice(0, 10), truncated: cut.slice(0, 10), pageWidth: document.documentElement.scrollWidth};
+  return {wide: wide.slice(0, 10), scrolls: scrolls.slice(0, 10), truncated: cut.slice(0, 10),
+          pageWidth: document.documentElement.scrollWidth};
 }
 """
 
@@ -143,6 +153,7 @@ def problems(page) -> list[str]:
     ]
     layout = page.evaluate(LAYOUT_JS)
     found += [f"wider than the window: {w}" for w in layout["wide"]]
+    found += [f"wider than its column: {w}" for w in layout["scrolls"]]
     found += [f"truncated card: {t}" for t in layout["truncated"]]
     return found
 

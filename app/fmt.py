@@ -174,6 +174,15 @@ def model_name(experiment: str | None, model: str | None) -> str:
     return f"{m} on feature set {experiment}" if experiment else m
 
 
+def experiment(code) -> str:
+    """An experiment of the ladder in words: "E1_plus_market_core" → "E1: + market core"."""
+    if _missing(code) or code == "":
+        return DASH
+    head, _, rest = str(code).partition("_")
+    rest = rest.replace("ablation_no_", "full without ").replace("plus_", "+ ").replace("_", " ")
+    return f"{head}: {rest}" if rest else head
+
+
 # ---- features and columns ------------------------------------------------------------------------------
 FEATURE_LABELS = {
     "customer_id": "Customer",

@@ -348,6 +348,17 @@ def expected_churners(run: Run) -> float:
     )
 
 
+@st.cache_data(ttl=data.POINTER_TTL, show_spinner=False, max_entries=4)
+def experiment_ladder(path: str) -> pl.DataFrame:
+    """The experiment ladder (registry/experiments.parquet) in ladder order, with feature-set and model labels."""
+    from app import fmt
+
+    return sql(f"SELECT * FROM {source(path)} ORDER BY experiment, model").with_columns(
+        experiment_label=pl.col("experiment").map_elements(fmt.experiment, return_dtype=pl.String),
+        model_label=pl.col("model").replace_strict(fmt.MODEL_LABELS, default=pl.col("model")),
+    )
+
+
 # ---- the call list ----------------------------------------------------------------------------------------
 CALL_LIST_ORDER = "ORDER BY r.expected_net_value_eur DESC, r.expected_monthly_loss DESC, r.customer_id"
 
