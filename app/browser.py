@@ -130,16 +130,36 @@ def render(page, url: str, text: str) -> float:
     return time.perf_counter() - t0
 
 
-def settle(page) -> None:
-    """Wait for a rerun triggered by a widget to finish."""
-    page.wait_for_timeout(400)
-    page.wait_for_function(
-        "() => document.querySelector('[data-testid=\"stApp\"]')?.getAttribute('data-test-script-state') "
-        "=== 'notRunning'",
-        timeout=120_000,
-        polling=200,
-    )
-    page.wait_for_timeout(300)
+# true once the script is idle, no element is stale and the main area has not changed for QUIET_MS: a rerun
+# triggered by a widget sets the script state at once (rerun requested → running), so a wait begun right after
+# the action cannot see the page before it
+QUIET_MS = 600
+QUIET_JS = """
+(quiet) => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  const main = document.querySelector('[data-testid="stMain"]');
+  const now = performance.now();
+  if (!app || !main || app.getAttribute('data-test-script-state') !== 'notRunning'
+      || document.querySelector('[data-stale="true"], [data-testid="stSkeleton"], [data-testid="stSpinner"]')) {
+    window.__sgQuiet = null;
+    return false;
+  }
+  const sig = main.querySelectorAll('*').length + ':' + main.innerText.length + ':'
+    + main.querySelectorAll('canvas, svg').length;
+  if (!window.__sgQuiet || window.__sgQuiet.sig !== sig) { window.__sgQuiet = {sig, t: now}; return false; }
+  return now - window.__sgQuiet.t >= quiet;
+}
+"""
+
+
+def settle(page, text: str | None = None) -> None:
+    """Wait until the page is quiet after a load or a widget's rerun (see QUIET_JS), and ``text``, when given, is
+    visible: conditions only, no fixed sleep."""
+    page.evaluate("() => { window.__sgQuiet = null; }")
+    page.wait_for_function(QUIET_JS, arg=QUIET_MS, timeout=120_000, polling=100)
+    if text:
+        page.get_by_text(text, exact=False).first.wait_for(state="visible", timeout=60_000)
+        page.wait_for_function(QUIET_JS, arg=QUIET_MS, timeout=120_000, polling=100)
 
 
 def problems(page) -> list[str]:
@@ -162,7 +182,7 @@ def screenshot(page, path: Path, width: int) -> None:
     """The whole page at ``width``: Streamlit scrolls inside its main block, so grow the viewport to its height."""
     height = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]')?.scrollHeight || 1000")
     page.set_viewport_size({"width": width, "height": min(int(height) + 40, 8000)})
-    page.wait_for_timeout(600)
+    settle(page)  # charts redraw at the new size
     page.screenshot(path=str(path), full_page=True)
     page.set_viewport_size({"width": width, "height": 1000})
 

@@ -537,6 +537,7 @@ def test_lift_at_10_percent_is_the_share_of_test_churners_in_the_top_decile(monk
     gain, k = top_share(0.20)
     assert metric(at, "Churners in the top 20%") == pct1(gain)
     assert metric(at, "Customers called") == f"{k:,}"
+    open_tab(at, "Curves and calibration")
     # calibration per tier: predicted and observed churn of each tier of the test snapshot
     per_tier = next(df.value for df in at.dataframe if {"predicted", "observed"} <= set(df.value.columns))
     want = hold.group_by("risk_tier").agg(pl.len(), pl.col("churned").mean().alias("obs"))
@@ -544,7 +545,6 @@ def test_lift_at_10_percent_is_the_share_of_test_churners_in_the_top_decile(monk
         got = per_tier[per_tier["risk_tier"] == row["risk_tier"]]
         assert int(got["n"].iloc[0]) == row["len"] and abs(float(got["observed"].iloc[0]) - row["obs"]) < 1e-9
     # PR curve: the base rate line and the operating point at the decision threshold
-    open_tab(at, "Curves and calibration")
     pr_layers = [frames for spec, frames in charts(at) if any("precision" in f.columns for f in frames)]
     frames = pr_layers[0]
     base = next(f for f in frames if f.columns == ["precision", "label"])

@@ -68,8 +68,8 @@ def tier_rule(*runs) -> str:
 
 
 def targeting(model_run) -> None:
-    """Lift and cumulative gain on the test snapshot, and calibration per risk tier (the candidate's held-out
-    predictions); the threshold and the tier cut-offs side by side."""
+    """Lift and cumulative gain on the test snapshot (the candidate's held-out predictions) with a "share
+    called" control; the threshold and the tier cut-offs reconciled in words."""
     st.subheader("Targeting: whom to call")
     hold = queries.holdout(model_run) if model_run else None
     if hold is None or hold.is_empty():
@@ -121,35 +121,39 @@ def targeting(model_run) -> None:
     with right:
         st.markdown("**Lift** (× the churners a random list of the same size reaches)")
         ui.chart(charts.lift_chart(gain))
-    tc = charts.tier_calibration(hold)
+    st.markdown("**Threshold and tiers**")
+    cuts = tier_rule(model_run, run)
+    st.markdown(
+        f"- The **decision threshold** {fmt.pct(conf.get('threshold'))} flags a customer as a likely churner: it "
+        "was chosen on the calibration snapshot to reach the target recall, and drives precision and recall above.\n"
+        "- The **risk tiers** rank customers for the retention team and decide the offer; "
+        + (cuts or "they are cut by rank of the calibrated churn probability.")
+        + "\n- The customers **at risk** are the action tiers, Critical and High: they get an immediate offer. "
+        'The threshold answers "likely to leave?" for the precision and recall above; the tier answers '
+        '"how urgently to call?". How well each tier\'s predicted churn matched what happened: the '
+        "*Curves and calibration* tab."
+    )
+
+
+def tier_calibration(model_run) -> None:
+    """Predicted vs observed churn per risk tier on the test snapshot (the candidate's held-out predictions)."""
+    hold = queries.holdout(model_run) if model_run else None
+    tc = charts.tier_calibration(hold) if hold is not None else pl.DataFrame()
+    st.markdown("**Calibration per risk tier** (predicted vs observed churn on the test snapshot)")
+    if tc.is_empty():
+        st.caption("The held-out predictions carry no risk tier.")
+        return
     left, right = st.columns(2)
     with left:
-        st.markdown("**Calibration per risk tier** (predicted vs observed churn on the test snapshot)")
-        if tc.is_empty():
-            st.caption("The held-out predictions carry no risk tier.")
-        else:
-            ui.chart(charts.tier_calibration_chart(tc))
+        ui.chart(charts.tier_calibration_chart(tc))
     with right:
-        st.markdown("**Threshold and tiers**")
-        cuts = tier_rule(model_run, run)
-        thr = conf.get("threshold")
-        st.markdown(
-            f"- The **decision threshold** {fmt.pct(thr)} flags a customer as a likely churner: it was chosen on "
-            "the calibration snapshot to reach the target recall, and drives precision and recall above.\n"
-            "- The **risk tiers** rank customers for the retention team and decide the offer; "
-            + (cuts or "they are cut by rank of the calibrated churn probability.")
-            + "\n- The customers **at risk** are the action tiers, Critical and High: they get an immediate offer. "
-            'The threshold answers "likely to leave?" for the precision and recall above; the tier answers '
-            '"how urgently to call?".'
+        ui.table(
+            tc,
+            risk_tier=st.column_config.TextColumn("Risk tier"),
+            n=st.column_config.NumberColumn("Test customers", format="localized"),
+            predicted=st.column_config.NumberColumn("Predicted churn", format="percent"),
+            observed=st.column_config.NumberColumn("Observed churn", format="percent"),
         )
-        if not tc.is_empty():
-            ui.table(
-                tc,
-                risk_tier=st.column_config.TextColumn("Risk tier"),
-                n=st.column_config.NumberColumn("Test customers", format="localized"),
-                predicted=st.column_config.NumberColumn("Predicted churn", format="percent"),
-                observed=st.column_config.NumberColumn("Observed churn", format="percent"),
-            )
 
 
 def curves() -> None:
@@ -365,6 +369,7 @@ if tab_target.open:
 if tab_curves.open:
     with tab_curves:
         curves()
+        tier_calibration(data.candidate_run(run) or data.served_run(run))
 if tab_choice.open:
     with tab_choice:
         promotion = data.run_doc(source, "model/promotion.json")
@@ -372,4 +377,7 @@ if tab_choice.open:
         importance_and_promotion(promotion)
 if tab_trends.open:
     with tab_trends:
+        st.caption(
+            "PR-AUC of the model that scored each run and the input features that drifted, per published run."
+        )
         ui.trends(run, ("served_pr_auc", "features_drifted"))

@@ -5,9 +5,27 @@ import polars as pl
 import streamlit as st
 
 from app import components as ui
-from app import dagtools, data, queries
+from app import dagtools, data, fmt, queries
 
 STAGES = ("raw", "bronze", "silver", "gold", "model", "score", "monitor", "write")
+# the columns of the quality report that fit the window (the messages of the checks within budget are the
+# yellow boxes above; the whole report is monitoring/quality.parquet)
+QUALITY_COLUMNS = ("layer", "table", "check", "status", "observed", "failing_rows")
+QUALITY_CONFIG = {
+    "layer": st.column_config.TextColumn("Layer"),
+    "table": st.column_config.TextColumn("Table"),
+    "check": st.column_config.TextColumn("Check"),
+    "status": st.column_config.TextColumn("Status"),
+    "observed": st.column_config.NumberColumn("Observed", format="localized"),
+    "failing_rows": st.column_config.NumberColumn("Failing rows", format="localized"),
+}
+
+
+def quality_rows(checks: pl.DataFrame) -> pl.DataFrame:
+    """The quality checks' columns that fit the window, statuses in words."""
+    return checks.select(*QUALITY_COLUMNS).with_columns(
+        pl.col("status").map_elements(fmt.status, return_dtype=pl.String)
+    )
 
 
 def history_rows(manifests: list[dict], records: list[dict], current: str) -> pl.DataFrame:
@@ -75,7 +93,24 @@ ui.kpis(
     ]
 )
 st.subheader("Run history")
-ui.table(history, seconds=st.column_config.NumberColumn("duration (s)", format="%.1f"))
+ui.table(  # the start time and an error's text: in the run details below
+    history.select(
+        "run_id",
+        pl.col("status").map_elements(fmt.status, return_dtype=pl.String),
+        "current",
+        pl.col("finished_at").map_elements(fmt.when, return_dtype=pl.String),
+        "seconds",
+        "quarantined",
+        "checks_failed",
+    ),
+    run_id=st.column_config.TextColumn("Run"),
+    status=st.column_config.TextColumn("Status"),
+    current=st.column_config.CheckboxColumn("Current"),
+    finished_at=st.column_config.TextColumn("Finished (UTC)"),
+    seconds=st.column_config.NumberColumn("Duration (s)", format="%.1f"),
+    quarantined=st.column_config.NumberColumn("Rows quarantined", format="localized"),
+    checks_failed=st.column_config.NumberColumn("Checks failed", format="localized"),
+)
 
 run_ids = [r for r in history["run_id"].to_list() if r]
 chosen = st.selectbox("Run details", run_ids, index=run_ids.index(run.run_id) if run.run_id in run_ids else 0)
@@ -119,7 +154,7 @@ with right:
     )
     ui.table(slow, seconds=st.column_config.NumberColumn(format="%.2f"))
 
-left, right = st.columns(2)
+left, right = st.container(), st.container()  # one above the other: both tables keep their columns whole
 with left:
     st.markdown("**Row reconciliation** (rows in = kept + quarantined)")
     rec = pl.DataFrame(manifest.get("reconciliation") or [])
@@ -143,7 +178,13 @@ with right:
     if reasons.is_empty():
         st.caption("No row was quarantined in this run.")
     else:
-        ui.table(reasons)
+        ui.table(
+            reasons,
+            dataset=st.column_config.TextColumn("File"),
+            reason=st.column_config.TextColumn("Reason (# = any number)"),
+            rows=st.column_config.NumberColumn("Rows", format="localized"),
+            example=st.column_config.TextColumn("Example", width="medium"),
+        )
 
 st.markdown("**Data-quality checks**")
 quality = queries.quality(detail)
@@ -153,10 +194,10 @@ else:
     failed = quality.filter(pl.col("status") != "pass")
     st.caption(f"{quality.height} checks, {failed.height} not passing.")
     if failed.height:
-        ui.table(failed, height=min(38 + 35 * failed.height, 420))
+        ui.table(quality_rows(failed), height=min(38 + 35 * failed.height, 420), **QUALITY_CONFIG)
     if box := ui.lazy_expander(f"All {quality.height} checks", key="all_checks"):
         with box:
-            ui.table(quality, height=420)
+            ui.table(quality_rows(quality), height=420, **QUALITY_CONFIG)
 
 st.subheader("The DAG")
 code = dagtools.code_version()
