@@ -72,7 +72,7 @@ LAYOUT_JS = """
     scrolls.push(`${host ? host.getAttribute('data-testid') : el.tagName} scrolls sideways: ${el.scrollWidth} > ${el.clientWidth} px`);
   }
   const cut = [];
-  for (const el of main.querySelectorAll('[data-testid="stMetricValue"] *, [data-testid="stMetricLabel"] *')) {
+  for (const el of main.querySelectorAll('[data-testid="stMetricValue"], [data-testid="stMetricValue"] *, [data-testid="stMetricLabel"], [data-testid="stMetricLabel"] *')) {
     if (el.clientWidth > 0 && el.scrollWidth > el.clientWidth + 1) cut.push(el.innerText);
   }
   return {wide: wide.slice(0, 10), scrolls: scrolls.slice(0, 10), truncated: cut.slice(0, 10),
@@ -218,3 +218,48 @@ def page_timings(lake: str | Path, width: int = 1440) -> dict[str, dict[str, flo
         finally:
             browser.close()
     return timings
+
+
+README_WIDTH = 1280
+README_MAX_HEIGHT = 2200  # px: the top of a long page; the README shows one picture per page
+README_MAX_BYTES = 150_000
+
+
+def readme_screenshots(lake: str | Path, out: str | Path, width: int = README_WIDTH) -> dict[str, int]:
+    """The README's screenshots, one per page: each page warmed, then drawn at ``width`` px, cut to at most
+    README_MAX_HEIGHT px and stored as a 256-colour PNG (small enough for the repository); returns bytes by file."""
+    from PIL import Image
+    from playwright.sync_api import sync_playwright
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    sizes = {}
+    with serve(lake) as url, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": width, "height": 1000})
+            for path, (_, text) in PAGES.items():
+                render(page, f"{url}/{path}", text)  # the first hit may be a skeleton
+                render(page, f"{url}/{path}", text)
+                settle(page, text)
+                target = out / f"{path or 'overview'}.png"
+                screenshot(page, target, width)
+                image = Image.open(target).convert("RGB")
+                image = image.crop((0, 0, image.width, min(image.height, README_MAX_HEIGHT)))
+                height = image.height
+                while True:
+                    small = image.crop((0, 0, image.width, height)).quantize(
+                        colors=256, method=Image.Quantize.MEDIANCUT
+                    )
+                    small.save(target, optimize=True)
+                    if target.stat().st_size <= README_MAX_BYTES or height <= 900:
+                        break
+                    height -= 200
+                sizes[target.name] = target.stat().st_size
+        finally:
+            browser.close()
+    return sizes
+
+
+if __name__ == "__main__":  # python -m app.browser LAKE OUT: the README's screenshots
+    print(readme_screenshots(sys.argv[1], sys.argv[2]))

@@ -197,14 +197,19 @@ def tier_calibration(holdout: pl.DataFrame) -> pl.DataFrame:
 def tier_calibration_chart(tc: pl.DataFrame) -> alt.Chart:
     """Predicted vs observed churn per tier, side by side, with the customers of each tier on the axis."""
     long = tc.with_columns(
-        tier=pl.col("risk_tier") + " (" + pl.col("n").map_elements(fmt.count, return_dtype=pl.String) + ")"
+        tier=pl.col("risk_tier") + "|" + pl.col("n").map_elements(fmt.count, return_dtype=pl.String)
     ).unpivot(["predicted", "observed"], index=["risk_tier", "tier", "n"])
-    order = [f"{r['risk_tier']} ({fmt.count(r['n'])})" for r in tc.to_dicts()]
+    order = [f"{r['risk_tier']}|{fmt.count(r['n'])}" for r in tc.to_dicts()]
     return (
         alt.Chart(long, height=240)
         .mark_bar()
         .encode(
-            x=alt.X("tier:N", sort=order, title="risk tier (test customers)", axis=alt.Axis(labelAngle=0)),
+            x=alt.X(
+                "tier:N",
+                sort=order,
+                title="risk tier (test customers)",
+                axis=alt.Axis(labelAngle=0, labelExpr="split(datum.label, '|')", labelOverlap=False),
+            ),
             xOffset="variable:N",
             y=alt.Y("value:Q", title="churn rate", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
             color=alt.Color(

@@ -58,7 +58,7 @@ def _controls(page, lake: Path) -> dict:
     return {
         "data_explorer": [("churn drivers", tab("Churn drivers"), "Churn by months to renewal")],
         "model_performance": [
-            ("call share", lambda: _press(page, "Share of customers called", "ArrowRight", 3), "top 25%"),
+            ("call share", lambda: _press(page, "Share of customers called", "ArrowRight", 3), "Lift at 25%"),
             ("curves tab", tab("Curves and calibration"), "Calibration per risk tier"),
             ("experiments tab", tab("Experiments and promotion"), "Promotion decision"),
             ("trends tab", tab("Trends over the runs"), "per published run"),

@@ -530,12 +530,13 @@ def test_lift_at_10_percent_is_the_share_of_test_churners_in_the_top_decile(monk
 
     at = open_page(monkeypatch, lake, "model_performance")
     gain, k = top_share(0.10)
-    assert metric(at, "Churners in the top 10%") == pct1(gain)
+    assert metric(at, "Churners reached") == pct1(gain)
     assert metric(at, "Lift at 10%") == f"{gain / 0.10:.2f}×"
     assert metric(at, "Customers called") == f"{k:,}"
     at.select_slider(key="model_call_share").set_value(0.2).run()
     gain, k = top_share(0.20)
-    assert metric(at, "Churners in the top 20%") == pct1(gain)
+    assert metric(at, "Lift at 20%") == f"{gain / 0.20:.2f}×"
+    assert metric(at, "Churners reached") == pct1(gain)
     assert metric(at, "Customers called") == f"{k:,}"
     open_tab(at, "Curves and calibration")
     # calibration per tier: predicted and observed churn of each tier of the test snapshot

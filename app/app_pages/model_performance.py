@@ -93,9 +93,9 @@ def targeting(model_run) -> None:
     ui.kpis(
         [
             (
-                f"Churners in the top {share:.0%}",
+                "Churners reached",
                 fmt.pct(row["gain"]),
-                "Share of all test-snapshot churners among the riskiest customers called (cumulative gain)",
+                f"Share of all test-snapshot churners among the riskiest {share:.0%} called (cumulative gain)",
             ),
             (
                 f"Lift at {share:.0%}",

@@ -134,7 +134,7 @@ with left:
         st.caption("No timings recorded for this run.")
     else:
         ui.chart(
-            alt.Chart(stages, height=200)
+            alt.Chart(stages, height=260)
             .mark_bar()
             .encode(
                 y=alt.Y("stage:N", sort=list(STAGES), title=None), x="seconds:Q", tooltip=["stage", "seconds"]
@@ -152,7 +152,11 @@ with right:
         .sort("seconds", descending=True)
         .head(12)
     )
-    ui.table(slow, seconds=st.column_config.NumberColumn(format="%.2f"))
+    ui.table(
+        slow,
+        node=st.column_config.TextColumn("Node"),
+        seconds=st.column_config.NumberColumn("Seconds", format="%.2f"),
+    )
 
 left, right = st.container(), st.container()  # one above the other: both tables keep their columns whole
 with left:
@@ -162,13 +166,14 @@ with left:
         st.caption("No reconciliation recorded for this run.")
     else:
         rec = rec.with_columns(balanced=pl.col("rows_in") == pl.col("rows_kept") + pl.col("rows_quarantined"))
-        count = st.column_config.NumberColumn(format="localized")
         ui.table(
             rec,
-            balanced=st.column_config.CheckboxColumn("balanced"),
-            rows_in=count,
-            rows_kept=count,
-            rows_quarantined=count,
+            dataset=st.column_config.TextColumn("File"),
+            balanced=st.column_config.CheckboxColumn("Balanced"),
+            rows_in=st.column_config.NumberColumn("Rows in", format="localized"),
+            rows_kept=st.column_config.NumberColumn("Kept", format="localized"),
+            rows_orphaned=st.column_config.NumberColumn("Orphaned", format="localized"),
+            rows_quarantined=st.column_config.NumberColumn("Quarantined", format="localized"),
         )
 with right:
     quarantined = manifest.get("quarantined") or {}
