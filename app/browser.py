@@ -18,7 +18,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
+# Debian's chromium; $SPANISHGAS_CHROMIUM names another Chromium-based browser (CI on Ubuntu: Google Chrome)
+CHROMIUM = os.environ.get("SPANISHGAS_CHROMIUM") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
