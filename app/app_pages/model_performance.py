@@ -184,9 +184,7 @@ def curves() -> None:
                 x=alt.X(
                     "fpr:Q", title="false positive rate (% of stayers flagged)", axis=alt.Axis(format="%")
                 ),
-                y=alt.Y(
-                    "tpr:Q", title="true positive rate (% of churners flagged)", axis=alt.Axis(format="%")
-                ),
+                y=alt.Y("tpr:Q", title="true positive rate (% of churners)", axis=alt.Axis(format="%")),
                 order="i:Q",
             )
             + diag.encode(x="fpr:Q", y="tpr:Q")
