@@ -6,6 +6,8 @@ asserted here."""
 
 from __future__ import annotations
 
+import re
+import shutil
 from pathlib import Path
 
 import polars as pl
@@ -52,6 +54,11 @@ def _controls(page, lake: Path) -> dict:
     def click_text(text: str):
         return lambda: page.get_by_text(text, exact=False).first.click()
 
+    def expander(pattern: str):
+        return lambda: (
+            page.get_by_test_id("stExpander").filter(has_text=re.compile(pattern)).locator("summary").click()
+        )
+
     def tab(name: str):
         return lambda: page.get_by_role("tab", name=name).click()
 
@@ -66,7 +73,17 @@ def _controls(page, lake: Path) -> dict:
         "customer_risk": [
             ("top N", lambda: _press(page, "Top N by margin at risk", "ArrowRight", 3), "Shown")
         ],
-        "customer_lookup": [("another customer", lookup, other)],
+        "customer_lookup": [
+            ("another customer", lookup, other),
+            ("all features", expander("All features of the scoring snapshot"), None),
+            ("monthly rows", expander("Monthly rows"), "every column of these rows"),
+        ],
+        "pipeline_status": [("all checks", expander(r"All \d+ checks"), None)]
+        + (  # the DAG image needs Graphviz
+            [("whole DAG", click_text("Show the whole pipeline DAG"), "download the full-size image")]
+            if shutil.which("dot")
+            else []
+        ),
         "recommendations": [
             ("offer policy", click_text("Offer policy"), "never exceeds the margin it protects"),
             (

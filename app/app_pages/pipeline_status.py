@@ -10,14 +10,15 @@ from app import dagtools, data, fmt, queries
 STAGES = ("raw", "bronze", "silver", "gold", "model", "score", "monitor", "write")
 # the columns of the quality report that fit the window (the messages of the checks within budget are the
 # yellow boxes above; the whole report is monitoring/quality.parquet)
-QUALITY_COLUMNS = ("layer", "table", "check", "status", "observed", "failing_rows")
+QUALITY_COLUMNS = ("table", "check", "status", "observed", "failing_rows")  # the table names its layer
 QUALITY_CONFIG = {
-    "layer": st.column_config.TextColumn("Layer"),
     "table": st.column_config.TextColumn("Table"),
     "check": st.column_config.TextColumn("Check"),
     "status": st.column_config.TextColumn("Status"),
     "observed": st.column_config.NumberColumn("Observed", format="localized"),
-    "failing_rows": st.column_config.NumberColumn("Failing rows", format="localized"),
+    "failing_rows": st.column_config.NumberColumn(
+        "Failing", format="localized", help="Rows failing the check"
+    ),
 }
 
 
