@@ -18,7 +18,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
+# Debian's chromium; $SPANISHGAS_CHROMIUM names another Chromium-based browser (CI on Ubuntu: Google Chrome)
+CHROMIUM = os.environ.get("SPANISHGAS_CHROMIUM") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -62,11 +63,21 @@ LAYOUT_JS = """
     }
     if (!clipped) wide.push(`${el.tagName}[${el.getAttribute('data-testid') || ''}] right=${Math.round(r.right)}`);
   }
+  // a box that scrolls sideways (a table wider than its column): nothing should need a sideways scroll
+  const scrolls = [];
+  for (const el of main.querySelectorAll('*')) {
+    if (el.clientWidth === 0 || el.scrollWidth <= el.clientWidth + 1) continue;
+    const ox = getComputedStyle(el).overflowX;
+    if (!['auto', 'scroll'].includes(ox)) continue;
+    const host = el.closest('[data-testid]');
+    scrolls.push(`${host ? host.getAttribute('data-testid') : el.tagName} scrolls sideways: ${el.scrollWidth} > ${el.clientWidth} px`);
+  }
   const cut = [];
-  for (const el of main.querySelectorAll('[data-testid="stMetricValue"] *, [data-testid="stMetricLabel"] *')) {
+  for (const el of main.querySelectorAll('[data-testid="stMetricValue"], [data-testid="stMetricValue"] *, [data-testid="stMetricLabel"], [data-testid="stMetricLabel"] *')) {
     if (el.clientWidth > 0 && el.scrollWidth > el.clientWidth + 1) cut.push(el.innerText);
   }
-  return {wide: wide.slice(0, 10), truncated: cut.slice(0, 10), pageWidth: document.documentElement.scrollWidth};
+  return {wide: wide.slice(0, 10), scrolls: scrolls.slice(0, 10), truncated: cut.slice(0, 10),
+          pageWidth: document.documentElement.scrollWidth};
 }
 """
 
@@ -120,16 +131,36 @@ def render(page, url: str, text: str) -> float:
     return time.perf_counter() - t0
 
 
-def settle(page) -> None:
-    """Wait for a rerun triggered by a widget to finish."""
-    page.wait_for_timeout(400)
-    page.wait_for_function(
-        "() => document.querySelector('[data-testid=\"stApp\"]')?.getAttribute('data-test-script-state') "
-        "=== 'notRunning'",
-        timeout=120_000,
-        polling=200,
-    )
-    page.wait_for_timeout(300)
+# true once the script is idle, no element is stale and the main area has not changed for QUIET_MS: a rerun
+# triggered by a widget sets the script state at once (rerun requested → running), so a wait begun right after
+# the action cannot see the page before it
+QUIET_MS = 600
+QUIET_JS = """
+(quiet) => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  const main = document.querySelector('[data-testid="stMain"]');
+  const now = performance.now();
+  if (!app || !main || app.getAttribute('data-test-script-state') !== 'notRunning'
+      || document.querySelector('[data-stale="true"], [data-testid="stSkeleton"], [data-testid="stSpinner"]')) {
+    window.__sgQuiet = null;
+    return false;
+  }
+  const sig = main.querySelectorAll('*').length + ':' + main.innerText.length + ':'
+    + main.querySelectorAll('canvas, svg').length;
+  if (!window.__sgQuiet || window.__sgQuiet.sig !== sig) { window.__sgQuiet = {sig, t: now}; return false; }
+  return now - window.__sgQuiet.t >= quiet;
+}
+"""
+
+
+def settle(page, text: str | None = None) -> None:
+    """Wait until the page is quiet after a load or a widget's rerun (see QUIET_JS), and ``text``, when given, is
+    visible: conditions only, no fixed sleep."""
+    page.evaluate("() => { window.__sgQuiet = null; }")
+    page.wait_for_function(QUIET_JS, arg=QUIET_MS, timeout=120_000, polling=100)
+    if text:
+        page.get_by_text(text, exact=False).first.wait_for(state="visible", timeout=60_000)
+        page.wait_for_function(QUIET_JS, arg=QUIET_MS, timeout=120_000, polling=100)
 
 
 def problems(page) -> list[str]:
@@ -143,6 +174,7 @@ def problems(page) -> list[str]:
     ]
     layout = page.evaluate(LAYOUT_JS)
     found += [f"wider than the window: {w}" for w in layout["wide"]]
+    found += [f"wider than its column: {w}" for w in layout["scrolls"]]
     found += [f"truncated card: {t}" for t in layout["truncated"]]
     return found
 
@@ -151,7 +183,7 @@ def screenshot(page, path: Path, width: int) -> None:
     """The whole page at ``width``: Streamlit scrolls inside its main block, so grow the viewport to its height."""
     height = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]')?.scrollHeight || 1000")
     page.set_viewport_size({"width": width, "height": min(int(height) + 40, 8000)})
-    page.wait_for_timeout(600)
+    settle(page)  # charts redraw at the new size
     page.screenshot(path=str(path), full_page=True)
     page.set_viewport_size({"width": width, "height": 1000})
 
@@ -187,3 +219,48 @@ def page_timings(lake: str | Path, width: int = 1440) -> dict[str, dict[str, flo
         finally:
             browser.close()
     return timings
+
+
+README_WIDTH = 1280
+README_MAX_HEIGHT = 2200  # px: the top of a long page; the README shows one picture per page
+README_MAX_BYTES = 150_000
+
+
+def readme_screenshots(lake: str | Path, out: str | Path, width: int = README_WIDTH) -> dict[str, int]:
+    """The README's screenshots, one per page: each page warmed, then drawn at ``width`` px, cut to at most
+    README_MAX_HEIGHT px and stored as a 256-colour PNG (small enough for the repository); returns bytes by file."""
+    from PIL import Image
+    from playwright.sync_api import sync_playwright
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    sizes = {}
+    with serve(lake) as url, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": width, "height": 1000})
+            for path, (_, text) in PAGES.items():
+                render(page, f"{url}/{path}", text)  # the first hit may be a skeleton
+                render(page, f"{url}/{path}", text)
+                settle(page, text)
+                target = out / f"{path or 'overview'}.png"
+                screenshot(page, target, width)
+                image = Image.open(target).convert("RGB")
+                image = image.crop((0, 0, image.width, min(image.height, README_MAX_HEIGHT)))
+                height = image.height
+                while True:
+                    small = image.crop((0, 0, image.width, height)).quantize(
+                        colors=256, method=Image.Quantize.MEDIANCUT
+                    )
+                    small.save(target, optimize=True)
+                    if target.stat().st_size <= README_MAX_BYTES or height <= 900:
+                        break
+                    height -= 200
+                sizes[target.name] = target.stat().st_size
+        finally:
+            browser.close()
+    return sizes
+
+
+if __name__ == "__main__":  # python -m app.browser LAKE OUT: the README's screenshots
+    print(readme_screenshots(sys.argv[1], sys.argv[2]))

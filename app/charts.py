@@ -197,14 +197,19 @@ def tier_calibration(holdout: pl.DataFrame) -> pl.DataFrame:
 def tier_calibration_chart(tc: pl.DataFrame) -> alt.Chart:
     """Predicted vs observed churn per tier, side by side, with the customers of each tier on the axis."""
     long = tc.with_columns(
-        tier=pl.col("risk_tier") + " (" + pl.col("n").map_elements(fmt.count, return_dtype=pl.String) + ")"
+        tier=pl.col("risk_tier") + "|" + pl.col("n").map_elements(fmt.count, return_dtype=pl.String)
     ).unpivot(["predicted", "observed"], index=["risk_tier", "tier", "n"])
-    order = [f"{r['risk_tier']} ({fmt.count(r['n'])})" for r in tc.to_dicts()]
+    order = [f"{r['risk_tier']}|{fmt.count(r['n'])}" for r in tc.to_dicts()]
     return (
         alt.Chart(long, height=240)
         .mark_bar()
         .encode(
-            x=alt.X("tier:N", sort=order, title="risk tier (test customers)", axis=alt.Axis(labelAngle=0)),
+            x=alt.X(
+                "tier:N",
+                sort=order,
+                title="risk tier (test customers)",
+                axis=alt.Axis(labelAngle=0, labelExpr="split(datum.label, '|')", labelOverlap=False),
+            ),
             xOffset="variable:N",
             y=alt.Y("value:Q", title="churn rate", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
             color=alt.Color(
@@ -365,3 +370,115 @@ def month_chart(series: pl.DataFrame, title: str) -> alt.Chart:
             ],
         )
     )
+
+
+# ---- model choice: the experiment ladder and what the run measured -------------------------------------------
+def ladder_chart(ladder: pl.DataFrame) -> alt.Chart:
+    """PR-AUC on the test snapshot per feature set (E0–E8), one bar per model family."""
+    return (
+        alt.Chart(ladder, height=240)
+        .mark_bar()
+        .encode(
+            x=alt.X(
+                "experiment:N",
+                title="feature set (each adds one feature tier)",
+                axis=alt.Axis(labelExpr="split(datum.label, '_')[0]", labelAngle=0),
+            ),
+            xOffset="model_label:N",
+            y=alt.Y("pr_auc:Q", title="PR-AUC (test snapshot)"),
+            color=alt.Color("model_label:N", title="model"),
+            tooltip=[
+                alt.Tooltip("experiment_label:N", title="feature set"),
+                alt.Tooltip("model_label:N", title="model"),
+                alt.Tooltip("pr_auc:Q", format=".3f", title="PR-AUC"),
+                alt.Tooltip("roc_auc:Q", format=".3f", title="ROC-AUC"),
+                alt.Tooltip("n_features:Q", format=",", title="features"),
+            ],
+        )
+    )
+
+
+SHORT_NAMES = {"baseline": "Baseline (E0)", "champion": "Current champion", "candidate": "Candidate"}
+
+
+def gate_comparison(promotion: dict | None) -> pl.DataFrame:
+    """What the run measured on the test snapshot, from the promotion gate's evidence: calling at random (PR-AUC =
+    prevalence), the logistic baseline, the candidate and the current champion, with PR-AUC, interval, times
+    random and the candidate's paired difference to each. Empty when the run recorded no evidence."""
+    schema = {
+        "model": pl.String,
+        "short": pl.String,
+        "pr_auc": pl.Float64,
+        "lower": pl.Float64,
+        "upper": pl.Float64,
+        "interval": pl.String,
+        "times_random": pl.String,
+        "gap": pl.String,
+    }
+    promotion = promotion or {}
+    ev = (promotion.get("gate") or {}).get("evidence") or {}
+    prevalence = ev.get("prevalence")
+    if not ev or not prevalence:
+        return pl.DataFrame(schema=schema)
+    cand = promotion.get("candidate") or {}
+    names = {
+        "candidate": f"{fmt.model_name(cand.get('experiment'), cand.get('model'))} (candidate)",
+        "baseline": fmt.text((ev.get("baseline") or {}).get("name") or "baseline").capitalize(),
+        "champion": f"Current champion (run {(promotion.get('current_champion') or {}).get('run_id', '—')})",
+    }
+    rows = [
+        {
+            "model": "Calling at random",
+            "short": "Random calling",
+            "pr_auc": float(prevalence),
+            "lower": None,
+            "upper": None,
+            "interval": fmt.DASH,
+            "times_random": "1.0×",
+            "gap": fmt.DASH,
+        }
+    ]
+    for who in ("baseline", "champion", "candidate"):
+        iv = ev.get(who)
+        if not isinstance(iv, dict) or iv.get("point") is None:
+            continue
+        diff = iv.get("difference") or {}
+        rows.append(
+            {
+                "model": names[who],
+                "short": SHORT_NAMES[who],
+                "pr_auc": float(iv["point"]),
+                "lower": iv.get("lower"),
+                "upper": iv.get("upper"),
+                "interval": f"{fmt.num(iv.get('lower'))} – {fmt.num(iv.get('upper'))}"
+                if iv.get("lower") is not None
+                else fmt.DASH,
+                "times_random": f"{iv['point'] / prevalence:,.1f}×",
+                "gap": f"{fmt.num(diff.get('point'))} ({fmt.num(diff.get('lower'))} – {fmt.num(diff.get('upper'))})"
+                if diff
+                else fmt.DASH,
+            }
+        )
+    return pl.DataFrame(rows, schema=schema)
+
+
+def comparison_chart(comparison: pl.DataFrame) -> alt.Chart:
+    """PR-AUC bars of the compared models with their intervals (random calling has none)."""
+    order = comparison["short"].to_list()
+    base = alt.Chart(comparison, height=40 * comparison.height + 60)
+    y = alt.Y("short:N", sort=order, title=None, axis=alt.Axis(labelLimit=200))
+    bars = base.mark_bar(color=BLUE, opacity=0.8).encode(
+        y=y,
+        x=alt.X("pr_auc:Q", title="PR-AUC (test snapshot)", scale=alt.Scale(domain=[0, 1])),
+        tooltip=[
+            alt.Tooltip("model:N"),
+            alt.Tooltip("pr_auc:Q", format=".3f", title="PR-AUC"),
+            alt.Tooltip("interval:N"),
+        ],
+    )
+    whiskers = (
+        base.transform_filter("isValid(datum.lower)")
+        .mark_rule(color="#333", strokeWidth=2)
+        .encode(y=y, x="lower:Q", x2="upper:Q")
+    )
+    return bars + whiskers

@@ -125,6 +125,9 @@ REASON_LABELS = {
     "price_volatility": "Price volatility",
     "competition_at_renewal": "Competition at renewal",
     "negative_sentiment": "Negative sentiment",
+    "days_since_negative_contact": "Recent negative contact",
+    "negative_contact_count": "Negative contacts",
+    "negative_contact_share": "Mostly negative contacts",
 }
 STATUS_LABELS = {
     "published": "Published",
@@ -136,6 +139,8 @@ STATUS_LABELS = {
     "pass": "Pass",
     "fail": "Fail",
     "warn": "Warning",
+    "within_budget": "Within budget",
+    "failed_quality_gate": "Failed a quality gate",
 }
 KIND_LABELS = {"input": "Model input", "prediction": "Prediction"}
 MODEL_LABELS = {"xgboost": "XGBoost", "logistic": "Logistic regression", "random_forest": "Random forest"}
@@ -150,6 +155,11 @@ def words(code) -> str:
 
 def action(code) -> str:
     return DASH if _missing(code) else ACTION_LABELS.get(code, words(code))
+
+
+def action_short(code) -> str:
+    """An action in a narrow table column: "Large offer"."""
+    return action(code).replace(" retention offer", " offer")
 
 
 def timing(code) -> str:
@@ -172,6 +182,15 @@ def model_name(experiment: str | None, model: str | None) -> str:
     """ "Feature set E5, XGBoost" rather than "E5 · xgboost"."""
     m = MODEL_LABELS.get(model or "", words(model)) if model else DASH
     return f"{m} on feature set {experiment}" if experiment else m
+
+
+def experiment(code) -> str:
+    """An experiment of the ladder in words: "E1_plus_market_core" → "E1: + market core"."""
+    if _missing(code) or code == "":
+        return DASH
+    head, _, rest = str(code).partition("_")
+    rest = rest.replace("ablation_no_", "full without ").replace("plus_", "+ ").replace("_", " ")
+    return f"{head}: {rest}" if rest else head
 
 
 # ---- features and columns ------------------------------------------------------------------------------

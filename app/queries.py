@@ -97,7 +97,7 @@ def top_at_risk(
     ).row(0, named=True)
     top = sql(
         "SELECT customer_id, churn_proba, risk_tier, segment, sales_channel, avg_monthly_margin_12m, "
-        "expected_monthly_loss, months_to_renewal, tenure_months, reason_text_1 "
+        "expected_monthly_loss, months_to_renewal, tenure_months, reason_text_1, reason_1 "
         f"FROM {source(path)} WHERE {where} ORDER BY expected_monthly_loss DESC, churn_proba DESC, customer_id "
         f"LIMIT {int(n)}",
         params=params,
@@ -348,6 +348,17 @@ def expected_churners(run: Run) -> float:
     )
 
 
+@st.cache_data(ttl=data.POINTER_TTL, show_spinner=False, max_entries=4)
+def experiment_ladder(path: str) -> pl.DataFrame:
+    """The experiment ladder (registry/experiments.parquet) in ladder order, with feature-set and model labels."""
+    from app import fmt
+
+    return sql(f"SELECT * FROM {source(path)} ORDER BY experiment, model").with_columns(
+        experiment_label=pl.col("experiment").map_elements(fmt.experiment, return_dtype=pl.String),
+        model_label=pl.col("model").replace_strict(fmt.MODEL_LABELS, default=pl.col("model")),
+    )
+
+
 # ---- the call list ----------------------------------------------------------------------------------------
 CALL_LIST_ORDER = "ORDER BY r.expected_net_value_eur DESC, r.expected_monthly_loss DESC, r.customer_id"
 
@@ -373,7 +384,7 @@ def call_list(run: Run, actions: tuple, tiers: tuple, segments: tuple) -> pl.Dat
     return sql(
         "SELECT r.customer_id, r.risk_tier, s.churn_proba, r.expected_monthly_loss, r.action, r.timing_window, "
         "r.offer_cost_eur, r.expected_net_value_eur, r.selected, r.is_control, "
-        "r.reason_text_1, r.reason_text_2, r.reason_text_3, s.sales_channel, r.segment"
+        "r.reason_text_1, r.reason_text_2, r.reason_text_3, s.sales_channel, r.segment, s.reason_1"
         + "".join(f", {e}" for e in extra)
         + f" FROM {source(run_table(run, RECOS))} r JOIN {source(run_table(run, SCORES))} s USING (customer_id)"
         + f"{joins} WHERE {where} {CALL_LIST_ORDER}",
@@ -416,6 +427,7 @@ def reco_csv(run: Run, actions: tuple, tiers: tuple, segments: tuple) -> bytes:
         pl.col("expected_monthly_loss", "offer_cost_eur", "expected_net_value_eur").round(2),
         pl.col("selected", "is_control").replace_strict({True: "yes", False: "no"}, return_dtype=pl.String),
     )
+    df = df.drop("reason_1", strict=False)  # the reason texts say it in full
     df = df.rename({c: CSV_HEADERS.get(c, c) for c in df.columns})
     return b"\xef\xbb\xbf" + df.write_csv().encode("utf-8")
 

@@ -185,6 +185,14 @@ def test_data_explorer_churn_charts_match_gold(monkeypatch, lake, run_dir):
         assert ((joined["churn_rate"] - joined["rate"]).abs() < 1e-9).all()
 
 
+def open_tab(at: AppTest, label: str) -> AppTest:
+    """Open a tab of the Model Performance page (only the open tab's content is rendered)."""
+    at.session_state["model_tab"] = label
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
 def test_model_performance(monkeypatch, lake, run_dir):
     at = open_page(monkeypatch, lake, "model_performance")
     ev = read_json(run_dir / "model" / "evaluation.json")
@@ -193,14 +201,17 @@ def test_model_performance(monkeypatch, lake, run_dir):
     assert metric(at, "ROC-AUC") == f"{ev['roc_auc']:.3f}"
     assert metric(at, "Precision") == f"{c['tp'] / (c['tp'] + c['fp']):.3f}"
     assert metric(at, "Recall") == f"{c['tp'] / (c['tp'] + c['fn']):.3f}"
+    assert not any("actual" in fs[0].columns for spec, fs in charts(at)), "closed tabs are not rendered"
+    open_tab(at, "Curves and calibration")
     matrix = next(frames[0] for spec, frames in charts(at) if "actual" in frames[0].columns)
     assert sorted(matrix["customers"].to_list()) == sorted([c["tp"], c["fp"], c["fn"], c["tn"]])
+    open_tab(at, "Experiments and promotion")
     ladder = lake / "registry" / "experiments.parquet"
     if ladder.is_file():
         rows = pl.read_parquet(ladder).height
         assert any(df.value.shape[0] == rows for df in at.dataframe)
     else:
-        assert any("spanishgas experiments" in i.value for i in at.info)
+        assert any("just experiments" in i.value for i in at.info)
     top = max(ev["feature_importance"], key=lambda r: r["mean_abs_shap"])["feature"]
     importance = next(frames[0] for spec, frames in charts(at) if "mean_abs_shap" in frames[0].columns)
     assert importance["feature"][0] == top
@@ -445,8 +456,13 @@ def test_second_run_history_drift_and_served_champion(monkeypatch, lake, lake_tw
     at = open_page(monkeypatch, lake_two_runs, "model_performance")
     candidate = read_json(lake_two_runs / "runs" / second / "model" / "evaluation.json")
     assert metric(at, "PR-AUC") == f"{candidate['pr_auc']:.3f}"
-    assert any("Candidate **rejected**" in w.value for w in at.warning)
     assert any(first in i.value for i in at.info)
+    open_tab(at, "Experiments and promotion")
+    assert any("Candidate **rejected**" in w.value for w in at.warning)
+    open_tab(at, "Trends over the runs")  # PR-AUC of the serving model and drifted features, per run
+    trend = next(df.value for df in at.dataframe if "served_pr_auc" in df.value.columns)
+    assert set(trend["run_id"]) == {first, second}
+    assert sum(1 for spec, fs in charts(at) if any("finished_at" in f.columns for f in fs)) == 2
 
     at = open_page(monkeypatch, lake_two_runs, "drift_monitor")
     per_run = next(df.value for df in at.dataframe if "features_drifted" in df.value.columns)
@@ -514,13 +530,15 @@ def test_lift_at_10_percent_is_the_share_of_test_churners_in_the_top_decile(monk
 
     at = open_page(monkeypatch, lake, "model_performance")
     gain, k = top_share(0.10)
-    assert metric(at, "Churners in the top 10%") == pct1(gain)
+    assert metric(at, "Churners reached") == pct1(gain)
     assert metric(at, "Lift at 10%") == f"{gain / 0.10:.2f}×"
     assert metric(at, "Customers called") == f"{k:,}"
     at.select_slider(key="model_call_share").set_value(0.2).run()
     gain, k = top_share(0.20)
-    assert metric(at, "Churners in the top 20%") == pct1(gain)
+    assert metric(at, "Lift at 20%") == f"{gain / 0.20:.2f}×"
+    assert metric(at, "Churners reached") == pct1(gain)
     assert metric(at, "Customers called") == f"{k:,}"
+    open_tab(at, "Curves and calibration")
     # calibration per tier: predicted and observed churn of each tier of the test snapshot
     per_tier = next(df.value for df in at.dataframe if {"predicted", "observed"} <= set(df.value.columns))
     want = hold.group_by("risk_tier").agg(pl.len(), pl.col("churned").mean().alias("obs"))
@@ -729,3 +747,83 @@ def test_customer_explanation_adds_up_to_the_model_score(monkeypatch, lake, run_
     assert abs(contrib["contribution"].sum() + contrib["bias"][0] - float(model.margin(row)[0])) < 1e-3
     top = contrib.with_columns(a=pl.col("contribution").abs()).sort("a", descending=True).head(bars.height)
     assert sorted(bars["contribution"].round(9).to_list()) == sorted(top["contribution"].round(9).to_list())
+
+
+# ---- the experiment ladder: after a plain run, and once `spanishgas experiments` has run --------------------
+def test_experiment_section_after_a_plain_run_shows_what_the_run_measured(monkeypatch, lake, tmp_path):
+    """No registry/experiments.parquet: the page says how to get the ladder and compares what the run measured on
+    the test snapshot — random calling (PR-AUC = share of test churners), the gate's baseline, the candidate."""
+    from sklearn.metrics import average_precision_score
+
+    dest = copy_without(lake, tmp_path / "lake")
+    (dest / "registry" / "experiments.parquet").unlink(missing_ok=True)
+    run_dir = dest / "runs" / current_run(dest)
+    hold = pl.read_parquet(run_dir / "model" / "holdout_predictions.parquet")
+    prevalence = hold["churned"].mean()
+    candidate = average_precision_score(hold["churned"].to_numpy(), hold["churn_proba"].to_numpy())
+    evidence = read_json(run_dir / "model" / "promotion.json")["gate"]["evidence"]
+
+    at = open_tab(open_page(monkeypatch, dest, "model_performance"), "Experiments and promotion")
+    assert any("`just experiments`" in i.value for i in at.info), [i.value for i in at.info]
+    table = next(df.value for df in at.dataframe if "times_random" in df.value.columns)
+    rows = {r["model"]: r for r in table.to_dict("records")}
+    assert abs(rows["Calling at random"]["pr_auc"] - prevalence) < 1e-12
+    cand = next(r for name, r in rows.items() if name.endswith("(candidate)"))
+    assert abs(cand["pr_auc"] - candidate) < 1e-9
+    assert cand["times_random"] == f"{candidate / prevalence:,.1f}×"
+    assert cand["interval"] == f"{evidence['candidate']['lower']:.3f} – {evidence['candidate']['upper']:.3f}"
+    if isinstance(evidence.get("baseline"), dict):
+        base = next(r for name, r in rows.items() if "(E0)" in name)
+        assert abs(base["pr_auc"] - evidence["baseline"]["point"]) < 1e-12
+        diff = evidence["baseline"]["difference"]
+        assert base["gap"].startswith(f"{diff['point']:.3f} (")
+    assert len(rows) == 1 + sum(
+        isinstance(evidence.get(k), dict) for k in ("candidate", "baseline", "champion")
+    )
+    assert any(set(fs[0].columns) >= {"short", "pr_auc", "lower"} for spec, fs in charts(at)), (
+        "the comparison chart"
+    )
+
+
+def test_experiment_ladder_is_shown_once_the_job_has_run(monkeypatch, lake, tmp_path):
+    """A ladder in the registry (the job's columns, known values): every fit on the page, in words."""
+    dest = copy_without(lake, tmp_path / "lake")
+    run_id = current_run(dest)
+    fits = [("E0_lifecycle", 15), ("E1_plus_market_core", 21), ("E8_ablation_no_sentiment", 60)]
+    models = ["logistic", "xgboost"]
+    ladder = pl.DataFrame(
+        {
+            "experiment": [e for e, _ in fits for _ in models],
+            "model": models * len(fits),
+            "pr_auc": [0.08, 0.09, 0.10, 0.12, 0.35, 0.41],
+            "roc_auc": [0.80, 0.81, 0.81, 0.82, 0.82, 0.83],
+            "brier": [0.0101] * 6,
+            "log_loss": [0.05] * 6,
+            "ece": [0.001, 0.002, 0.003, 0.004, 0.005, 0.006],
+            "n_features": [n for _, n in fits for _ in models],
+            "n_train": [1000] * 6,
+            "n_test": [500] * 6,
+            "fit_seconds": [0.5] * 6,
+            "run_id": [run_id] * 6,
+        }
+    )
+    (dest / "registry").mkdir(exist_ok=True)
+    ladder.write_parquet(dest / "registry" / "experiments.parquet")
+
+    at = open_tab(open_page(monkeypatch, dest, "model_performance"), "Experiments and promotion")
+    assert not any("`just experiments`" in i.value for i in at.info)
+    shown = next(df.value for df in at.dataframe if "experiment_label" in df.value.columns)
+    assert shown["experiment_label"].tolist() == [
+        "E0: lifecycle",
+        "E0: lifecycle",
+        "E1: + market core",
+        "E1: + market core",
+        "E8: full without sentiment",
+        "E8: full without sentiment",
+    ]
+    assert shown["model_label"].tolist() == ["Logistic regression", "XGBoost"] * 3
+    assert shown["pr_auc"].round(6).tolist() == ladder["pr_auc"].to_list()
+    assert shown["n_features"].tolist() == ladder["n_features"].to_list()
+    bars = next(fs[0] for spec, fs in charts(at) if "experiment_label" in fs[0].columns)
+    assert bars.height == ladder.height
+    assert any(f"run `{run_id}`" in c.value and "6 fits" in c.value for c in at.caption)

@@ -187,6 +187,14 @@ with right:
             ui.table(fields(gold, skip=("customer_id",)))
 
 st.markdown("**Consumption and margin per month**")
+MONTH_COLUMNS = {  # the monthly rows that fit the window: column → (header, number format)
+    "month": ("Month", None),
+    "monthly_elec_kwh": ("Electricity (kWh)", "localized"),
+    "monthly_gas_m3": ("Gas (m³)", "localized"),
+    "total_revenue": ("Revenue (€)", "euro"),
+    "total_cost": ("Cost (€)", "euro"),
+    "total_margin": ("Margin (€)", "euro"),
+}
 hist = queries.customer_history(run, cid)
 if hist is None or hist.is_empty():
     st.caption("No monthly history for this customer.")
@@ -213,4 +221,17 @@ else:
         st.caption("Not shown (zero throughout): " + ", ".join(missing_series) + ".")
     if box := ui.lazy_expander("Monthly rows", key="lookup_months"):
         with box:
-            ui.table(hist)
+            st.caption(
+                "Consumption, revenue, cost and margin per month; every column of these rows (tariff tiers, prices "
+                "and where they were imputed from): Data Explorer, silver layer, silver_customer_month."
+            )
+            shown = [c for c in MONTH_COLUMNS if c in hist.columns]
+            ui.table(
+                hist.select(shown),
+                month=st.column_config.DateColumn("Month", format="YYYY-MM"),
+                **{
+                    c: st.column_config.NumberColumn(label, format=f)
+                    for c, (label, f) in MONTH_COLUMNS.items()
+                    if c in shown and f
+                },
+            )

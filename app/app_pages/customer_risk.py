@@ -48,7 +48,7 @@ if not tiers.is_empty():
 
 st.subheader("Customers at risk")
 scores = data.run_table(run, queries.SCORES)
-c1, c2, c3, c4 = st.columns([2, 2, 2, 2])
+c1, c2, c3, c4 = st.columns([3, 2, 2, 2])
 tiers_sel = c1.multiselect("Risk tier", list(data.TIERS), default=list(data.AT_RISK))
 segments = c2.multiselect("Segment", data.distinct(scores, "segment"), placeholder="All segments")
 channels = c3.multiselect("Sales channel", data.distinct(scores, "sales_channel"), placeholder="All channels")
@@ -69,14 +69,21 @@ ui.kpis(
         ("Shown", ui.count(top.height), "The top N by expected monthly loss"),
     ]
 )
-ui.table(
-    top,
-    churn_proba=st.column_config.ProgressColumn(
-        "Churn probability", format="percent", min_value=0, max_value=1
+st.caption("Channel, margin and tenure of each customer: the Customer Lookup page.")
+ui.table(  # the columns that fit the window at 1280 px
+    top.select(
+        "customer_id",
+        "risk_tier",
+        "segment",
+        "churn_proba",
+        "expected_monthly_loss",
+        "months_to_renewal",
+        "reason_1",
     ),
-    avg_monthly_margin_12m=st.column_config.NumberColumn("Monthly margin", format="euro"),
-    expected_monthly_loss=st.column_config.NumberColumn("Margin at risk (€/month)", format="euro"),
-    months_to_renewal=st.column_config.NumberColumn("Months to renewal", format="%.1f"),
-    tenure_months=st.column_config.NumberColumn("Tenure (months)", format="%.0f"),
-    reason_text_1=st.column_config.TextColumn("Main reason"),
+    customer_id=st.column_config.TextColumn("Customer"),
+    risk_tier=st.column_config.TextColumn("Tier"),
+    churn_proba=st.column_config.NumberColumn("Probability", format="percent"),
+    expected_monthly_loss=st.column_config.NumberColumn("At risk €/mo.", format="euro"),
+    months_to_renewal=st.column_config.NumberColumn("Renewal in (mo.)", format="%.1f"),
+    reason_1=st.column_config.TextColumn("Main reason", help="In full on the Customer Lookup page"),
 )

@@ -9,6 +9,8 @@ from app import browse, data, queries
 from app import components as ui
 from dataflow.gold.tier_lifecycle import RENEWAL_BUCKETS, TENURE_BUCKETS
 
+DEFAULT_COLUMNS = 6  # as many as fit the window at 1280 px; the rest are one click away
+
 
 def browse_tables(run: data.Run) -> None:
     """Pick a layer and a table; filter, choose columns and page through it."""
@@ -23,7 +25,13 @@ def browse_tables(run: data.Run) -> None:
     )
     path = browse.local(run.uri, key)
     cols = [c for c, _ in data.columns_of(path)]
-    chosen = st.multiselect("Columns", cols, default=cols[:12], key=f"cols:{key}")
+    chosen = st.multiselect(
+        "Columns",
+        cols,
+        default=cols[:DEFAULT_COLUMNS],
+        key=f"cols:{key}",
+        help=f"The first {DEFAULT_COLUMNS} columns fit the window; add others here (or remove some).",
+    )
     filters = []
     with st.expander("Filters", expanded=False):
         for i in range(3):
@@ -46,7 +54,9 @@ def browse_tables(run: data.Run) -> None:
     of = f"{total:,}" if total is not None else "an uncounted number of"
     st.caption(
         f"**{browse.label(key)}** — rows {first:,}–{first + rows.height - 1 if rows.height else 0:,} "
-        f"of {of} rows" + (f" matching {len(filters)} filter(s)" if filters else "")
+        f"of {of} rows"
+        + (f" matching {len(filters)} filter(s)" if filters else "")
+        + f" · {len(chosen)} of {len(cols)} columns"
     )
     ui.table(rows, height=min(38 + 35 * max(rows.height, 1), 560))
 

@@ -5,9 +5,28 @@ import polars as pl
 import streamlit as st
 
 from app import components as ui
-from app import dagtools, data, queries
+from app import dagtools, data, fmt, queries
 
 STAGES = ("raw", "bronze", "silver", "gold", "model", "score", "monitor", "write")
+# the columns of the quality report that fit the window (the messages of the checks within budget are the
+# yellow boxes above; the whole report is monitoring/quality.parquet)
+QUALITY_COLUMNS = ("table", "check", "status", "observed", "failing_rows")  # the table names its layer
+QUALITY_CONFIG = {
+    "table": st.column_config.TextColumn("Table"),
+    "check": st.column_config.TextColumn("Check"),
+    "status": st.column_config.TextColumn("Status"),
+    "observed": st.column_config.NumberColumn("Observed", format="localized"),
+    "failing_rows": st.column_config.NumberColumn(
+        "Failing", format="localized", help="Rows failing the check"
+    ),
+}
+
+
+def quality_rows(checks: pl.DataFrame) -> pl.DataFrame:
+    """The quality checks' columns that fit the window, statuses in words."""
+    return checks.select(*QUALITY_COLUMNS).with_columns(
+        pl.col("status").map_elements(fmt.status, return_dtype=pl.String)
+    )
 
 
 def history_rows(manifests: list[dict], records: list[dict], current: str) -> pl.DataFrame:
@@ -75,7 +94,24 @@ ui.kpis(
     ]
 )
 st.subheader("Run history")
-ui.table(history, seconds=st.column_config.NumberColumn("duration (s)", format="%.1f"))
+ui.table(  # the start time and an error's text: in the run details below
+    history.select(
+        "run_id",
+        pl.col("status").map_elements(fmt.status, return_dtype=pl.String),
+        "current",
+        pl.col("finished_at").map_elements(fmt.when, return_dtype=pl.String),
+        "seconds",
+        "quarantined",
+        "checks_failed",
+    ),
+    run_id=st.column_config.TextColumn("Run"),
+    status=st.column_config.TextColumn("Status"),
+    current=st.column_config.CheckboxColumn("Current"),
+    finished_at=st.column_config.TextColumn("Finished (UTC)"),
+    seconds=st.column_config.NumberColumn("Duration (s)", format="%.1f"),
+    quarantined=st.column_config.NumberColumn("Rows quarantined", format="localized"),
+    checks_failed=st.column_config.NumberColumn("Checks failed", format="localized"),
+)
 
 run_ids = [r for r in history["run_id"].to_list() if r]
 chosen = st.selectbox("Run details", run_ids, index=run_ids.index(run.run_id) if run.run_id in run_ids else 0)
@@ -99,7 +135,7 @@ with left:
         st.caption("No timings recorded for this run.")
     else:
         ui.chart(
-            alt.Chart(stages, height=200)
+            alt.Chart(stages, height=260)
             .mark_bar()
             .encode(
                 y=alt.Y("stage:N", sort=list(STAGES), title=None), x="seconds:Q", tooltip=["stage", "seconds"]
@@ -117,9 +153,13 @@ with right:
         .sort("seconds", descending=True)
         .head(12)
     )
-    ui.table(slow, seconds=st.column_config.NumberColumn(format="%.2f"))
+    ui.table(
+        slow,
+        node=st.column_config.TextColumn("Node"),
+        seconds=st.column_config.NumberColumn("Seconds", format="%.2f"),
+    )
 
-left, right = st.columns(2)
+left, right = st.container(), st.container()  # one above the other: both tables keep their columns whole
 with left:
     st.markdown("**Row reconciliation** (rows in = kept + quarantined)")
     rec = pl.DataFrame(manifest.get("reconciliation") or [])
@@ -127,13 +167,14 @@ with left:
         st.caption("No reconciliation recorded for this run.")
     else:
         rec = rec.with_columns(balanced=pl.col("rows_in") == pl.col("rows_kept") + pl.col("rows_quarantined"))
-        count = st.column_config.NumberColumn(format="localized")
         ui.table(
             rec,
-            balanced=st.column_config.CheckboxColumn("balanced"),
-            rows_in=count,
-            rows_kept=count,
-            rows_quarantined=count,
+            dataset=st.column_config.TextColumn("File"),
+            balanced=st.column_config.CheckboxColumn("Balanced"),
+            rows_in=st.column_config.NumberColumn("Rows in", format="localized"),
+            rows_kept=st.column_config.NumberColumn("Kept", format="localized"),
+            rows_orphaned=st.column_config.NumberColumn("Orphaned", format="localized"),
+            rows_quarantined=st.column_config.NumberColumn("Quarantined", format="localized"),
         )
 with right:
     quarantined = manifest.get("quarantined") or {}
@@ -143,7 +184,13 @@ with right:
     if reasons.is_empty():
         st.caption("No row was quarantined in this run.")
     else:
-        ui.table(reasons)
+        ui.table(
+            reasons,
+            dataset=st.column_config.TextColumn("File"),
+            reason=st.column_config.TextColumn("Reason (# = any number)"),
+            rows=st.column_config.NumberColumn("Rows", format="localized"),
+            example=st.column_config.TextColumn("Example", width="medium"),
+        )
 
 st.markdown("**Data-quality checks**")
 quality = queries.quality(detail)
@@ -153,10 +200,10 @@ else:
     failed = quality.filter(pl.col("status") != "pass")
     st.caption(f"{quality.height} checks, {failed.height} not passing.")
     if failed.height:
-        ui.table(failed, height=min(38 + 35 * failed.height, 420))
+        ui.table(quality_rows(failed), height=min(38 + 35 * failed.height, 420), **QUALITY_CONFIG)
     if box := ui.lazy_expander(f"All {quality.height} checks", key="all_checks"):
         with box:
-            ui.table(quality, height=420)
+            ui.table(quality_rows(quality), height=420, **QUALITY_CONFIG)
 
 st.subheader("The DAG")
 code = dagtools.code_version()

@@ -341,8 +341,9 @@ campaign_results(run)
 
 st.subheader("Call list")
 st.caption(
-    "The filtered recommendations, best expected net value first. The CSV adds the second and third reasons, "
-    "segment, region, province and the last contact channel, and opens in Excel (UTF-8 with BOM)."
+    "The filtered recommendations, best expected net value first. The CSV adds the expected net value, the "
+    "second and third reasons, sales channel, segment, region, province, renewal date and the last contact "
+    "channel, and opens in Excel (UTF-8 with BOM)."
 )
 n = st.slider("Show the top N by expected net value", 10, 500, 100, step=10, key="reco_top_n")
 rows = (
@@ -353,12 +354,10 @@ rows = (
         "risk_tier",
         "churn_proba",
         "expected_monthly_loss",
-        "action",
+        pl.col("action").map_elements(fmt.action_short, return_dtype=pl.String),
         "timing_window",
         "offer_cost_eur",
-        "expected_net_value_eur",
-        "reason_text_1",
-        "next_renewal_date",
+        "reason_1",
     )
 )
 st.download_button(
@@ -370,10 +369,12 @@ st.download_button(
 )
 ui.table(
     rows,
+    customer_id=st.column_config.TextColumn("Customer"),
     risk_tier=st.column_config.TextColumn("Tier"),
     churn_proba=st.column_config.NumberColumn("Probability", format="percent"),
+    timing_window=st.column_config.TextColumn("When"),
     offer_cost_eur=st.column_config.NumberColumn("Cost, 12 mo.", **MONEY),
     expected_monthly_loss=st.column_config.NumberColumn("At risk €/mo.", **MONEY),
-    expected_net_value_eur=st.column_config.NumberColumn("Net value", **MONEY),
-    next_renewal_date=st.column_config.DateColumn("Renewal", format="YYYY-MM-DD"),
+    action=st.column_config.TextColumn("Action"),
+    reason_1=st.column_config.TextColumn("Main reason", help="The reason texts in full: the CSV"),
 )
