@@ -72,6 +72,11 @@ class ModelConfig:
     oof_calibration_snapshots: int = 3
     # serve the chosen recipe refitted on every matured snapshot (False: serve the evaluated model as is)
     refit_on_all_matured: bool = True
+    # labelled snapshots with less contact history than this before their as-of date (the extract's earliest
+    # interaction to the date) are left out of training, calibration and test: their churners' renewal calls
+    # fall before the extract, so they would teach a weaker text signal than the scoring snapshot shows.
+    # 0 = keep every snapshot; never leaves fewer than min_snapshots_kept dates
+    min_contact_history_days: int = 0
     # experiments ladder: cap on training rows per fit (0 = all), to keep 27 fits within minutes
     experiment_max_train_rows: int = 120_000
     # drift (effect sizes are the trigger; p-values are only reported)
