@@ -98,3 +98,27 @@ def test_customer_holdout_shares_no_churn_event_between_train_and_calibration():
     # the same customers form the group in every run (hash of the id, not a random draw)
     again = training_split(labelled_snapshots(gold), cfg)
     assert set(again.validation["customer_id"]) == calib_customers
+
+
+def test_snapshots_with_short_contact_history_are_left_out():
+    gold = gold_frame(customers=300, dates=10, seed=3)
+    first_contact = dt.date(2024, 1, 1)
+    gold = gold.with_columns(
+        contact_history_days=(pl.col("as_of_date") - pl.lit(first_contact)).dt.total_days().cast(pl.Int32)
+    )
+    kept_all = training_split(labelled_snapshots(gold), model_config())
+    assert "dates_short_contact_history" not in kept_all.plan
+    split = training_split(
+        labelled_snapshots(gold), model_config(model_overrides={"min_contact_history_days": 100})
+    )
+    short = [dt.date(2024, m, 1).isoformat() for m in range(1, 5)]  # 0, 31, 60 and 91 days of history
+    assert split.plan["dates_short_contact_history"] == short
+    for part in (split.train, split.validation, split.test, split.development):
+        assert part["as_of_date"].min() >= dt.date(2024, 5, 1)
+    assert split.train["as_of_date"].min() == split.matured["as_of_date"].min() == dt.date(2024, 5, 1)
+    # when what remains allows no time split, every date is kept
+    few = training_split(
+        labelled_snapshots(gold), model_config(model_overrides={"min_contact_history_days": 250})
+    )
+    assert few.plan["method"] == "time" and "dates_short_contact_history" not in few.plan
+    assert few.matured["as_of_date"].n_unique() == 10

@@ -86,6 +86,7 @@ _ROWS = [
     ("intent_severity_score", "behavioral", N, True, "intent_severity_score", "Severity of the latest intent: cancel 3, complaint 2, pricing 1, else 0."),
     ("last_interaction_days_ago", "behavioral", N, True, "last_interaction_days_ago", "Days since the latest contact (null when never)."),
     ("months_since_last_change", "behavioral", N, True, "months_since_last_change", "Months since the last product change (null when none yet)."),
+    ("contact_history_days", "behavioral", N, False, "", "Days of contact history the extract holds before the snapshot (training skips short ones)."),
     # Tier 2B — sentiment
     ("sentiment_label", "sentiment", C, True, "sentiment_label", "Tone of the latest contact: negative, neutral, positive (No interaction)."),
     ("sentiment_compound", "sentiment", N, True, "", "Compound tone score of the latest contact, −1 to 1 (null when none)."),

@@ -80,6 +80,9 @@ def gold_behavioral(
       the latest contact came shortly before the renewal (as of the snapshot).
     - last_interaction_days_ago: days since the latest contact (null when none).
     - months_since_last_change: months since the last product change (null when none before the date).
+    - contact_history_days: days of contact history the extract holds before the as-of date (from the
+      earliest interaction of any customer; the same for every row of a date; 0 when none). Not a model
+      feature: the training set uses it to leave out snapshots whose text history is too short.
     """
     keys = snapshot_keys(snapshots)
     customer = silver_customer.lazy().select("customer_id", "next_renewal_date", "last_product_change_date")
@@ -95,6 +98,12 @@ def gold_behavioral(
         )
     )
     latest = latest_interaction.lazy()
+    first_contact = silver_interactions["date"].min()
+    history = (
+        (AS_OF - pl.lit(first_contact)).dt.total_days().clip(lower_bound=0)
+        if first_contact is not None
+        else pl.lit(0)
+    )
     has = pl.col("_n_all").fill_null(0) > 0
     intent = pl.col("customer_intent")
     gap_months = months_between(pl.col("_renewal"), pl.col("last_interaction_date"))
@@ -124,6 +133,7 @@ def gold_behavioral(
             .dt.total_days()
             .cast(pl.Int32),
             months_since_last_change=months_between(AS_OF, pl.col("_change")),
+            contact_history_days=history.cast(pl.Int32),
         )
         .with_columns(
             complaint_near_renewal=flag(
@@ -146,6 +156,7 @@ def gold_behavioral(
             "intent_severity_score",
             "last_interaction_days_ago",
             "months_since_last_change",
+            "contact_history_days",
         )
         .sort(KEY)
         .collect()

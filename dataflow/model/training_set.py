@@ -159,6 +159,7 @@ def training_split(labelled_snapshots: pl.DataFrame, model_config: ModelConfig) 
         )
     if frame[LABEL].n_unique() < 2:
         raise UserError("the labelled snapshots contain only one class (all churned or none): cannot train")
+    frame, short = _drop_short_history(frame, model_config)
     dates = frame["as_of_date"].unique().sort().to_list()
     plan = {}
     if len(dates) > 1:
@@ -214,6 +215,9 @@ def training_split(labelled_snapshots: pl.DataFrame, model_config: ModelConfig) 
                 f"the {name} part of the split has no churner or no non-churner: cannot train honestly"
             )
     matured = frame if plan["method"] == "time" else frame.filter(pl.col("as_of_date") == dates[-1])
+    if short:
+        plan["dates_short_contact_history"] = short
+        plan["min_contact_history_days"] = model_config.min_contact_history_days
     plan["matured_dates"] = matured["as_of_date"].unique().sort().to_list()
     plan.update(
         {
@@ -229,6 +233,31 @@ def training_split(labelled_snapshots: pl.DataFrame, model_config: ModelConfig) 
     )
     plan.update({f"churn_rate_{k}": float(v[LABEL].mean()) for k, v in (("train", train), ("test", test))})
     return TrainingSplit(train, validation, test, _jsonable(plan), development, matured)
+
+
+def _drop_short_history(frame: pl.DataFrame, cfg: ModelConfig) -> tuple[pl.DataFrame, list[dt.date]]:
+    """Leave out the as-of dates whose contact history (``contact_history_days``) is shorter than
+    ``cfg.min_contact_history_days``, unless what remains no longer allows a time split (then every date is
+    kept). Returns the rows kept and the dates left out."""
+    if cfg.min_contact_history_days <= 0 or "contact_history_days" not in frame.columns:
+        return frame, []
+    history = frame.group_by("as_of_date").agg(pl.col("contact_history_days").max()).to_dicts()
+    short = sorted(
+        r["as_of_date"] for r in history if (r["contact_history_days"] or 0) < cfg.min_contact_history_days
+    )
+    if not short:
+        return frame, []
+    kept = frame.filter(~pl.col("as_of_date").is_in(short))
+    dates = kept["as_of_date"].unique().sort().to_list()
+    if len(dates) < 2 or not _plan_time_split(
+        dates,
+        _window_end(kept),
+        cfg.calibration_embargo_days,
+        cfg.calibration_snapshots,
+        cfg.calibration_holdout,
+    ):
+        return frame, []
+    return kept, short
 
 
 def _jsonable(plan: dict) -> dict:
