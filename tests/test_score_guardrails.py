@@ -2,6 +2,7 @@
 empty, a stable control group and a contact budget that keeps the most valuable offers."""
 
 import math
+import re
 
 import numpy as np
 import polars as pl
@@ -190,3 +191,29 @@ def test_reasons_are_material_and_never_neutral():
         == "no_strong_driver"
     )
     assert MIN_CONTRIBUTION == 0.10
+
+
+def test_every_model_feature_has_a_plain_reason_and_a_label():
+    """No reason reads as a catalogue docstring ("… (null when none): 91.0") or a code on the dashboard."""
+    from app.fmt import REASON_LABELS
+    from dataflow.gold.catalog import BY_NAME
+    from dataflow.model.reasons import CATALOGUE, reason_text
+
+    model_inputs = {n for n, f in BY_NAME.items() if f.model_use and f.kind != "string"}
+    assert model_inputs - set(CATALOGUE) == set()
+    assert {r.code for r in CATALOGUE.values()} - set(REASON_LABELS) == set()
+    assert reason_text("days_since_negative_contact", 91.0) == "last negative contact 91 days ago"
+    assert reason_text("days_since_negative_contact", None) == "no negative contact on record"
+    assert reason_text("negative_contact_share", 0.25) == "25% of contacts were negative"
+    assert reason_text("elec_price_volatility_12m", None) == "no price history this year"
+    assert reason_text("avg_monthly_elec_kwh_12m", None) == (
+        "average monthly electricity use over the last 12 months: not on record"
+    )
+    assert reason_text("segment", None) == "segment not on record"
+    for name in model_inputs:
+        for value in (None, 0.0, 1.0):
+            text = reason_text(name, value)
+            assert not re.search(r"null|None|[±€]unknown|unknown (€|kWh|m³|times|of|contacts)", text), (
+                name,
+                text,
+            )

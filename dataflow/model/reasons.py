@@ -23,6 +23,7 @@ class Reason:
     code: str
     text: Callable[[object], str]
     neutral: Callable[[object], bool] | None = None
+    missing: str | None = None  # the sentence when the value is not on record (default: from the catalogue)
 
     def is_neutral(self, value) -> bool:
         try:
@@ -41,8 +42,20 @@ def _calm_tone(v) -> bool:
     return v is None or float(v) > -0.05
 
 
-def _num(v, fmt: str = ".0f", none: str = "unknown") -> str:
-    return none if v is None else format(float(v), fmt)
+def _num(v, fmt: str = ".0f") -> str:
+    """A number in ``fmt``; a missing value raises, and :func:`reason_text` says the value is not on record."""
+    if v is None:
+        raise ValueError("missing value")
+    return format(float(v), fmt)
+
+
+def _named(template: str, missing: str) -> Callable[[object], str]:
+    """A category in a sentence (``template`` has one ``{}``), ``missing`` when there is none."""
+
+    def text(v) -> str:
+        return missing if v is None or v == "" else template.format(v)
+
+    return text
 
 
 def _flag(if_one: str, if_zero: str) -> Callable[[object], str]:
@@ -106,7 +119,10 @@ _RENEWAL_BUCKET_TEXT = {
 CATALOGUE: dict[str, Reason] = {
     # lifecycle
     "months_to_renewal": Reason("renewal_timing", _renewal),
-    "renewal_bucket": Reason("renewal_timing", lambda v: _RENEWAL_BUCKET_TEXT.get(v, f"renewal window {v}")),
+    "renewal_bucket": Reason(
+        "renewal_timing",
+        lambda v: _RENEWAL_BUCKET_TEXT.get(v) or _named("renewal window {}", "renewal date unknown")(v),
+    ),
     "is_within_3m_of_renewal": Reason(
         "renewal_timing", _flag("renewal within 3 months", "renewal more than 3 months away"), _off
     ),
@@ -114,9 +130,9 @@ CATALOGUE: dict[str, Reason] = {
         "contract_expired", _flag("contract past its renewal date", "contract not yet due"), _off
     ),
     "tenure_months": Reason("tenure", _tenure),
-    "tenure_bucket": Reason("tenure", lambda v: f"tenure band {v}"),
-    "segment": Reason("segment", lambda v: f"{v} customer"),
-    "sales_channel": Reason("sales_channel", lambda v: f"acquired via {v}"),
+    "tenure_bucket": Reason("tenure", _named("tenure band {}", "tenure unknown")),
+    "segment": Reason("segment", _named("{} customer", "segment not on record")),
+    "sales_channel": Reason("sales_channel", _named("acquired via {}", "acquisition channel not on record")),
     "is_high_competition_province": Reason(
         "competition",
         _flag("lives in a high-competition province", "lives in a low-competition province"),
@@ -128,7 +144,10 @@ CATALOGUE: dict[str, Reason] = {
     "is_dual_fuel": Reason(
         "fuel_mix", _flag("dual-fuel customer", "single-fuel customer (electricity only)"), _off
     ),
-    "portfolio_type": Reason("fuel_mix", lambda v: f"portfolio {str(v).replace('_', ', ')}"),
+    "portfolio_type": Reason(
+        "fuel_mix",
+        lambda v: _named("portfolio {}", "fuel mix not on record")(str(v).replace("_", ", ") if v else v),
+    ),
     "is_digital_channel": Reason("sales_channel", _flag("acquired online", "acquired offline"), _off),
     "is_comparison_channel": Reason(
         "price_shopper",
@@ -161,26 +180,37 @@ CATALOGUE: dict[str, Reason] = {
     "negative_margin_months_12m": Reason("loss_months", lambda v: f"{_num(v)} loss-making months this year"),
     "elec_price_trend_12m": Reason("price_rise", _price_trend),
     "elec_price_volatility_12m": Reason(
-        "price_volatility", lambda v: f"electricity price moved by ±{_num(v, '.3f')} €/kWh this year"
+        "price_volatility",
+        lambda v: (
+            "no price history this year"
+            if v is None
+            else f"electricity price moved by ±{_num(v, '.3f')} €/kWh this year"
+        ),
     ),
     "province_elec_cost_trend_12m": Reason(
         "market_cost", lambda v: f"province wholesale cost changed {_num(v, '+.0%')} this year"
     ),
     "elec_price_vs_province_cost_spread": Reason(
-        "expensive_tariff", lambda v: f"tariff {_num(v, '.3f')} €/kWh above the province's wholesale cost"
+        "expensive_tariff",
+        lambda v: f"tariff {_num(v, '.3f')} €/kWh above the province's wholesale cost",
+        missing="tariff or province cost not on record",
     ),
     "is_price_increase": Reason(
         "price_rise", _flag("electricity price went up this year", "no price rise this year"), _off
     ),
     "rolling_margin_trend_3m": Reason(
-        "margin_trend", lambda v: f"monthly margin changed €{_num(v, '+.1f')} in the last quarter"
+        "margin_trend",
+        lambda v: f"monthly margin changed €{_num(v, '+.1f')} in the last quarter",
+        missing="no margin trend yet (under six months of history)",
     ),
     # behavioral
     "has_interaction": Reason(
         "contact", _flag("has contacted customer service", "has never contacted us"), _off
     ),
     "interaction_count_12m": Reason("contact", lambda v: f"{_num(v)} contacts with us this year"),
-    "customer_intent": Reason("intent", lambda v: _INTENT_TEXT.get(v, f"latest contact: {v}")),
+    "customer_intent": Reason(
+        "intent", lambda v: _INTENT_TEXT.get(v) or _named("latest contact: {}", "has never contacted us")(v)
+    ),
     "recent_complaint_flag": Reason(
         "complaint", _flag("recent complaint or cancellation request", "no recent complaint"), _off
     ),
@@ -216,7 +246,11 @@ CATALOGUE: dict[str, Reason] = {
     "sentiment_label": Reason(
         "negative_sentiment",
         lambda v: (
-            "negative tone in the latest contact" if v == "negative" else f"tone of the latest contact: {v}"
+            "negative tone in the latest contact"
+            if v == "negative"
+            else "no contact on record"
+            if v in (None, "", "none")
+            else f"tone of the latest contact: {v}"
         ),
         lambda v: v != "negative",
     ),
@@ -224,6 +258,36 @@ CATALOGUE: dict[str, Reason] = {
     "is_negative_sentiment": Reason(
         "negative_sentiment",
         _flag("negative tone in the latest contact", "latest contact not negative"),
+        _off,
+    ),
+    "negative_contact_count": Reason(
+        "negative_contacts",
+        lambda v: f"{_num(v)} negative contacts (complaints, cancellation requests or a negative tone)",
+        lambda v: v is None or float(v) == 0,
+        missing="no contact on record",
+    ),
+    "negative_contact_share": Reason(
+        "negative_contacts",
+        lambda v: "no contact on record" if v is None else f"{float(v):.0%} of contacts were negative",
+        lambda v: v is None or float(v) == 0,
+    ),
+    "most_negative_compound": Reason(
+        "negative_sentiment",
+        lambda v: (
+            "no contact on record" if v is None else f"most negative contact scored {float(v):+.2f} in tone"
+        ),
+        _calm_tone,
+    ),
+    "days_since_negative_contact": Reason(
+        "recent_negative_contact",
+        lambda v: (
+            "no negative contact on record" if v is None else f"last negative contact {_num(v)} days ago"
+        ),
+        lambda v: v is None,
+    ),
+    "cancellation_intent_ever": Reason(
+        "cancellation_request",
+        _flag("has asked to cancel or switch before", "never asked to cancel or switch"),
         _off,
     ),
     "complaint_x_negative_sentiment": Reason(
@@ -271,8 +335,16 @@ def reason_for(feature: str) -> Reason:
 
 def reason_text(feature: str, value) -> str:
     """The sentence for one feature and value (never empty)."""
+    reason = reason_for(feature)
     try:
-        text = reason_for(feature).text(value)
+        text = reason.text(value)
     except (TypeError, ValueError):
+        if value is None and reason.missing:
+            return reason.missing
+        if value is None:
+            meaning = (
+                BY_NAME[feature].meaning.rstrip(".") if feature in BY_NAME else feature.replace("_", " ")
+            )
+            return f"{meaning[:1].lower()}{meaning[1:]}: not on record"
         text = f"{feature.replace('_', ' ')}: {value}"
     return text or feature.replace("_", " ")
