@@ -118,7 +118,7 @@ def test_model_files_are_xgboost_ubj_plus_json_and_reload_identically(world, tmp
     keys = lake.list("runs/run-test/model/")
     assert keys == ["runs/run-test/model/champion.json", "runs/run-test/model/champion.ubj"]
     meta = lake.read_json("runs/run-test/model/champion.json")
-    assert {"calibration", "threshold", "features", "metrics", "drift_reference", "split"} <= set(meta)
+    assert {"calibration", "threshold", "features", "metrics", "split"} <= set(meta)
     assert meta["calibration"]["method"] == "sigmoid" and "pr_auc" in meta["metrics"]
     assert not lake.read_bytes("runs/run-test/model/champion.ubj").startswith(b"\x80"), "not a pickle"
     again = ChampionModel.read_from(lake, "runs/run-test/model/", run_id="run-test")

@@ -17,7 +17,6 @@ import xgboost as xgb
 
 from dataflow.gold.catalog import BY_NAME, experiment_features
 from dataflow.model.calibration import Calibrator, choose_threshold
-from dataflow.model.drift_reference import Reference
 from dataflow.model.learners import early_stopped_rounds, fit_booster, xgb_params
 from dataflow.model.matrix import FeatureEncoder
 from dataflow.model.metrics import summary
@@ -89,7 +88,8 @@ def fit_recipe(
     frame: pl.DataFrame, features: list[str], cfg: ModelConfig, rounds: dict | None = None
 ) -> ChampionModel:
     """The recipe of the module docstring on ``frame``: booster on every row, out-of-fold calibrator and
-    threshold, drift reference. ``rounds`` reuses an earlier early-stopping result instead of searching."""
+    threshold. ``rounds`` reuses an earlier early-stopping result instead of searching. (The drift reference
+    is built at monitoring time from the served model, not here.)"""
     encoder = FeatureEncoder.fit(frame, features)
     rounds = rounds or boosting_rounds(frame, encoder, cfg)
     n = rounds["rounds"]
@@ -121,7 +121,6 @@ def fit_recipe(
         params={**xgb_params(cfg), "num_boost_round": n, "rounds_chosen_by": rounds},
         risk_tiers=cfg.risk_tiers,
     )
-    reference = Reference.build(frame, features, model.predict_proba(frame))
     fitted_on = {
         "as_of_dates": [str(d) for d in dates],
         "rows": frame.height,
@@ -136,6 +135,5 @@ def fit_recipe(
     }
     return replace(
         model,
-        drift_reference=reference,
         metrics={"validation": summary(y_cal, p_cal), "fitted_on": fitted_on},
     )

@@ -36,7 +36,6 @@ class ChampionModel:
     params: dict = field(default_factory=dict)
     split: dict = field(default_factory=dict)
     metrics: dict = field(default_factory=dict)
-    drift_reference: dict = field(default_factory=dict)
     risk_tiers: tuple[float, float, float] = (0.40, 0.60, 0.80)
     run_id: str = ""
 
@@ -82,7 +81,6 @@ class ChampionModel:
             "training_as_of_dates": self.split.get("train_dates", [self.split.get("snapshot")]),
             "metrics": self.metrics,
             "risk_tiers": list(self.risk_tiers),
-            "drift_reference": self.drift_reference,
         }
 
     def write_to(self, lake: Lake, prefix: str) -> None:
@@ -112,7 +110,6 @@ class ChampionModel:
             params=meta.get("params", {}),
             split=meta.get("split", {}),
             metrics=meta.get("metrics", {}),
-            drift_reference=meta.get("drift_reference", {}),
             risk_tiers=tuple(meta.get("risk_tiers", (0.40, 0.60, 0.80))),
             run_id=run_id or meta.get("run_id", ""),
         )
