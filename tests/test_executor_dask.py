@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
+import types
 from pathlib import Path
 
 import polars as pl
@@ -25,6 +27,16 @@ CUSTOMERS = 300
 FILES = 12  # the generator writes one consumption file per month of 2024: one map task each
 # ~10 churners in the test snapshot make PR-AUC too noisy for the promotion gate's relative tests (test_pipeline.py)
 CONFIG = PipelineConfig(model_overrides={"gate_skill_multiple": 0.0, "gate_baseline": False})
+
+
+@pytest.fixture(scope="module", autouse=True)
+def plain_main_module():
+    """Dask's Nanny starts workers with multiprocessing's spawn, which re-runs the parent's ``__main__`` file
+    in every worker; Streamlit's AppTest (an earlier test module) leaves its script installed as ``__main__``.
+    A plain ``__main__``, as under ``spanishgas run``, keeps the workers from running the dashboard."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setitem(sys.modules, "__main__", types.ModuleType("__main__"))
+        yield
 
 
 @pytest.fixture(scope="module")
