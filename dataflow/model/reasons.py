@@ -49,15 +49,6 @@ def _num(v, fmt: str = ".0f") -> str:
     return format(float(v), fmt)
 
 
-def _named(template: str, missing: str) -> Callable[[object], str]:
-    """A category in a sentence (``template`` has one ``{}``), ``missing`` when there is none."""
-
-    def text(v) -> str:
-        return missing if v is None or v == "" else template.format(v)
-
-    return text
-
-
 def _flag(if_one: str, if_zero: str) -> Callable[[object], str]:
     return lambda v: if_one if v not in (None, 0, 0.0, False) else if_zero
 
@@ -121,7 +112,8 @@ CATALOGUE: dict[str, Reason] = {
     "months_to_renewal": Reason("renewal_timing", _renewal),
     "renewal_bucket": Reason(
         "renewal_timing",
-        lambda v: _RENEWAL_BUCKET_TEXT.get(v) or _named("renewal window {}", "renewal date unknown")(v),
+        lambda v: _RENEWAL_BUCKET_TEXT.get(v, f"renewal window {v}"),
+        missing="renewal date unknown",
     ),
     "is_within_3m_of_renewal": Reason(
         "renewal_timing", _flag("renewal within 3 months", "renewal more than 3 months away"), _off
@@ -130,9 +122,11 @@ CATALOGUE: dict[str, Reason] = {
         "contract_expired", _flag("contract past its renewal date", "contract not yet due"), _off
     ),
     "tenure_months": Reason("tenure", _tenure),
-    "tenure_bucket": Reason("tenure", _named("tenure band {}", "tenure unknown")),
-    "segment": Reason("segment", _named("{} customer", "segment not on record")),
-    "sales_channel": Reason("sales_channel", _named("acquired via {}", "acquisition channel not on record")),
+    "tenure_bucket": Reason("tenure", lambda v: f"tenure band {v}", missing="tenure unknown"),
+    "segment": Reason("segment", lambda v: f"{v} customer", missing="segment not on record"),
+    "sales_channel": Reason(
+        "sales_channel", lambda v: f"acquired via {v}", missing="acquisition channel not on record"
+    ),
     "is_high_competition_province": Reason(
         "competition",
         _flag("lives in a high-competition province", "lives in a low-competition province"),
@@ -146,7 +140,8 @@ CATALOGUE: dict[str, Reason] = {
     ),
     "portfolio_type": Reason(
         "fuel_mix",
-        lambda v: _named("portfolio {}", "fuel mix not on record")(str(v).replace("_", ", ") if v else v),
+        lambda v: f"portfolio {str(v).replace('_', ', ')}",
+        missing="fuel mix not on record",
     ),
     "is_digital_channel": Reason("sales_channel", _flag("acquired online", "acquired offline"), _off),
     "is_comparison_channel": Reason(
@@ -209,7 +204,7 @@ CATALOGUE: dict[str, Reason] = {
     ),
     "interaction_count_12m": Reason("contact", lambda v: f"{_num(v)} contacts with us this year"),
     "customer_intent": Reason(
-        "intent", lambda v: _INTENT_TEXT.get(v) or _named("latest contact: {}", "has never contacted us")(v)
+        "intent", lambda v: _INTENT_TEXT.get(v, f"latest contact: {v}"), missing="has never contacted us"
     ),
     "recent_complaint_flag": Reason(
         "complaint", _flag("recent complaint or cancellation request", "no recent complaint"), _off
@@ -336,11 +331,11 @@ def reason_for(feature: str) -> Reason:
 def reason_text(feature: str, value) -> str:
     """The sentence for one feature and value (never empty)."""
     reason = reason_for(feature)
+    if (value is None or value == "") and reason.missing:
+        return reason.missing
     try:
         text = reason.text(value)
     except (TypeError, ValueError):
-        if value is None and reason.missing:
-            return reason.missing
         if value is None:
             meaning = (
                 BY_NAME[feature].meaning.rstrip(".") if feature in BY_NAME else feature.replace("_", " ")
