@@ -48,6 +48,18 @@ def _page_timings(lake: str) -> dict:
     }
 
 
+def _book_sizes(text: str) -> list[int]:
+    """``--curve 20000,60000``: positive customer counts, comma-separated (an argparse type: a bad list is a
+    usage error naming the value, not a traceback)."""
+    try:
+        sizes = [int(n.replace("_", "")) for n in text.split(",") if n.strip()]
+    except ValueError:
+        sizes = []
+    if not sizes or min(sizes) < 1:
+        raise argparse.ArgumentTypeError(f"expected customer counts like 20000,60000,200000, got {text!r}")
+    return sizes
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--lake", default="data/bench-lake")
@@ -55,6 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default="bench/results.json")
     ap.add_argument(
         "--curve",
+        type=_book_sizes,
         default=None,
         metavar="N1,N2,…",
         help="scale curve: for each book size generate a lake under the scratch root, run it cold, delete it; "
@@ -76,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     if a.curve:
         from dataflow.bench_curve import scale_curve
 
-        return scale_curve([int(n) for n in a.curve.split(",")], Path(a.out).parent)
+        return scale_curve(a.curve, Path(a.out).parent)
 
     cache = Path(a.lake).with_name(Path(a.lake).name + "-cache")
     stage = Stages(bench_env(cache), Path(a.out))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from dataflow.bench import _book_sizes, main
 from dataflow.bench_curve import plot
 from dataflow.bench_measure import bytecode_env, layer_peaks, node_growth
 
@@ -51,3 +54,11 @@ def test_curve_plot_is_written(tmp_path):
     }
     plot(doc, tmp_path / "curve.png")
     assert (tmp_path / "curve.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_bad_curve_is_a_usage_error_naming_the_value(capsys):
+    assert _book_sizes("20000,60_000, 200000") == [20000, 60000, 200000]
+    with pytest.raises(SystemExit) as stop:
+        main(["--curve", "20k,60k"])
+    assert stop.value.code == 2
+    assert "expected customer counts like 20000,60000,200000, got '20k,60k'" in capsys.readouterr().err
