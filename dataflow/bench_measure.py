@@ -198,13 +198,13 @@ def cold_run_figures(lake: str) -> dict:
     readings = sum(r["rows_in"] for r in manifest.get("reconciliation", []) if r["dataset"] == "consumption")
     return {
         "run_cold_stage_seconds": timings,
-        # the aggregation: one consumption_file_sums task per file, merged in consumption_customer_month;
+        # the aggregation: one consumption_batch_sums task per batch of files, merged in consumption_customer_month;
         # bronze_customer_month keeps the known customers
         "hourly_to_customer_month_seconds": round(
             sum(
                 v
                 for k, v in node_t.items()
-                if k.startswith(("consumption_file", "consumption_customer_month", "bronze_customer_month"))
+                if k.startswith(("consumption_batch", "consumption_customer_month", "bronze_customer_month"))
             ),
             2,
         ),

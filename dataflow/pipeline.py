@@ -159,7 +159,7 @@ def run_pipeline(
             outputs, quarantine = dag.run_outputs(dr), dag.quarantine_outputs(dr)
             final_vars = [*outputs, *quarantine, *RECONCILIATION_NODES, *QUALITY_INPUTS, "raw_column_notes"]
             emit(f"run {run_id}: computing {len(final_vars)} outputs")
-            inputs = {**dag.inputs_for(uri, config), "run_id": run_id}
+            inputs = {**dag.inputs_for(uri, config, task_executor), "run_id": run_id}
             results = dr.execute(final_vars, inputs=inputs, overrides={"raw_inventory": inventory})
         recomputed = dag.executed_nodes(dr)
         emit(f"run {run_id}: {len(recomputed)} nodes computed, the rest served from the cache")

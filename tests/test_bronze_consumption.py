@@ -25,16 +25,18 @@ def inventory(*paths: Path) -> RawInventory:
     )
 
 
-def customer_month(src) -> pl.DataFrame:
-    """The map (one file at a time) and the collect, as Hamilton runs them (the files are local: no lake)."""
+def customer_month(src, task_rows: int = 1) -> pl.DataFrame:
+    """The map (batches of at most ``task_rows`` readings; 1 = one file per task, as on Dask) and the collect,
+    as Hamilton runs them (the files are local: no lake)."""
     return consumption.consumption_customer_month(
-        [consumption.consumption_file_sums(f, "") for f in src.files], src
+        [consumption.consumption_batch_sums(b, "") for b in consumption.consumption_batch(src, task_rows)],
+        src,
     )
 
 
-def run(*paths: Path) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+def run(*paths: Path, task_rows: int = 1) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     src = consumption.raw_consumption(inventory(*paths))
-    month = customer_month(src)  # every id is a known customer here
+    month = customer_month(src, task_rows)  # every id is a known customer here
     quarantine = consumption.quarantine_consumption(src, month, month, NO_PARENTS)
     return month, quarantine, consumption.consumption_reconciliation(src, quarantine, month)
 
@@ -152,9 +154,10 @@ def test_bad_rows_quarantined_with_exact_counts(tmp_path: Path):
     assert kept == {"C1": (2.0, 2), "C2": (2.0, 1), "C3": (4.0, 1), "C4": (3.0, 2)}
 
 
-def test_an_hour_given_in_two_files_is_a_duplicate_across_the_map(tmp_path: Path):
-    """Each file is summed on its own (the map); the collect unites the hours read, so an hour delivered in two
-    files is caught like one given twice in the same file."""
+@pytest.mark.parametrize("task_rows", [1, 10**9], ids=["one file per task", "one task"])
+def test_an_hour_given_in_two_files_is_a_duplicate_across_the_map(tmp_path: Path, task_rows: int):
+    """Each file is summed on its own (the map) or both in one pass; the collect unites the hours read, so an
+    hour delivered in two files is caught like one given twice in the same file."""
     csv = write_csv(
         tmp_path / "consumption_hourly_a.csv",
         [
@@ -172,7 +175,7 @@ def test_an_hour_given_in_two_files_is_a_duplicate_across_the_map(tmp_path: Path
             "consumption_gas_m3": [0.0, 0.0, 0.0],
         }
     ).write_parquet(pq)
-    month, quarantine, recon = run(csv, pq)
+    month, quarantine, recon = run(csv, pq, task_rows=task_rows)
     assert recon.row(0) == ("consumption", 6, 3, 3, 0)
     got = {
         (r["customer_id"]): (r["monthly_elec_kwh"], r["hours_with_reading"])
@@ -187,7 +190,8 @@ def test_an_hour_given_in_two_files_is_a_duplicate_across_the_map(tmp_path: Path
     assert rows[(a, 3)].startswith("duplicate (customer_id, timestamp) with different readings")
 
 
-def test_interleaved_files_without_duplicates_lose_nothing(tmp_path: Path):
+@pytest.mark.parametrize("task_rows", [1, 10**9], ids=["one file per task", "one task"])
+def test_interleaved_files_without_duplicates_lose_nothing(tmp_path: Path, task_rows: int):
     """Two files whose hours interleave (spans overlap, hours do not): the customer is recomputed from its rows
     (a repeat cannot be ruled out from the sums alone) and every reading is kept once."""
     a = write_csv(
@@ -195,7 +199,7 @@ def test_interleaved_files_without_duplicates_lose_nothing(tmp_path: Path):
         ["C7,2024-01-01 00:00:00,1.0,0", "C7,2024-01-01 02:00:00,2.0,0"],
     )
     b = write_csv(tmp_path / "consumption_hourly_b.csv", ["C7,2024-01-01 01:00:00,4.0,0.5"])
-    month, quarantine, recon = run(a, b)
+    month, quarantine, recon = run(a, b, task_rows=task_rows)
     assert recon.row(0) == ("consumption", 3, 3, 0, 0) and quarantine.height == 0
     row = month.row(0, named=True)
     assert (row["monthly_elec_kwh"], row["monthly_gas_m3"], row["hours_with_reading"]) == (7.0, 0.5, 3)
@@ -203,6 +207,22 @@ def test_interleaved_files_without_duplicates_lose_nothing(tmp_path: Path):
     assert row["first_reading_at"] == dt.datetime(2024, 1, 1, 0) and row["last_reading_at"] == dt.datetime(
         2024, 1, 1, 2
     )
+
+
+def test_batches_hold_files_up_to_the_row_budget(tmp_path: Path):
+    """Files of 3, 2, 2 and 5 readings with a budget of 4: [3], [2, 2], [5] (a file over the budget alone);
+    in order, every file once."""
+    paths = [
+        write_csv(
+            tmp_path / f"consumption_hourly_{i}.csv", [f"C1,2024-01-01 {h:02d}:00:00,1.0,0" for h in range(n)]
+        )
+        for i, n in enumerate([3, 2, 2, 5])
+    ]
+    src = consumption.raw_consumption(inventory(*paths))
+    sizes = [[f.rows for f in b.files] for b in consumption.consumption_batch(src, 4)]
+    assert sizes == [[3], [2, 2], [5]]
+    assert [[f.rows for f in b.files] for b in consumption.consumption_batch(src, 1)] == [[3], [2], [2], [5]]
+    assert [len(b.files) for b in consumption.consumption_batch(src, 10**9)] == [4]
 
 
 def test_missing_column_names_file_and_column(tmp_path: Path):

@@ -71,7 +71,7 @@ def test_changing_a_helper_constant_recomputes_its_dependents(small_lake, tmp_pa
     again = _run(copy, small_lake, cache)
     # the raw inventory always runs (it hashes the files), and so does the hourly map's expand step (Hamilton
     # recomputes every Parallelizable node; it only lists the files); everything else comes from the cache
-    assert again["executed"] == ["consumption_file", "raw_inventory"]
+    assert again["executed"] == ["consumption_batch", "raw_inventory"]
 
     common = copy / "dataflow" / "gold" / "_common.py"
     text = common.read_text()

@@ -91,9 +91,9 @@ def test_repeat_is_a_noop_and_forced_repeat_recomputes_nothing(lake):
     etl_or_training = [
         n
         for n in forced.recomputed
-        if (layers[n] in ("raw", "bronze", "silver", "gold") and n != "consumption_file")
+        if (layers[n] in ("raw", "bronze", "silver", "gold") and n != "consumption_batch")
         or n.startswith(("champion_fit", "training", "experiment"))
-    ]  # Hamilton always recomputes a Parallelizable node: consumption_file only lists the files (the map is cached)
+    ]  # Hamilton always recomputes a Parallelizable node: consumption_batch only lists the files (the map is cached)
     assert etl_or_training == [], f"cached re-run recomputed {etl_or_training}"
     assert len(first.recomputed) > 10  # the cold run really computed the DAG
 

@@ -1,11 +1,13 @@
 """Hourly meter readings → customer × month: kWh and m³ by 2.0TD tariff period, negatives clamped and counted.
 
-A map over the hourly files (Hamilton ``Parallelizable``/``Collect``; one task per file, run in this process or
-on Dask workers): in one DuckDB pass per file each reading is checked, placed in its calendar class by a join
-with a small hour calendar (month × peak/standard/off-peak/holiday) and summed per customer and class, with the
-number of distinct hours read. The collect step adds them up, so duplicate hours are found without a second look
-at clean customers; only customers with duplicates (or, across files, hours that may repeat) or padded ids are
-recomputed, and only a dirty file is read again for quarantine.
+A map over batches of hourly files (Hamilton ``Parallelizable``/``Collect``; one task per batch, run in this
+process or on Dask workers): in one DuckDB pass per batch each reading is checked, placed in its calendar class by
+a join with a small hour calendar (month × peak/standard/off-peak/holiday) and summed per customer and class, with
+the number of distinct hours read. The collect step adds them up, so duplicate hours are found without a second
+look at clean customers; only customers with duplicates (or, across batches, hours that may repeat) or padded ids
+are recomputed, and only a dirty file is read again for quarantine. A batch holds files up to ``hourly_task_rows``
+readings: in this process, one pass over a whole default-size book (DuckDB keeps both cores busy to the end); on
+Dask, one file per task.
 """
 
 from __future__ import annotations
@@ -117,7 +119,7 @@ def _monthly_sql(groups: str, where: str, final: bool = True) -> str:
 def _merge_sql(parts: str) -> str:
     """The files' customer-month parts of ``parts`` merged exactly (sums added, then rounded as in
     :func:`_monthly_sql`), with ``dirty`` marking a customer-month to recompute from its rows: an hour read twice
-    in one file (more rows than distinct hours), a NaN, or parts from two files whose spans overlap (an hour
+    in one batch (more rows than distinct hours), a NaN, or parts from two batches whose spans overlap (an hour
     may repeat across them; files split by month, week or customer never overlap)."""
     tiers = [f"{x}_tier_{t}" for x in ("elec_kwh", "gas_m3") for t in ("1_peak", "2_standard", "3_offpeak")]
     sums = ", ".join(f"round(sum({c}), 6) AS {c}" for c in ["monthly_elec_kwh", "monthly_gas_m3"])
@@ -191,31 +193,33 @@ def _recheck_rows(typed: str, raw_ids: list[str]) -> str:
 
 
 @tag(layer="bronze")
-def consumption_file(raw_consumption: ConsumptionSource) -> Parallelizable[ConsumptionFile]:
-    """Each hourly file in turn: the unit of work of the hourly aggregation (one task per file, one Dask task
-    with ``--executor dask``)."""
-    yield from raw_consumption.files
+def consumption_batch(
+    raw_consumption: ConsumptionSource, hourly_task_rows: int
+) -> Parallelizable[ConsumptionSource]:
+    """The hourly files in batches of at most ``hourly_task_rows`` readings (a larger file alone): the unit of
+    work of the hourly aggregation (one task per batch; with ``--executor dask``, one file per task)."""
+    yield from raw_consumption.batches(hourly_task_rows)
 
 
 @tag(layer="bronze")
-def consumption_file_sums(consumption_file: ConsumptionFile, lake_uri: str) -> pl.DataFrame:
-    """One file's part of the customer × month table: its good readings summed per customer and month (totals,
+def consumption_batch_sums(consumption_batch: ConsumptionSource, lake_uri: str) -> pl.DataFrame:
+    """One batch's part of the customer × month table: its good readings summed per customer and month (totals,
     2.0TD tiers, holiday hours, negatives, first and last reading), unrounded, with the distinct hours read."""
-    file = readable(consumption_file, lake_uri)
+    files = tuple(readable(f, lake_uri) for f in consumption_batch.files)
     con = connect()
-    _calendar(con, *_time_span(con, (file,)))
-    con.sql(f"CREATE TEMP TABLE groups AS {_group_sql(_fast_rows((file,)))}")
+    _calendar(con, *_time_span(con, files))
+    con.sql(f"CREATE TEMP TABLE groups AS {_group_sql(_fast_rows(files))}")
     return con.sql(_monthly_sql("groups", "TRUE", final=False)).pl()
 
 
 @tag(layer="bronze")
 def consumption_customer_month(
-    consumption_file_sums: Collect[pl.DataFrame], raw_consumption: ConsumptionSource
+    consumption_batch_sums: Collect[pl.DataFrame], raw_consumption: ConsumptionSource
 ) -> pl.DataFrame:
     """Customer × month consumption of every id in the hourly files: totals, 2.0TD tier splits, holiday hours,
     negatives clamped to 0 and counted (known customers or not: :func:`bronze_customer_month` keeps the known)."""
     con = connect()
-    con.register("parts", pl.concat(list(consumption_file_sums), how="vertical").to_arrow())
+    con.register("parts", pl.concat(list(consumption_batch_sums), how="vertical").to_arrow())
     con.sql(f"CREATE TEMP TABLE months AS {_merge_sql('parts')}")
     # Customers to recompute row by row: an hour read twice (or maybe, across files), a padded id, a NaN reading.
     con.sql("""CREATE TEMP TABLE recheck AS SELECT DISTINCT trim(customer_id) AS customer_id FROM months

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -136,6 +137,18 @@ class ConsumptionSource:
     @property
     def rows(self) -> int:
         return sum(f.rows for f in self.files)
+
+    def batches(self, max_rows: int) -> Iterator[ConsumptionSource]:
+        """The files in order, in batches of at most ``max_rows`` readings (a larger file is a batch of its
+        own): the units of work of the hourly aggregation."""
+        batch: list[ConsumptionFile] = []
+        for file in self.files:
+            if batch and sum(f.rows for f in batch) + file.rows > max_rows:
+                yield ConsumptionSource(tuple(batch))
+                batch = []
+            batch.append(file)
+        if batch:
+            yield ConsumptionSource(tuple(batch))
 
     def typed_sql(self) -> str:
         """All files as one relation: customer_id, ts, e, g."""
