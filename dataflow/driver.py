@@ -26,6 +26,7 @@ from hamilton.execution.grouping import NodeGroupPurpose
 from hamilton.lifecycle import api as lifecycle
 
 from dataflow import bronze, codebase, gold, model, monitor, raw, score, silver
+from dataflow.cache_store import FrameResultStore
 from dataflow.config import ENV_DUCKDB_MEMORY, ENV_DUCKDB_THREADS, PipelineConfig, env
 from dataflow.errors import UserError
 from dataflow.runtime import DUCKDB_MEMORY_SHARE, cache_root, cpu_limit, memory_limit_bytes, scratch_dir
@@ -239,7 +240,11 @@ def build(
     if cache:
         # The inventory hashes the raw files, so it must run every time; everything else is cached
         # by code version + upstream data version, so an unchanged re-run recomputes nothing.
-        cache_adapter = CodeAwareCache(path=str(cache_dir()), recompute=["raw_inventory", *(recompute or [])])
+        cache_adapter = CodeAwareCache(
+            path=str(cache_dir()),
+            result_store=FrameResultStore(path=str(cache_dir())),
+            recompute=["raw_inventory", *(recompute or [])],
+        )
         builder = builder.with_adapters(cache_adapter)
     return builder.build()
 

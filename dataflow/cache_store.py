@@ -1,0 +1,38 @@
+"""Where the run cache keeps node results: Polars frames as Arrow IPC files, everything else pickled as Hamilton
+does. Writing a frame as IPC takes about a fifth of the time pickling it does (Polars pickles through its own
+serialiser) and needs no second copy of the frame in memory; a cold default-size run writes ~80 frames."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+import polars as pl
+from hamilton.caching.stores.file import FileResultStore
+
+_IPC_MAGIC = b"ARROW1"  # the first bytes of every Arrow IPC file (a pickle starts with 0x80)
+
+
+class FrameResultStore(FileResultStore):
+    """Hamilton's file result store, with Polars frames written as uncompressed Arrow IPC (atomically: a crash
+    leaves no half-written entry) and read back by their magic bytes."""
+
+    def set(self, data_version: str, result: Any, saver_cls=None, loader_cls=None) -> None:
+        if isinstance(result, pl.DataFrame) and saver_cls is None and loader_cls is None:
+            self.path.mkdir(exist_ok=True, parents=True)
+            path = self._path_from_data_version(data_version)
+            partial = path.with_name(path.name + ".partial")
+            try:
+                result.write_ipc(partial, compression="uncompressed")
+                partial.replace(path)
+            finally:
+                partial.unlink(missing_ok=True)
+            return
+        super().set(data_version, result, saver_cls=saver_cls, loader_cls=loader_cls)
+
+    def get(self, data_version: str) -> Any | None:
+        path = self._path_from_data_version(data_version)
+        with contextlib.suppress(FileNotFoundError), path.open("rb") as f:
+            if f.read(len(_IPC_MAGIC)) == _IPC_MAGIC:
+                return pl.read_ipc(path)
+        return super().get(data_version)
