@@ -87,5 +87,11 @@ def fingerprint(name: str) -> str:
     h = hashlib.sha256()
     for dep in sorted(dependencies_of(name)):
         h.update(dep.encode())
-        h.update(ast.dump(_tree(dep)).encode())
+        h.update(_tree_digest(dep))
     return h.hexdigest()[:16]
+
+
+@functools.cache
+def _tree_digest(name: str) -> bytes:
+    """One module's syntax tree, hashed once per process (every node module's fingerprint shares it)."""
+    return hashlib.sha256(ast.dump(_tree(name)).encode()).digest()

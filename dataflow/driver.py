@@ -26,7 +26,7 @@ from hamilton.execution.grouping import NodeGroupPurpose
 from hamilton.lifecycle import api as lifecycle
 
 from dataflow import bronze, codebase, gold, model, monitor, raw, score, silver
-from dataflow.cache_store import FrameResultStore
+from dataflow.cache_store import CacheMetadataStore, FrameResultStore
 from dataflow.config import ENV_DUCKDB_MEMORY, ENV_DUCKDB_THREADS, PipelineConfig, env
 from dataflow.errors import UserError
 from dataflow.runtime import DUCKDB_MEMORY_SHARE, cache_root, cpu_limit, memory_limit_bytes, scratch_dir
@@ -242,6 +242,7 @@ def build(
         # by code version + upstream data version, so an unchanged re-run recomputes nothing.
         cache_adapter = CodeAwareCache(
             path=str(cache_dir()),
+            metadata_store=CacheMetadataStore(path=str(cache_dir())),
             result_store=FrameResultStore(path=str(cache_dir())),
             recompute=["raw_inventory", *(recompute or [])],
         )

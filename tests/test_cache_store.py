@@ -7,7 +7,7 @@ import datetime as dt
 import polars as pl
 from polars.testing import assert_frame_equal
 
-from dataflow.cache_store import FrameResultStore
+from dataflow.cache_store import CacheMetadataStore, FrameResultStore
 
 
 def test_frames_round_trip_as_arrow_ipc_and_other_values_as_pickle(tmp_path):
@@ -35,3 +35,9 @@ def test_frames_round_trip_as_arrow_ipc_and_other_values_as_pickle(tmp_path):
     assert store.get("dict-v1") == {"threshold": 0.31, "dates": [dt.date(2024, 10, 1)]}
     assert store.get("never-written") is None
     assert not list(tmp_path.glob("*.partial"))
+
+
+def test_cache_keys_are_kept_in_write_ahead_log_mode(tmp_path):
+    store = CacheMetadataStore(path=str(tmp_path))
+    assert store.connection.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    assert store.connection.execute("PRAGMA synchronous").fetchone() == (1,)  # NORMAL
