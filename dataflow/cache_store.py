@@ -9,6 +9,8 @@ so its commit after every node does not wait for the disk (the cache is rebuilt 
 from __future__ import annotations
 
 import contextlib
+import io
+import pickle
 from typing import Any
 
 import polars as pl
@@ -16,6 +18,25 @@ from hamilton.caching.stores.file import FileResultStore
 from hamilton.caching.stores.sqlite import SQLiteMetadataStore
 
 _IPC_MAGIC = b"ARROW1"  # the first bytes of every Arrow IPC file (a pickle starts with 0x80)
+
+
+def _frame_from_ipc(data: bytes) -> pl.DataFrame:
+    return pl.read_ipc(io.BytesIO(data))
+
+
+def _frame_to_ipc(frame: pl.DataFrame) -> bytes:
+    buffer = io.BytesIO()
+    frame.write_ipc(buffer, compression="uncompressed")
+    return buffer.getvalue()
+
+
+class _FramePickler(pickle.Pickler):
+    """Pickles frames held inside other results (a training split, a source) as Arrow IPC bytes."""
+
+    def reducer_override(self, obj: Any) -> Any:
+        if isinstance(obj, pl.DataFrame):
+            return _frame_from_ipc, (_frame_to_ipc(obj),)
+        return NotImplemented
 
 
 class FrameResultStore(FileResultStore):
@@ -33,7 +54,13 @@ class FrameResultStore(FileResultStore):
             finally:
                 partial.unlink(missing_ok=True)
             return
-        super().set(data_version, result, saver_cls=saver_cls, loader_cls=loader_cls)
+        if saver_cls is not None or loader_cls is not None:
+            super().set(data_version, result, saver_cls=saver_cls, loader_cls=loader_cls)
+            return
+        self.path.mkdir(exist_ok=True, parents=True)
+        buffer = io.BytesIO()
+        _FramePickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(result)  # what Hamilton's load unpickles
+        self._path_from_data_version(data_version).write_bytes(buffer.getvalue())
 
     def get(self, data_version: str) -> Any | None:
         path = self._path_from_data_version(data_version)

@@ -41,3 +41,21 @@ def test_cache_keys_are_kept_in_write_ahead_log_mode(tmp_path):
     store = CacheMetadataStore(path=str(tmp_path))
     assert store.connection.execute("PRAGMA journal_mode").fetchone() == ("wal",)
     assert store.connection.execute("PRAGMA synchronous").fetchone() == (1,)  # NORMAL
+
+
+def test_frames_inside_other_results_come_back_equal(tmp_path):
+    """A training split holds several frames: they are pickled as Arrow IPC inside it, and read by Hamilton's
+    own unpickling."""
+    from dataflow.model.training_set import TrainingSplit
+
+    part = pl.DataFrame({"customer_id": ["C1", "C2"], "churned_within_horizon": [True, False]})
+    split = TrainingSplit(
+        train=part, validation=part.head(1), test=part.tail(1), plan={"test_date": "2024-10-01"}
+    )
+    store = FrameResultStore(path=str(tmp_path))
+    store.set("split-v1", split)
+    back = store.get("split-v1")
+    assert isinstance(back, TrainingSplit) and back.plan == {"test_date": "2024-10-01"}
+    assert_frame_equal(back.train, part)
+    assert_frame_equal(back.test, part.tail(1))
+    assert back.development.is_empty()
