@@ -362,7 +362,56 @@ def value(name: str, v) -> str:
         return num(v, 2)
     if isinstance(v, dt.date):
         return date(v)
+    if isinstance(v, str) and f is not None and f.kind in ("categorical", "string"):
+        return category(name, v)
     return words(v) if isinstance(v, str) and "_" in v and " " not in v and v.islower() else str(v)
+
+
+# band codes of the lifecycle tier (renewal window, tenure) in words
+BANDS = {
+    "expired": "expired",
+    "0-3m": "0–3 months",
+    "3-6m": "3–6 months",
+    "6-12m": "6–12 months",
+    "12m+": "over 12 months",
+    "0-6m": "0–6 months",
+    "1-2y": "1–2 years",
+    "2-5y": "2–5 years",
+    "5y+": "over 5 years",
+}
+_FUEL = {"SingleFuel": "single fuel", "DualFuel": "dual fuel"}
+
+
+def _category_part(side: str | None, text: str) -> str:
+    """One side of a category code: a band, a 0/1 flag named by its feature, a snake_case code, or as written."""
+    if text in BANDS:
+        return BANDS[text]
+    if text in _FUEL:
+        return _FUEL[text]
+    side_feature = BY_NAME.get(side or "")
+    if text in ("0", "1") and side_feature is not None and side_feature.kind == "binary":
+        return f"{feature(side).lower()}: {'yes' if text == '1' else 'no'}"
+    if text == "Unknown":
+        return "unknown"
+    return text.replace("_", " ") if text.islower() else text
+
+
+def category(name: str, code: str) -> str:
+    """A category or string-cross value in words: '0-3m' → '0–3 months', 'complaint_x_0-3m' → 'complaint ×
+    0–3 months', 'SME_SingleFuel' → 'SME, single fuel', '1_x_cancellation' → 'high competition province: yes ×
+    cancellation'."""
+    from dataflow.gold.tier_strings import CROSSES
+
+    sides = {cross: (left, right) for cross, left, right in CROSSES}
+    if name in sides and "_x_" in code:
+        left, right = code.split("_x_", 1)
+        text = f"{_category_part(sides[name][0], left)} × {_category_part(sides[name][1], right)}"
+    elif name == "portfolio_type" and "_" in code:
+        segment, fuel = code.rsplit("_", 1)
+        text = f"{_category_part(None, segment)}, {_category_part(None, fuel)}"
+    else:
+        text = _category_part(None, code)
+    return text[:1].upper() + text[1:]
 
 
 CODE_COLUMNS = {"action": action, "timing_window": timing, "reason_1": reason, "reason_2": reason}
