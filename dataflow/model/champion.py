@@ -42,14 +42,17 @@ def champion_candidate(
     model_config: ModelConfig,
     run_id: str = "",
 ) -> ChampionModel:
-    """The served candidate: the evaluated recipe refitted on every matured snapshot (same boosting rounds,
-    its own out-of-fold calibration), with the evaluated model's one test evaluation attached and what each was
+    """The served candidate: the evaluated recipe refitted on every matured snapshot (same boosting rounds and
+    outside-window regularisation, its own out-of-fold calibration), with the evaluated model's one test evaluation attached and what each was
     fitted on (written as model/champion.ubj + .json)."""
     cfg = model_config
     serving = champion_fit
     if cfg.refit_on_all_matured and training_split.matured.height > training_split.development.height:
         rounds = champion_fit.params.get("rounds_chosen_by")
-        serving = fit_recipe(training_split.matured, champion_fit.features, cfg, rounds)
+        part = champion_fit.outside_window
+        serving = fit_recipe(
+            training_split.matured, champion_fit.features, cfg, rounds, part.linear.c if part else None
+        )
         fitted = serving.metrics["fitted_on"]
         # what the served booster saw: every matured date (so a later run never tests it on data it learned)
         split = {
