@@ -13,7 +13,7 @@ from dataflow.model.champion import champion_candidate, champion_fit
 from dataflow.model.evaluation import model_evaluation
 from dataflow.model.explain import reason_columns, source_contributions
 from dataflow.model.linear import LinearModel
-from dataflow.model.recipe import customer_folds
+from dataflow.model.recipe import customer_folds, fit_outside
 from dataflow.model.registry import ChampionModel
 from dataflow.model.segments import inside_renewal_window
 from dataflow.model.settings import model_config
@@ -47,7 +47,7 @@ def test_logistic_regression_is_plain_numbers_with_exact_additive_contributions(
     )
     y = (rng.random(n) < 1 / (1 + np.exp(-logit.to_numpy()))).astype(int)
     features = ["tenure_months", "is_high_competition_province", "sales_channel"]
-    model = LinearModel.fit(frame, y, features, (0.001, 1.0), customer_folds(frame, 3))
+    model = LinearModel.fit(frame, y, features, 1.0)
     z = dict(zip(model.encoder.columns, model.coef, strict=True))
     # standardised coefficients: a 0/1 cause with log-odds effect 1 and share 1/2 → about 1 × 0.5 = 0.5
     assert z["is_high_competition_province"] == pytest.approx(0.5, abs=0.12)
@@ -58,16 +58,25 @@ def test_logistic_regression_is_plain_numbers_with_exact_additive_contributions(
     np.testing.assert_array_equal(again.margin(frame), model.margin(frame))
 
 
-def test_the_strength_is_chosen_by_held_out_log_loss():
-    """On labels unrelated to the features the strongest regularisation wins; on a strong cause a weak one."""
-    rng = np.random.default_rng(4)
-    n = 6000
-    frame = pl.DataFrame({"customer_id": [f"C{i}" for i in range(n)], "tenure_months": rng.normal(size=n)})
-    folds = customer_folds(frame, 3)
-    noise = (rng.random(n) < 0.05).astype(int)
-    assert LinearModel.fit(frame, noise, ["tenure_months"], (1e-4, 1.0), folds).c == 1e-4
-    signal = (rng.random(n) < 1 / (1 + np.exp(-(-3 + 2 * frame["tenure_months"].to_numpy())))).astype(int)
-    assert LinearModel.fit(frame, signal, ["tenure_months"], (1e-4, 1.0), folds).c == 1.0
+def test_the_strength_is_chosen_by_out_of_fold_log_loss():
+    """On labels unrelated to the features the strongest regularisation wins; on a strong cause a weak one.
+    The calibrated out-of-fold probabilities come from regressions that never saw the customer."""
+    rows = gold_frame(customers=3000, dates=2, seed=5, scoring=False)
+    rng = np.random.default_rng(6)
+    cfg = model_config(model_overrides={"outside_window_c_grid": [1e-4, 1.0]})
+    folds = customer_folds(rows, cfg.calibration_folds, "calibration")
+    on_cal = (rows["as_of_date"] == rows["as_of_date"].max()).to_numpy()
+    noise = (rng.random(rows.height) < 0.05).astype(int)
+    model, p = fit_outside(rows, noise, on_cal, folds, cfg)
+    assert model.linear.c == 1e-4 and p.shape == (on_cal.sum(),)
+    logit = -3 + 0.08 * rows["tenure_months"].to_numpy()
+    signal = (rng.random(rows.height) < 1 / (1 + np.exp(-np.clip(logit, -30, 30)))).astype(int)
+    model, p = fit_outside(rows, signal, on_cal, folds, cfg)
+    assert model.linear.c == 1.0 and model.fitted_on["positives"] == signal.sum()
+    # out-of-fold: the held-out group's probabilities differ from the full model's (it saw them)
+    full = model.calibrator(model.margin(rows.filter(pl.Series(on_cal))))
+    assert not np.allclose(full, p)
+    assert np.corrcoef(full, p)[0, 1] > 0.95  # but rank the same way
 
 
 @pytest.fixture(scope="module")

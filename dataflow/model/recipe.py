@@ -17,11 +17,12 @@ from dataclasses import replace
 import numpy as np
 import polars as pl
 import xgboost as xgb
+from sklearn.metrics import log_loss
 
 from dataflow.gold.catalog import BY_NAME, experiment_features
-from dataflow.model.calibration import Calibrator, choose_threshold
+from dataflow.model.calibration import Calibrator, choose_threshold, sigmoid
 from dataflow.model.learners import early_stopped_rounds, fit_booster, xgb_params
-from dataflow.model.linear import LinearModel
+from dataflow.model.linear import LinearModel, Standardiser, fit_logistic
 from dataflow.model.matrix import FeatureEncoder
 from dataflow.model.metrics import summary
 from dataflow.model.registry import ChampionModel
@@ -112,25 +113,34 @@ def fit_outside(
     c: float | None = None,
 ) -> tuple[OutsideWindowModel, np.ndarray]:
     """The model of the rows outside the renewal window (all of ``frame``): a logistic regression on the
-    lifecycle features, fitted on every row, its strength ``c`` or else the one of ``outside_window_c_grid``
-    with the lowest log-loss on three held-out customer groups; Platt calibration on the out-of-fold margins of
-    the ``on_cal`` rows (each fold's model, of the same strength, never saw the fold's customers). Returns the
-    model and the out-of-fold calibrated probabilities of the ``on_cal`` rows."""
+    lifecycle and market features of ``outside_window_experiment``, fitted on every row. Its strength is ``c``,
+    or else the value of ``outside_window_c_grid`` whose out-of-fold margins (each customer group scored by a
+    regression fitted without it) have the lowest log-loss; Platt calibration on the out-of-fold margins of
+    the ``on_cal`` rows at that strength. Imputation and scaling statistics come from every row (no outcomes).
+    Returns the model and the out-of-fold calibrated probabilities of the ``on_cal`` rows."""
     features = model_features(cfg.outside_window_experiment, "linear")
-    grid = (c,) if c else cfg.outside_window_c_grid
-    linear = LinearModel.fit(frame, y, features, grid, customer_folds(frame, 3, "outside-window"))
-    oof = np.full(frame.height, np.nan)
-    for g in range(cfg.calibration_folds):
-        held = folds == g
-        rows = held & on_cal
-        part = LinearModel.fit(frame.filter(pl.Series(~held)), y[~held], features, (linear.c,))
-        oof[rows] = part.margin(frame.filter(pl.Series(rows)))
+    standardiser = Standardiser.fit(frame, features)
+    z = standardiser.transform(frame)
+    best = None
+    for strength in sorted({c} if c else set(cfg.outside_window_c_grid)):
+        oof = np.zeros(frame.height)
+        for g in range(cfg.calibration_folds):
+            held = folds == g
+            coef, intercept = fit_logistic(z[~held], y[~held], strength)
+            oof[held] = z[held] @ coef + intercept
+        loss = log_loss(y, sigmoid(oof), labels=[0, 1])
+        if best is None or loss < best[0]:  # ascending strengths: ties keep the stronger regularisation
+            best = (loss, strength, oof)
+    loss, strength, oof = best
+    coef, intercept = fit_logistic(z, y, strength)
+    linear = LinearModel(standardiser, tuple(map(float, coef)), intercept, float(strength))
     calibrator = Calibrator.fit(oof[on_cal], y[on_cal], cfg.calibration_method)
     fitted_on = {
         "rows": frame.height,
         "positives": int(y.sum()),
         "features": cfg.outside_window_experiment,
         "inverse_l2_strength": linear.c,
+        "out_of_fold_log_loss": round(loss, 6),
         "calibration_rows": int(on_cal.sum()),
         "calibration_positives": int(y[on_cal].sum()),
     }
