@@ -151,3 +151,22 @@ def test_without_segmentation_the_booster_scores_every_row():
     assert fit.outside_window is None and not fit.outside(rows).any()
     np.testing.assert_allclose(fit.predict_proba(rows), fit.calibrator(fit.booster_margin(rows)))
     assert fit.metrics["fitted_on"]["segments"]["rule"].startswith("off")
+
+
+def test_bad_segment_settings_and_a_tampered_model_file_are_clear_errors(segmented, tmp_path):
+    from dataflow.errors import UserError
+    from dataflow.model.registry import CHAMPION_KEY, RegistryEntry
+
+    with pytest.raises(UserError, match="outside_window_experiment must be one of"):
+        model_config(model_overrides={"outside_window_experiment": "E42"})
+    with pytest.raises(UserError, match="outside_window_c_grid"):
+        model_config(model_overrides={"outside_window_c_grid": [0.0]})
+    _, _, _, cand = segmented
+    lake = Lake.open(str(tmp_path))
+    cand.write_to(lake, "runs/run-seg/model/")
+    meta = lake.read_json("runs/run-seg/model/champion.json")
+    meta["outside_renewal_window"]["rule"] = "tenure"
+    lake.write_json("runs/run-seg/model/champion.json", meta)
+    lake.write_json(CHAMPION_KEY, {"run_id": "run-seg"})
+    with pytest.raises(UserError, match="cannot be read .*unknown segment rule 'tenure'"):
+        RegistryEntry.load(lake)

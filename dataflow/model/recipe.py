@@ -18,6 +18,7 @@ import numpy as np
 import polars as pl
 import xgboost as xgb
 from sklearn.metrics import log_loss
+from threadpoolctl import threadpool_limits
 
 from dataflow.gold.catalog import BY_NAME, experiment_features
 from dataflow.model.calibration import Calibrator, choose_threshold, sigmoid
@@ -118,6 +119,13 @@ def fit_outside(
     regression fitted without it) have the lowest log-loss; Platt calibration on the out-of-fold margins of
     the ``on_cal`` rows at that strength. Imputation and scaling statistics come from every row (no outcomes).
     Returns the model and the out-of-fold calibrated probabilities of the ``on_cal`` rows."""
+    # One BLAS thread: OpenBLAS threads on these small products made the fits 7–10× slower on a busy machine
+    # (4.9 s against 0.45 s for 48,607 rows and five strengths under load ≈ 4 on 2 cores).
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _fit_outside(frame, y, on_cal, folds, cfg, c)
+
+
+def _fit_outside(frame, y, on_cal, folds, cfg: ModelConfig, c: float | None):
     features = model_features(cfg.outside_window_experiment, "linear")
     standardiser = Standardiser.fit(frame, features)
     z = standardiser.transform(frame)

@@ -3,7 +3,7 @@
 Inside the renewal window (renewal at most ``RENEWAL_WINDOW_MONTHS`` months away, already passed, or unknown)
 churn is decided at the renewal and the booster scores the customer. Outside it churn is rare background churn
 (moves, closures) whose odds shift with who the customer is; there a regularised logistic regression on the
-lifecycle features, fitted on those rows only and calibrated out-of-fold on them, scores the customer
+lifecycle and market features, fitted on those rows only and calibrated out-of-fold on them, scores the customer
 (``segment_by_renewal_window``; docs/modeling.md "Models").
 """
 
