@@ -5,6 +5,8 @@ validation fold (the latest date's rows of a customer group, the model fitted on
 customers); (2) the booster fitted on every row with those rounds; (3) Platt calibration out-of-fold: customers
 fall in ``calibration_folds`` groups, each group's rows on the latest ``oof_calibration_snapshots`` dates are
 scored by a booster fitted without that group; (4) the decision threshold on those out-of-fold probabilities.
+Customers renewing in more than 3 months are scored by a logistic regression of their own (segments by the
+renewal window, :mod:`dataflow.model.recipe`).
 
 ``champion_fit`` runs it on the development snapshots (label windows closed by the test date) and is evaluated
 once on the held-out test snapshot; ``champion_candidate`` then refits the same recipe on every matured
