@@ -5,6 +5,8 @@ validation fold (the latest date's rows of a customer group, the model fitted on
 customers); (2) the booster fitted on every row with those rounds; (3) Platt calibration out-of-fold: customers
 fall in ``calibration_folds`` groups, each group's rows on the latest ``oof_calibration_snapshots`` dates are
 scored by a booster fitted without that group; (4) the decision threshold on those out-of-fold probabilities.
+Customers renewing in more than 3 months are scored by a logistic regression of their own (segments by the
+renewal window, :mod:`dataflow.model.recipe`).
 
 ``champion_fit`` runs it on the development snapshots (label windows closed by the test date) and is evaluated
 once on the held-out test snapshot; ``champion_candidate`` then refits the same recipe on every matured
@@ -42,14 +44,17 @@ def champion_candidate(
     model_config: ModelConfig,
     run_id: str = "",
 ) -> ChampionModel:
-    """The served candidate: the evaluated recipe refitted on every matured snapshot (same boosting rounds,
-    its own out-of-fold calibration), with the evaluated model's one test evaluation attached and what each was
+    """The served candidate: the evaluated recipe refitted on every matured snapshot (same boosting rounds and
+    outside-window regularisation, its own out-of-fold calibration), with the evaluated model's one test evaluation attached and what each was
     fitted on (written as model/champion.ubj + .json)."""
     cfg = model_config
     serving = champion_fit
     if cfg.refit_on_all_matured and training_split.matured.height > training_split.development.height:
         rounds = champion_fit.params.get("rounds_chosen_by")
-        serving = fit_recipe(training_split.matured, champion_fit.features, cfg, rounds)
+        part = champion_fit.outside_window
+        serving = fit_recipe(
+            training_split.matured, champion_fit.features, cfg, rounds, part.linear.c if part else None
+        )
         fitted = serving.metrics["fitted_on"]
         # what the served booster saw: every matured date (so a later run never tests it on data it learned)
         split = {

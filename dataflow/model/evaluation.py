@@ -39,7 +39,7 @@ def _evaluate(model: ChampionModel, split: TrainingSplit, cfg: ModelConfig) -> d
     test = split.test
     y = split.y("test")
     margin = model.margin(test)
-    proba = model.calibrator(margin)
+    proba = model.predict_proba(test)
     threshold = model.threshold["threshold"]
     return {
         **summary(y, proba),

@@ -22,19 +22,38 @@ MIN_CONTRIBUTION = 0.10
 BATCH_ROWS = 25_000
 
 
+def _to_features(columns: np.ndarray, sources: list[str], features: list[str]) -> np.ndarray:
+    """Per-column contributions summed into one column per gold feature (one-hot columns back to their feature)."""
+    index = {f: i for i, f in enumerate(features)}
+    mapping = np.zeros((columns.shape[1], len(features)))
+    for j, source in enumerate(sources):
+        mapping[j, index[source]] = 1.0
+    return columns @ mapping
+
+
 def source_contributions(
     model: ChampionModel, frame: pl.DataFrame
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """Per-row TreeSHAP contribution of each gold feature (one-hot columns summed), the bias, and the feature
-    names. Contributions plus bias equal the model's log-odds margin."""
-    raw = model.contributions(frame)
-    columns, bias = raw[:, :-1], raw[:, -1]
-    features = model.encoder.features
-    index = {f: i for i, f in enumerate(features)}
-    mapping = np.zeros((columns.shape[1], len(features)))
-    for j, source in enumerate(model.encoder.sources):
-        mapping[j, index[source]] = 1.0
-    return columns @ mapping, bias, features
+    """Per-row contribution of each gold feature (one-hot columns summed), the bias, and the feature names:
+    TreeSHAP for the booster's rows, the exact additive terms of the logistic regression for rows outside the
+    renewal window. Contributions plus bias equal the row's log-odds margin (``model.margin``)."""
+    features = list(model.encoder.features)
+    part = model.outside_window
+    if part is not None:
+        features += [f for f in part.linear.encoder.features if f not in features]
+    contrib, bias = np.zeros((frame.height, len(features))), np.zeros(frame.height)
+    out = model.outside(frame)
+    inside = ~out
+    if inside.any():
+        raw = model.contributions(frame.filter(pl.Series(inside)) if out.any() else frame)
+        contrib[inside] = _to_features(raw[:, :-1], model.encoder.sources, features)
+        bias[inside] = raw[:, -1]
+    if out.any():
+        linear = part.linear
+        columns = linear.column_contributions(frame.filter(pl.Series(out)))
+        contrib[out] = _to_features(columns, linear.encoder.sources, features)
+        bias[out] = linear.intercept
+    return contrib, bias, features
 
 
 def top_reasons(
@@ -89,7 +108,7 @@ def reason_columns(model: ChampionModel, frame: pl.DataFrame, k: int = TOP_K) ->
 def importance(model: ChampionModel, frame: pl.DataFrame, max_rows: int = 5000) -> list[dict]:
     """Feature importance per gold feature: share of total split gain, and mean |SHAP| on ``frame`` (a seeded
     sample of at most ``max_rows`` rows: TreeSHAP costs seconds per 10,000 rows)."""
-    gain_by_col = model.booster.get_score(importance_type="total_gain")
+    gain_by_col = model.booster.get_score(importance_type="total_gain")  # the booster's splits only
     gain: dict[str, float] = {}
     for col, source in zip(model.encoder.columns, model.encoder.sources, strict=True):
         gain[source] = gain.get(source, 0.0) + gain_by_col.get(col, 0.0)

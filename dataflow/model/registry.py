@@ -17,6 +17,7 @@ from dataflow.errors import UserError
 from dataflow.lake import Lake, LakeError
 from dataflow.model.calibration import Calibrator
 from dataflow.model.matrix import FeatureEncoder
+from dataflow.model.segments import OutsideWindowModel, inside_renewal_window
 from dataflow.runs import run_id_in
 
 CHAMPION_KEY = "registry/champion.json"
@@ -25,7 +26,9 @@ MODEL_FILE, META_FILE = "champion.ubj", "champion.json"
 
 @dataclass(frozen=True)
 class ChampionModel:
-    """A fitted, calibrated churn model with its threshold, evaluation and training reference."""
+    """A fitted, calibrated churn model with its threshold, evaluation and training reference. With
+    ``outside_window`` set, rows outside the renewal window are scored by that model instead of the booster
+    (dataflow.model.segments)."""
 
     booster: xgb.Booster
     encoder: FeatureEncoder
@@ -38,6 +41,7 @@ class ChampionModel:
     metrics: dict = field(default_factory=dict)
     risk_tiers: tuple[float, float, float] = (0.40, 0.60, 0.80)
     run_id: str = ""
+    outside_window: OutsideWindowModel | None = None
 
     @property
     def features(self) -> list[str]:
@@ -46,16 +50,41 @@ class ChampionModel:
     def _dmatrix(self, frame: pl.DataFrame) -> xgb.DMatrix:
         return xgb.DMatrix(self.encoder.transform(frame), feature_names=self.encoder.columns, nthread=2)
 
-    def margin(self, frame: pl.DataFrame) -> np.ndarray:
-        """Raw model score (log-odds) per row."""
+    def outside(self, frame: pl.DataFrame) -> np.ndarray:
+        """True per row scored by the outside-window model (all False without one)."""
+        if self.outside_window is None:
+            return np.zeros(frame.height, dtype=bool)
+        return ~inside_renewal_window(frame)
+
+    def _by_segment(self, frame: pl.DataFrame, booster_fn, outside_fn) -> np.ndarray:
+        """``booster_fn`` on the rows the booster scores, ``outside_fn`` on the others, in row order."""
+        out = self.outside(frame)
+        if not out.any():
+            return booster_fn(frame)
+        result = np.empty(frame.height, dtype=float)
+        if (~out).any():
+            result[~out] = booster_fn(frame.filter(pl.Series(~out)))
+        result[out] = outside_fn(frame.filter(pl.Series(out)))
+        return result
+
+    def booster_margin(self, frame: pl.DataFrame) -> np.ndarray:
         return self.booster.predict(self._dmatrix(frame), output_margin=True).astype(float)
 
+    def margin(self, frame: pl.DataFrame) -> np.ndarray:
+        """Raw score (log-odds) per row, of the model that scores the row's segment."""
+        part = self.outside_window
+        return self._by_segment(frame, self.booster_margin, part.margin if part else None)
+
     def predict_proba(self, frame: pl.DataFrame) -> np.ndarray:
-        """Calibrated churn probability per row, in [0, 1]."""
-        return self.calibrator(self.margin(frame))
+        """Calibrated churn probability per row, in [0, 1] (each segment by its own model and calibrator)."""
+        part = self.outside_window
+        return self._by_segment(
+            frame, lambda f: self.calibrator(self.booster_margin(f)), part.predict_proba if part else None
+        )
 
     def contributions(self, frame: pl.DataFrame) -> np.ndarray:
-        """TreeSHAP contributions per matrix column (last column = bias); rows sum to the margin."""
+        """TreeSHAP contributions of the booster per matrix column (last column = bias); rows sum to the
+        booster's margin. (Rows outside the renewal window: dataflow.model.explain asks the linear model.)"""
         return self.booster.predict(self._dmatrix(frame), pred_contribs=True).astype(float)
 
     def with_metrics(self, metrics: dict) -> ChampionModel:
@@ -81,6 +110,7 @@ class ChampionModel:
             "training_as_of_dates": self.split.get("train_dates", [self.split.get("snapshot")]),
             "metrics": self.metrics,
             "risk_tiers": list(self.risk_tiers),
+            "outside_renewal_window": self.outside_window.to_dict() if self.outside_window else None,
         }
 
     def write_to(self, lake: Lake, prefix: str) -> None:
@@ -112,6 +142,9 @@ class ChampionModel:
             metrics=meta.get("metrics", {}),
             risk_tiers=tuple(meta.get("risk_tiers", (0.40, 0.60, 0.80))),
             run_id=run_id or meta.get("run_id", ""),
+            outside_window=OutsideWindowModel.from_dict(meta["outside_renewal_window"])
+            if meta.get("outside_renewal_window")
+            else None,
         )
 
 
