@@ -22,7 +22,7 @@ from dataflow.model.matrix import FeatureEncoder
 from dataflow.model.metrics import summary
 from dataflow.model.registry import ChampionModel
 from dataflow.model.settings import ModelConfig
-from dataflow.model.training_set import LABEL
+from dataflow.model.training_set import LABEL, row_weights
 
 
 def model_features(experiment: str, variant: str) -> list[str]:
@@ -73,6 +73,8 @@ def boosting_rounds(frame: pl.DataFrame, encoder: FeatureEncoder, cfg: ModelConf
         _y(val_part),
         encoder.columns,
         cfg,
+        row_weights(fit_part),  # case weights: None unless the non-churners were sampled
+        row_weights(val_part),
     )
     return {
         "rounds": rounds,
@@ -94,7 +96,8 @@ def fit_recipe(
     rounds = rounds or boosting_rounds(frame, encoder, cfg)
     n = rounds["rounds"]
     x, y = encoder.transform(frame), _y(frame)
-    booster = fit_booster(x, y, encoder.columns, cfg, n)
+    w = row_weights(frame)  # case weights: None unless the non-churners were sampled
+    booster = fit_booster(x, y, encoder.columns, cfg, n, w)
     dates = frame["as_of_date"].unique().sort().to_list()
     cal_dates = dates[-cfg.oof_calibration_snapshots :]
     on_cal = frame["as_of_date"].is_in(cal_dates).to_numpy()
@@ -102,15 +105,16 @@ def fit_recipe(
     oof = np.full(frame.height, np.nan)
     for g in range(cfg.calibration_folds):
         out = folds == g
-        fold_booster = fit_booster(x[~out], y[~out], encoder.columns, cfg, n)
+        fold_booster = fit_booster(x[~out], y[~out], encoder.columns, cfg, n, None if w is None else w[~out])
         rows = out & on_cal
         oof[rows] = fold_booster.predict(
             xgb.DMatrix(x[rows], feature_names=encoder.columns, nthread=cfg.n_jobs), output_margin=True
         )
     y_cal = y[on_cal]
-    calibrator = Calibrator.fit(oof[on_cal], y_cal, cfg.calibration_method)
+    w_cal = None if w is None else w[on_cal]
+    calibrator = Calibrator.fit(oof[on_cal], y_cal, cfg.calibration_method, w_cal)
     p_cal = calibrator(oof[on_cal])
-    threshold = choose_threshold(y_cal, p_cal, cfg.threshold_rule, cfg.target_recall)
+    threshold = choose_threshold(y_cal, p_cal, cfg.threshold_rule, cfg.target_recall, w_cal)
     model = ChampionModel(
         booster=booster,
         encoder=encoder,

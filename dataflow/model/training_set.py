@@ -23,6 +23,7 @@ from dataflow.errors import UserError
 from dataflow.model.settings import ModelConfig
 
 LABEL = "churned_within_horizon"
+WEIGHT = "sample_weight"  # present only when the non-churners were sampled (see sample_non_churners)
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,53 @@ class TrainingSplit:
     def y(self, part: str) -> np.ndarray:
         """The 0/1 labels of one part ("train", "validation", "test", "development" or "matured")."""
         return getattr(self, part)[LABEL].cast(pl.Int8).to_numpy()
+
+
+def row_weights(frame: pl.DataFrame) -> np.ndarray | None:
+    """Each row's case weight when the frame's non-churners were sampled (:func:`sample_non_churners`), else
+    None (every row counts once)."""
+    return frame[WEIGHT].to_numpy() if WEIGHT in frame.columns else None
+
+
+def _customer_draw(frame: pl.DataFrame, salt: str) -> pl.Series:
+    """A fixed number in [0, 1) per row from its customer id (sha256 of salt and id): the same customer draws
+    the same number on every date and in every run, whatever the row order."""
+    ids = frame.select(pl.col("customer_id").unique())
+    draw = ids.with_columns(
+        _u=pl.col("customer_id").map_elements(
+            lambda c: int.from_bytes(hashlib.sha256(f"{salt}:{c}".encode()).digest()[:8], "big") / 2**64,
+            return_dtype=pl.Float64,
+        )
+    )
+    return frame.select("customer_id").join(draw, on="customer_id", how="left", maintain_order="left")["_u"]
+
+
+def sample_non_churners(frame: pl.DataFrame, max_rows: int, seed: int) -> tuple[pl.DataFrame, dict]:
+    """A training set of at most about ``max_rows`` rows for a large book: every churner, and the non-churner
+    rows of a seeded, customer-hashed share of the customers, each weighing (non-churners before) / (kept), so
+    the weighted non-churners add up exactly to the original count and the booster and calibrator see the true
+    base rate. Unchanged (and no weight column) when the frame has at most ``max_rows`` rows or ``max_rows`` is
+    0. Returns the rows and what was done (for the split plan)."""
+    if max_rows <= 0 or frame.height <= max_rows:
+        return frame, {}
+    churner = pl.col(LABEL) == 1
+    n_pos = int(frame[LABEL].sum())
+    n_neg = frame.height - n_pos
+    if n_neg == 0:
+        return frame, {}
+    share = min(1.0, max(max_rows - n_pos, n_pos) / n_neg)  # never fewer non-churners than churners
+    kept = frame.filter(churner | (_customer_draw(frame, f"negatives:{seed}") < share))
+    n_neg_kept = kept.height - n_pos
+    weight = n_neg / max(n_neg_kept, 1)
+    kept = kept.with_columns(pl.when(churner).then(1.0).otherwise(weight).alias(WEIGHT))
+    return kept, {
+        "rows_before": frame.height,
+        "rows": kept.height,
+        "churners": n_pos,
+        "non_churners_before": n_neg,
+        "non_churners_kept": n_neg_kept,
+        "non_churner_weight": weight,
+    }
 
 
 def _window_end(frame: pl.DataFrame) -> dict[dt.date, dt.date]:
@@ -215,6 +263,13 @@ def training_split(labelled_snapshots: pl.DataFrame, model_config: ModelConfig) 
                 f"the {name} part of the split has no churner or no non-churner: cannot train honestly"
             )
     matured = frame if plan["method"] == "time" else frame.filter(pl.col("as_of_date") == dates[-1])
+    # a large book: the champion learns from every churner and a weighted sample of the non-churners
+    development, dev_sampling = sample_non_churners(
+        development, model_config.max_train_rows, model_config.seed
+    )
+    matured, matured_sampling = sample_non_churners(matured, model_config.max_train_rows, model_config.seed)
+    if dev_sampling or matured_sampling:
+        plan["non_churner_sampling"] = {"development": dev_sampling, "matured": matured_sampling}
     if short:
         plan["dates_short_contact_history"] = short
         plan["min_contact_history_days"] = model_config.min_contact_history_days
