@@ -27,25 +27,65 @@ WEIGHT = "sample_weight"  # present only when the non-churners were sampled (see
 
 
 @dataclass(frozen=True)
-class TrainingSplit:
-    """Train, calibration (validation) and test rows of the labelled snapshots, and how they were chosen."""
+class Rows:
+    """Some rows of the split's labelled frame, kept as a row mask (``None``: all of them) and made into a table
+    only when asked for, so the split does not hold a copy of every part; ``non_churner_weight`` when the
+    non-churners among them were sampled (:func:`sample_non_churners`)."""
 
-    train: pl.DataFrame
-    validation: pl.DataFrame
-    test: pl.DataFrame
+    mask: np.ndarray | None = None
+    non_churner_weight: float | None = None
+
+    def of(self, frame: pl.DataFrame) -> pl.DataFrame:
+        rows = frame if self.mask is None else frame.filter(pl.Series(self.mask))
+        return rows if self.non_churner_weight is None else _weighted(rows, self.non_churner_weight)
+
+    def count(self, frame: pl.DataFrame) -> int:
+        return frame.height if self.mask is None else int(self.mask.sum())
+
+
+PARTS = ("train", "validation", "test", "development", "matured")
+
+
+@dataclass(frozen=True)
+class TrainingSplit:
+    """Train, calibration (validation) and test rows of the labelled snapshots, and how they were chosen.
+
+    Each part is a table or :class:`Rows` of ``frame`` (the labelled rows); ``split.train`` etc. give the table.
+    The champion uses ``development`` (every label window closed by the test date) and ``matured`` (every
+    labelled row), the experiments ``train`` and ``validation``; everything is tested on ``test``."""
+
+    frame: pl.DataFrame
+    parts: dict[str, pl.DataFrame | Rows]
     plan: dict = field(default_factory=dict)
-    development: pl.DataFrame = field(default_factory=pl.DataFrame)
-    matured: pl.DataFrame = field(default_factory=pl.DataFrame)
+
+    def part(self, name: str) -> pl.DataFrame:
+        """One part as a table (a new one on each call when it is kept as rows of ``frame``)."""
+        rows = self.parts.get(name)
+        if rows is None:
+            return pl.DataFrame()
+        return rows if isinstance(rows, pl.DataFrame) else rows.of(self.frame)
+
+    train = property(lambda self: self.part("train"))
+    validation = property(lambda self: self.part("validation"))
+    test = property(lambda self: self.part("test"))
+    development = property(lambda self: self.part("development"))
+    matured = property(lambda self: self.part("matured"))
 
     def y(self, part: str) -> np.ndarray:
         """The 0/1 labels of one part ("train", "validation", "test", "development" or "matured")."""
-        return getattr(self, part)[LABEL].cast(pl.Int8).to_numpy()
+        return self.part(part)[LABEL].cast(pl.Int8).to_numpy()
 
 
 def row_weights(frame: pl.DataFrame) -> np.ndarray | None:
     """Each row's case weight when the frame's non-churners were sampled (:func:`sample_non_churners`), else
     None (every row counts once)."""
     return frame[WEIGHT].to_numpy() if WEIGHT in frame.columns else None
+
+
+def _weighted(rows: pl.DataFrame, non_churner_weight: float) -> pl.DataFrame:
+    return rows.with_columns(
+        pl.when(pl.col(LABEL) == 1).then(1.0).otherwise(non_churner_weight).alias(WEIGHT)
+    )
 
 
 def _customer_draw(frame: pl.DataFrame, salt: str) -> pl.Series:
@@ -61,32 +101,39 @@ def _customer_draw(frame: pl.DataFrame, salt: str) -> pl.Series:
     return frame.select("customer_id").join(draw, on="customer_id", how="left", maintain_order="left")["_u"]
 
 
+def _non_churner_sample(frame: pl.DataFrame, rows: Rows, max_rows: int, seed: int) -> tuple[Rows, dict]:
+    """``rows`` of ``frame`` thinned as :func:`sample_non_churners` says (unchanged when small enough)."""
+    n = rows.count(frame)
+    if max_rows <= 0 or n <= max_rows:
+        return rows, {}
+    inside = np.ones(frame.height, dtype=bool) if rows.mask is None else rows.mask
+    churner = frame[LABEL].to_numpy() == 1
+    n_pos = int((churner & inside).sum())
+    n_neg = n - n_pos
+    if n_neg == 0:
+        return rows, {}
+    share = min(1.0, max(max_rows - n_pos, n_pos) / n_neg)  # never fewer non-churners than churners
+    kept = inside & (churner | (_customer_draw(frame, f"negatives:{seed}").to_numpy() < share))
+    n_neg_kept = int(kept.sum()) - n_pos
+    weight = n_neg / max(n_neg_kept, 1)
+    return Rows(kept, weight), {
+        "rows_before": n,
+        "rows": n_pos + n_neg_kept,
+        "churners": n_pos,
+        "non_churners_before": n_neg,
+        "non_churners_kept": n_neg_kept,
+        "non_churner_weight": weight,
+    }
+
+
 def sample_non_churners(frame: pl.DataFrame, max_rows: int, seed: int) -> tuple[pl.DataFrame, dict]:
     """A training set of at most about ``max_rows`` rows for a large book: every churner, and the non-churner
     rows of a seeded, customer-hashed share of the customers, each weighing (non-churners before) / (kept), so
     the weighted non-churners add up exactly to the original count and the booster and calibrator see the true
     base rate. Unchanged (and no weight column) when the frame has at most ``max_rows`` rows or ``max_rows`` is
     0. Returns the rows and what was done (for the split plan)."""
-    if max_rows <= 0 or frame.height <= max_rows:
-        return frame, {}
-    churner = pl.col(LABEL) == 1
-    n_pos = int(frame[LABEL].sum())
-    n_neg = frame.height - n_pos
-    if n_neg == 0:
-        return frame, {}
-    share = min(1.0, max(max_rows - n_pos, n_pos) / n_neg)  # never fewer non-churners than churners
-    kept = frame.filter(churner | (_customer_draw(frame, f"negatives:{seed}") < share))
-    n_neg_kept = kept.height - n_pos
-    weight = n_neg / max(n_neg_kept, 1)
-    kept = kept.with_columns(pl.when(churner).then(1.0).otherwise(weight).alias(WEIGHT))
-    return kept, {
-        "rows_before": frame.height,
-        "rows": kept.height,
-        "churners": n_pos,
-        "non_churners_before": n_neg,
-        "non_churners_kept": n_neg_kept,
-        "non_churner_weight": weight,
-    }
+    rows, info = _non_churner_sample(frame, Rows(), max_rows, seed)
+    return (rows.of(frame), info) if info else (frame, {})
 
 
 def _window_end(frame: pl.DataFrame) -> dict[dt.date, dt.date]:
@@ -155,15 +202,7 @@ def _plan_time_split(
 
 def _in_calibration_group(frame: pl.DataFrame, share: float) -> pl.Series:
     """True for rows whose customer belongs to the fixed calibration group (sha256 of the id < share)."""
-    ids = frame.select(pl.col("customer_id").unique())
-    draw = ids.with_columns(
-        _g=pl.col("customer_id").map_elements(
-            lambda c: int.from_bytes(hashlib.sha256(f"calibration:{c}".encode()).digest()[:8], "big") / 2**64,
-            return_dtype=pl.Float64,
-        )
-        < share
-    )
-    return frame.select("customer_id").join(draw, on="customer_id", how="left", maintain_order="left")["_g"]
+    return _customer_draw(frame, "calibration") < share
 
 
 def _random_split(frame: pl.DataFrame, fractions: tuple[float, float], seed: int) -> tuple[pl.DataFrame, ...]:
@@ -218,9 +257,14 @@ def training_split(labelled_snapshots: pl.DataFrame, model_config: ModelConfig) 
             model_config.calibration_snapshots,
             model_config.calibration_holdout,
         )
-    if plan:
+    cfg = model_config
+    parts: dict[str, pl.DataFrame | Rows]
+    if plan:  # every part is a set of rows of the frame, made into a table only when used
         by = pl.col("as_of_date")
-        test = frame.filter(by == plan["test_date"])
+
+        def rows(condition: pl.Expr) -> Rows:
+            return Rows(frame.select(condition.alias("_in")).to_series().to_numpy())
+
         dev_dates = sorted(
             {
                 *plan["train_dates"],
@@ -229,65 +273,67 @@ def training_split(labelled_snapshots: pl.DataFrame, model_config: ModelConfig) 
                 *plan["validation_dates"],
             }
         )
-        development = frame.filter(by.is_in(dev_dates))
         plan["development_dates"] = dev_dates
+        parts = {"test": rows(by == plan["test_date"]), "development": rows(by.is_in(dev_dates))}
         if plan["calibration_holdout"] == "customers":
-            group = _in_calibration_group(frame, model_config.calibration_customer_share)
+            group = _in_calibration_group(frame, cfg.calibration_customer_share)
             split_dates = by.is_in(plan["customer_split_dates"])
-            train = frame.filter(by.is_in(plan["train_dates"]) & ~(split_dates & group))
-            validation = frame.filter(by.is_in(plan["validation_dates"]) & group)
-            plan["calibration_customer_share"] = model_config.calibration_customer_share
+            parts["train"] = rows(by.is_in(plan["train_dates"]) & ~(split_dates & group))
+            parts["validation"] = rows(by.is_in(plan["validation_dates"]) & group)
+            plan["calibration_customer_share"] = cfg.calibration_customer_share
         else:
-            train = frame.filter(by.is_in(plan["train_dates"]))
-            validation = frame.filter(by.is_in(plan["validation_dates"]))
+            parts["train"] = rows(by.is_in(plan["train_dates"]))
+            parts["validation"] = rows(by.is_in(plan["validation_dates"]))
+        parts["matured"] = Rows()
+        # a large book: the champion learns from every churner and a weighted sample of the non-churners
+        sampling = {}
+        for name in ("development", "matured"):
+            parts[name], sampling[name] = _non_churner_sample(
+                frame, parts[name], cfg.max_train_rows, cfg.seed
+            )
     else:
         latest = dates[-1]
         reason = (
             "single labelled snapshot" if len(dates) == 1 else "too few snapshots outside the label horizon"
         )
         train, validation, test = _random_split(
-            frame.filter(pl.col("as_of_date") == latest),
-            model_config.single_snapshot_fractions,
-            model_config.seed,
+            frame.filter(pl.col("as_of_date") == latest), cfg.single_snapshot_fractions, cfg.seed
         )
-        development = pl.concat([train, validation])
+        parts = {"train": train, "validation": validation, "test": test}
+        sampling = {}
+        for name, part in (
+            ("development", pl.concat([train, validation])),
+            ("matured", frame.filter(pl.col("as_of_date") == latest)),
+        ):
+            parts[name], sampling[name] = sample_non_churners(part, cfg.max_train_rows, cfg.seed)
         plan = {
             "method": "random_stratified",
             "reason": reason,
             "snapshot": latest,
             "dates_unused": dates[:-1],
         }
-    for name, part in (("train", train), ("validation", validation), ("test", test)):
-        if part.is_empty() or part[LABEL].n_unique() < 2:
+    labels = {name: _column(frame, part, LABEL) for name, part in parts.items()}
+    for name in ("train", "validation", "test"):
+        if labels[name].is_empty() or labels[name].n_unique() < 2:
             raise UserError(
                 f"the {name} part of the split has no churner or no non-churner: cannot train honestly"
             )
-    matured = frame if plan["method"] == "time" else frame.filter(pl.col("as_of_date") == dates[-1])
-    # a large book: the champion learns from every churner and a weighted sample of the non-churners
-    development, dev_sampling = sample_non_churners(
-        development, model_config.max_train_rows, model_config.seed
-    )
-    matured, matured_sampling = sample_non_churners(matured, model_config.max_train_rows, model_config.seed)
-    if dev_sampling or matured_sampling:
-        plan["non_churner_sampling"] = {"development": dev_sampling, "matured": matured_sampling}
+    if any(sampling.values()):
+        plan["non_churner_sampling"] = sampling
     if short:
         plan["dates_short_contact_history"] = short
-        plan["min_contact_history_days"] = model_config.min_contact_history_days
-    plan["matured_dates"] = matured["as_of_date"].unique().sort().to_list()
-    plan.update(
-        {
-            f"n_{k}": v.height
-            for k, v in (
-                ("train", train),
-                ("validation", validation),
-                ("test", test),
-                ("development", development),
-                ("matured", matured),
-            )
-        }
-    )
-    plan.update({f"churn_rate_{k}": float(v[LABEL].mean()) for k, v in (("train", train), ("test", test))})
-    return TrainingSplit(train, validation, test, _jsonable(plan), development, matured)
+        plan["min_contact_history_days"] = cfg.min_contact_history_days
+    plan["matured_dates"] = _column(frame, parts["matured"], "as_of_date").unique().sort().to_list()
+    plan.update({f"n_{k}": labels[k].len() for k in PARTS})
+    plan.update({f"churn_rate_{k}": float(labels[k].mean()) for k in ("train", "test")})
+    return TrainingSplit(frame, parts, _jsonable(plan))
+
+
+def _column(frame: pl.DataFrame, part: pl.DataFrame | Rows, name: str) -> pl.Series:
+    """One column of a part, without making the whole part into a table."""
+    if isinstance(part, pl.DataFrame):
+        return part[name]
+    return frame[name] if part.mask is None else frame[name].filter(pl.Series(part.mask))
 
 
 def _drop_short_history(frame: pl.DataFrame, cfg: ModelConfig) -> tuple[pl.DataFrame, list[dt.date]]:
