@@ -47,10 +47,12 @@ def gold_features(
         wide = tiers[0].lazy()
         for tier in tiers[1:]:
             wide = wide.join(tier.lazy(), on=KEY, how="full", coalesce=True)
+    # sort the snapshots (a few columns) and keep their order through the join, rather than sort the wide table
+    # after it: the same rows in the same order (the key is unique in every tier), without a second wide copy
     out = (
         snapshots.lazy()
-        .join(wide, on=KEY, how="left")
         .sort(["as_of_date", "customer_id", "horizon_days"])
+        .join(wide, on=KEY, how="left", maintain_order="left")
         .collect()
     )
     if out.height != snapshots.height:
