@@ -133,7 +133,7 @@ class _FrameUnpickler(pickle.Unpickler):
         self.folder = folder
 
     def persistent_load(self, pid: str) -> pl.DataFrame:
-        return pl.read_ipc(self.folder / pid, memory_map=False)
+        return pl.read_ipc(self.folder / pid)
 
 
 class FrameResultStore(FileResultStore):
