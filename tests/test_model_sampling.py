@@ -16,8 +16,9 @@ from model_fixtures import gold_frame
 
 from dataflow.model.calibration import Calibrator
 from dataflow.model.recipe import fit_recipe, model_features
+from dataflow.model.sampling import LABEL, WEIGHT, sample_non_churners
 from dataflow.model.settings import model_config
-from dataflow.model.training_set import LABEL, WEIGHT, labelled_snapshots, sample_non_churners, training_split
+from dataflow.model.training_set import labelled_snapshots, training_split
 
 
 def _frame(customers: int = 100, dates: int = 3) -> pl.DataFrame:

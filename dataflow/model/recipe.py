@@ -21,8 +21,9 @@ from dataflow.model.learners import early_stopped_rounds, fit_booster, xgb_param
 from dataflow.model.matrix import FeatureEncoder
 from dataflow.model.metrics import summary
 from dataflow.model.registry import ChampionModel
+from dataflow.model.sampling import row_weights
 from dataflow.model.settings import ModelConfig
-from dataflow.model.training_set import LABEL, row_weights
+from dataflow.model.training_set import LABEL
 
 
 def model_features(experiment: str, variant: str) -> list[str]:
