@@ -26,9 +26,9 @@ from hamilton.execution.grouping import NodeGroupPurpose
 from hamilton.lifecycle import api as lifecycle
 
 from dataflow import bronze, codebase, gold, model, monitor, raw, score, silver
-from dataflow.cache_store import CacheMetadataStore, FrameResultStore
 from dataflow.config import ENV_DUCKDB_MEMORY, ENV_DUCKDB_THREADS, PipelineConfig, env
 from dataflow.errors import UserError
+from dataflow.execution import CacheMetadataStore, FrameResultStore, ReleasingGraphExecutor
 from dataflow.runtime import DUCKDB_MEMORY_SHARE, cache_root, cpu_limit, memory_limit_bytes, scratch_dir
 
 # the tags every node carries (``@tag(layer=…)``) and published nodes add (``@tag(publish=…)``)
@@ -224,10 +224,13 @@ def build(
     progress: Progress | None = None,
     recompute: list[str] | None = None,
     executor: TaskExecutor | None = None,
+    publisher: lifecycle.NodeExecutionHook | None = None,
 ) -> driver.Driver:
     """A Hamilton driver over the given modules (default: the whole DAG) with caching and progress. The map
     steps' tasks (``Parallelizable``) run on ``executor`` (default: this process, one after the other; see
-    :func:`task_executor`); every other node runs in this process."""
+    :func:`task_executor`); every other node runs in this process. A result is held only until the last node
+    that reads it has started (:class:`dataflow.execution.ReleasingGraphExecutor`); ``publisher`` (a
+    :class:`dataflow.staging.Publisher`) sees every result as its node ends."""
     builder = (
         driver.Builder()
         .with_modules(*(modules or all_modules()))
@@ -235,19 +238,28 @@ def build(
         .with_local_executor(SynchronousLocalTaskExecutor())
         .with_remote_executor(executor or SynchronousLocalTaskExecutor())
     )
-    if progress is not None:
-        builder = builder.with_adapters(progress)
+    for adapter in (progress, publisher):
+        if adapter is not None:
+            builder = builder.with_adapters(adapter)
     if cache:
         # The inventory hashes the raw files, so it must run every time; everything else is cached
         # by code version + upstream data version, so an unchanged re-run recomputes nothing.
         cache_adapter = CodeAwareCache(
             path=str(cache_dir()),
             metadata_store=CacheMetadataStore(path=str(cache_dir())),
-            result_store=FrameResultStore(path=str(cache_dir())),
+            result_store=FrameResultStore(str(cache_dir() / "results")),
             recompute=["raw_inventory", *(recompute or [])],
         )
         builder = builder.with_adapters(cache_adapter)
-    return builder.build()
+    dr = builder.build()
+    dr.graph_executor = ReleasingGraphExecutor(dr.graph_executor)
+    return dr
+
+
+def hand_off(dr: driver.Driver, names: set[str] | list[str]) -> None:
+    """Asked-for nodes the caller takes care of as they are computed (its publisher writes them): they are
+    released like intermediate results and left out of what ``dr.execute`` returns."""
+    dr.graph_executor.handed_off = set(names)
 
 
 # ---- where the map tasks run: this process, or a Dask cluster ------------------------------------------------

@@ -9,7 +9,6 @@ S3 endpoints come from the standard AWS environment (``AWS_ENDPOINT_URL``, ``AWS
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 import shutil
@@ -102,9 +101,18 @@ class Lake:
         return pl.read_parquet(self.local_path(key), columns=columns)
 
     def write_parquet(self, key: str, df: pl.DataFrame) -> None:
-        buf = io.BytesIO()
-        df.write_parquet(buf, compression="zstd", statistics=True)
-        self.write_bytes(key, buf.getvalue())
+        """Written to a file under the scratch root, then uploaded: a large table's Parquet bytes are never
+        held in memory (twice, as a buffer and its copy)."""
+        import tempfile
+
+        from dataflow.runtime import scratch_dir
+
+        folder = scratch_dir() / "parquet"
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=folder) as tmp:
+            path = Path(tmp) / "table.parquet"
+            df.write_parquet(path, compression="zstd", statistics=True)
+            self.write_file(key, path)
 
     def sha256(self, key: str) -> str:
         return file_sha256(self.local_path(key))
@@ -132,6 +140,14 @@ class LocalLake(Lake):
         tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
         tmp.write_bytes(data)
         os.replace(tmp, path)  # atomic on one filesystem: readers never see half a file
+
+    def write_parquet(self, key: str, df: pl.DataFrame) -> None:
+        """Written next to its destination and renamed into place: no copy in memory, readers never see half."""
+        path = self._p(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+        df.write_parquet(tmp, compression="zstd", statistics=True)
+        os.replace(tmp, path)
 
     def write_file(self, key: str, path: str | Path) -> None:
         dest = self._p(key)

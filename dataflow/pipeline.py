@@ -21,9 +21,7 @@ from dataflow.runs import (
     CHAMPION_KEY,
     code_version,
     manifest_key,
-    output_key,
     publish,
-    quarantine_key,
     read_manifest,
     run_id_for,
     utc_now,
@@ -39,6 +37,19 @@ QUALITY_INPUTS = [
     "raw_customer_interactions",
     "raw_churn_label",
     "quarantined_customers",
+]
+# results the run still reads after the DAG ends (reconciliation, notes, champion registry, business summary);
+# every other asked-for table is written and checked as its node ends, then released
+KEPT_RESULTS = [
+    *RECONCILIATION_NODES,
+    "raw_column_notes",
+    "champion_candidate",
+    "promotion_decision",
+    "drift_alert",
+    "drift",
+    "scores",
+    "tier_summary",
+    "recommendations",
 ]
 
 
@@ -90,13 +101,12 @@ def _alerter(uri: str):
     return alerter_from_env(uri)
 
 
-def _quality_report(results: dict[str, Any], budgets: dict | None = None) -> pl.DataFrame:
+def _quality_checks(budgets: dict | None = None) -> list:
+    """Every layer's quality checks, with the configured error budgets."""
     from dataflow.monitor.checks import CHECKS_BY_LAYER
-    from dataflow.monitor.quality import run_checks, with_budgets
+    from dataflow.monitor.quality import with_budgets
 
-    tables = {k: v for k, v in results.items() if isinstance(v, pl.DataFrame)}
-    checks = with_budgets([c for checks in CHECKS_BY_LAYER.values() for c in checks], budgets or {})
-    return run_checks(tables, checks)
+    return with_budgets([c for checks in CHECKS_BY_LAYER.values() for c in checks], budgets or {})
 
 
 def run_pipeline(
@@ -154,10 +164,15 @@ def run_pipeline(
     }
     alerter = _alerter(uri)
     try:
+        from dataflow.staging import Publisher
+
+        publisher = Publisher(lake, run_id)  # writes each table into runs/<run_id>/ as its node ends
         with dag.task_executor(executor, dask_scheduler, workers) as task_executor:
-            dr = dag.build(progress=prog, executor=task_executor)
+            dr = dag.build(progress=prog, executor=task_executor, publisher=publisher)
             outputs, quarantine = dag.run_outputs(dr), dag.quarantine_outputs(dr)
             final_vars = [*outputs, *quarantine, *RECONCILIATION_NODES, *QUALITY_INPUTS, "raw_column_notes"]
+            publisher.expect(outputs, quarantine, _quality_checks(config.quality_budgets), final_vars)
+            dag.hand_off(dr, set(final_vars) - set(KEPT_RESULTS))
             emit(f"run {run_id}: computing {len(final_vars)} outputs")
             inputs = {**dag.inputs_for(uri, config, task_executor), "run_id": run_id}
             results = dr.execute(final_vars, inputs=inputs, overrides={"raw_inventory": inventory})
@@ -165,13 +180,14 @@ def run_pipeline(
         emit(f"run {run_id}: {len(recomputed)} nodes computed, the rest served from the cache")
 
         t_write = time.perf_counter()
-        rows = write_outputs(lake, run_id, results, outputs)
-        quarantined = _write_quarantine(lake, run_id, results, quarantine)
+        rows, quarantined = publisher.written()
         reconciliation = pl.concat([results[n] for n in RECONCILIATION_NODES], how="diagonal_relaxed")
         _attach_rows(manifest, reconciliation)
-        report = _quality_report(results, config.quality_budgets)
+        report = publisher.report()
         lake.write_parquet(f"runs/{run_id}/monitoring/quality.parquet", report)
-        timings = {**prog.stage_timings(), "write": round(time.perf_counter() - t_write, 3)}
+        # tables are written as their nodes end: "write" is the publisher's time plus the report's
+        write_s = publisher.seconds + time.perf_counter() - t_write
+        timings = {**prog.stage_timings(), "write": round(write_s, 3)}
         manifest.update(
             reconciliation=reconciliation.to_dicts(),
             outputs={k: rows[k] for k in rows},
@@ -263,26 +279,15 @@ def _quietly(action) -> None:
 
 def write_outputs(lake: Lake, run_id: str, results: dict, outputs: dict[str, str]) -> dict[str, int]:
     """Write each published node into its folder of the run (see :func:`dataflow.driver.run_outputs`);
-    returns the row count of every table written."""
+    returns the row count of every table written. (A run writes them as they are computed instead.)"""
+    from dataflow.staging import write_output
+
     rows = {}
     for name, folder in outputs.items():
-        value = results[name]
-        if isinstance(value, pl.DataFrame):
-            lake.write_parquet(output_key(run_id, folder, name), value)
-            rows[name] = value.height
-        elif hasattr(value, "write_to"):
-            value.write_to(lake, f"runs/{run_id}/{folder}/")
+        n = write_output(lake, run_id, name, folder, results[name])
+        if n is not None:
+            rows[name] = n
     return rows
-
-
-def _write_quarantine(lake: Lake, run_id: str, results: dict, quarantine: dict[str, str]) -> dict[str, int]:
-    counts = {}
-    for node, dataset in quarantine.items():
-        frame: pl.DataFrame = results[node]
-        counts[dataset] = frame.height
-        if frame.height:
-            lake.write_parquet(quarantine_key(run_id, dataset), frame)
-    return counts
 
 
 def _attach_rows(manifest: dict, reconciliation: pl.DataFrame) -> None:

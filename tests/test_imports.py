@@ -19,7 +19,7 @@ LAYERS = [
     ("dataflow.model",),
     ("dataflow.score",),
     ("dataflow.monitor",),
-    ("dataflow.driver", "dataflow.lineage"),
+    ("dataflow.execution", "dataflow.staging", "dataflow.driver", "dataflow.lineage"),
     ("dataflow.summary",),
     ("dataflow.pipeline", "dataflow.experiments_job"),
     ("dataflow.cli", "app"),

@@ -34,15 +34,20 @@ class Calibrator:
     y: tuple[float, ...] = ()
 
     @classmethod
-    def fit(cls, scores: np.ndarray, y: np.ndarray, method: str = "sigmoid") -> Calibrator:
-        """Fit on held-out scores and outcomes (never on rows the model trained on)."""
+    def fit(
+        cls, scores: np.ndarray, y: np.ndarray, method: str = "sigmoid", weight: np.ndarray | None = None
+    ) -> Calibrator:
+        """Fit on held-out scores and outcomes (never on rows the model trained on); ``weight``: case weights
+        of sampled rows, so the probabilities match the unsampled base rate."""
         scores = np.asarray(scores, dtype=float)
         if method == "sigmoid":
             lr = LogisticRegression(C=1e6, max_iter=1000)
-            lr.fit(scores.reshape(-1, 1), y)
+            lr.fit(scores.reshape(-1, 1), y, sample_weight=weight)
             return cls("sigmoid", a=float(lr.coef_[0, 0]), b=float(lr.intercept_[0]))
         if method == "isotonic":
-            iso = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(scores, y)
+            iso = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(
+                scores, y, sample_weight=weight
+            )
             return cls(
                 "isotonic", x=tuple(map(float, iso.X_thresholds_)), y=tuple(map(float, iso.y_thresholds_))
             )
@@ -69,11 +74,16 @@ class Calibrator:
 
 
 def choose_threshold(
-    y: np.ndarray, proba: np.ndarray, rule: str = "precision_at_recall", target_recall: float = 0.70
+    y: np.ndarray,
+    proba: np.ndarray,
+    rule: str = "precision_at_recall",
+    target_recall: float = 0.70,
+    weight: np.ndarray | None = None,
 ) -> dict:
     """Decision threshold on calibrated probabilities: the highest precision with recall ≥ target
-    (ties → higher recall), else the best F1. Returns threshold, precision, recall, f1 and the rule used."""
-    precision, recall, thresholds = precision_recall_curve(y, proba)
+    (ties → higher recall), else the best F1. Returns threshold, precision, recall, f1 and the rule used.
+    ``weight``: case weights of sampled rows (precision counts each kept non-churner for those it stands for)."""
+    precision, recall, thresholds = precision_recall_curve(y, proba, sample_weight=weight)
     precision, recall = precision[:-1], recall[:-1]  # the last point has no threshold
     f1 = np.where(precision + recall > 0, 2 * precision * recall / np.maximum(precision + recall, 1e-12), 0.0)
     used = rule

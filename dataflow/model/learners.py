@@ -39,10 +39,16 @@ def xgb_params(cfg: ModelConfig) -> dict:
 
 
 def fit_booster(
-    x: np.ndarray, y: np.ndarray, columns: list[str], cfg: ModelConfig, rounds: int | None = None
+    x: np.ndarray,
+    y: np.ndarray,
+    columns: list[str],
+    cfg: ModelConfig,
+    rounds: int | None = None,
+    weight: np.ndarray | None = None,
 ) -> xgb.Booster:
-    """Train the XGBoost booster on a matrix with named columns (``rounds`` boosting rounds, default the cap)."""
-    dtrain = xgb.DMatrix(x, label=y, feature_names=columns, nthread=cfg.n_jobs)
+    """Train the XGBoost booster on a matrix with named columns (``rounds`` boosting rounds, default the cap;
+    ``weight``: case weights of sampled rows)."""
+    dtrain = xgb.DMatrix(x, label=y, weight=weight, feature_names=columns, nthread=cfg.n_jobs)
     return xgb.train(xgb_params(cfg), dtrain, num_boost_round=rounds or cfg.xgb_rounds)
 
 
@@ -53,11 +59,14 @@ def early_stopped_rounds(
     y_val: np.ndarray,
     columns: list[str],
     cfg: ModelConfig,
+    w_train: np.ndarray | None = None,
+    w_val: np.ndarray | None = None,
 ) -> tuple[int, float]:
     """Boosting rounds that minimise log-loss on a later validation fold (stops after
-    ``xgb_early_stopping_rounds`` rounds without improvement); returns (rounds, best validation log-loss)."""
-    dtrain = xgb.DMatrix(x_train, label=y_train, feature_names=columns, nthread=cfg.n_jobs)
-    dval = xgb.DMatrix(x_val, label=y_val, feature_names=columns, nthread=cfg.n_jobs)
+    ``xgb_early_stopping_rounds`` rounds without improvement); returns (rounds, best validation log-loss).
+    ``w_train`` / ``w_val``: case weights of sampled rows."""
+    dtrain = xgb.DMatrix(x_train, label=y_train, weight=w_train, feature_names=columns, nthread=cfg.n_jobs)
+    dval = xgb.DMatrix(x_val, label=y_val, weight=w_val, feature_names=columns, nthread=cfg.n_jobs)
     booster = xgb.train(
         xgb_params(cfg),
         dtrain,

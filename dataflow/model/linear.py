@@ -50,9 +50,12 @@ class Standardiser:
         return (x - np.asarray(self.means)) / np.asarray(self.scales)
 
 
-def fit_logistic(z: np.ndarray, y: np.ndarray, c: float) -> tuple[np.ndarray, float]:
-    """Coefficients and intercept of an L2 logistic regression (inverse strength ``c``) on a standardised matrix."""
-    logistic = LogisticRegression(C=c, max_iter=2000).fit(z, y)
+def fit_logistic(
+    z: np.ndarray, y: np.ndarray, c: float, weight: np.ndarray | None = None
+) -> tuple[np.ndarray, float]:
+    """Coefficients and intercept of an L2 logistic regression (inverse strength ``c``) on a standardised matrix
+    (``weight``: case weights of sampled rows)."""
+    logistic = LogisticRegression(C=c, max_iter=2000).fit(z, y, sample_weight=weight)
     return logistic.coef_[0].astype(float), float(logistic.intercept_[0])
 
 

@@ -27,6 +27,7 @@ from dataflow.model.linear import LinearModel, Standardiser, fit_logistic
 from dataflow.model.matrix import FeatureEncoder
 from dataflow.model.metrics import summary
 from dataflow.model.registry import ChampionModel
+from dataflow.model.sampling import row_weights
 from dataflow.model.segments import OutsideWindowModel, inside_renewal_window
 from dataflow.model.settings import ModelConfig
 from dataflow.model.training_set import LABEL
@@ -83,6 +84,8 @@ def boosting_rounds(frame: pl.DataFrame, encoder: FeatureEncoder, cfg: ModelConf
         _y(val_part),
         encoder.columns,
         cfg,
+        row_weights(fit_part),  # case weights: None unless the non-churners were sampled
+        row_weights(val_part),
     )
     return {
         "rounds": rounds,
@@ -129,20 +132,23 @@ def _fit_outside(frame, y, on_cal, folds, cfg: ModelConfig, c: float | None):
     features = model_features(cfg.outside_window_experiment, "linear")
     standardiser = Standardiser.fit(frame, features)
     z = standardiser.transform(frame)
+    w = row_weights(frame)  # case weights: None unless the non-churners were sampled
     best = None
     for strength in sorted({c} if c else set(cfg.outside_window_c_grid)):
         oof = np.zeros(frame.height)
         for g in range(cfg.calibration_folds):
             held = folds == g
-            coef, intercept = fit_logistic(z[~held], y[~held], strength)
+            coef, intercept = fit_logistic(z[~held], y[~held], strength, None if w is None else w[~held])
             oof[held] = z[held] @ coef + intercept
-        loss = log_loss(y, sigmoid(oof), labels=[0, 1])
+        loss = log_loss(y, sigmoid(oof), labels=[0, 1], sample_weight=w)
         if best is None or loss < best[0]:  # ascending strengths: ties keep the stronger regularisation
             best = (loss, strength, oof)
     loss, strength, oof = best
-    coef, intercept = fit_logistic(z, y, strength)
+    coef, intercept = fit_logistic(z, y, strength, w)
     linear = LinearModel(standardiser, tuple(map(float, coef)), intercept, float(strength))
-    calibrator = Calibrator.fit(oof[on_cal], y[on_cal], cfg.calibration_method)
+    calibrator = Calibrator.fit(
+        oof[on_cal], y[on_cal], cfg.calibration_method, None if w is None else w[on_cal]
+    )
     fitted_on = {
         "rows": frame.height,
         "positives": int(y.sum()),
@@ -155,12 +161,13 @@ def _fit_outside(frame, y, on_cal, folds, cfg: ModelConfig, c: float | None):
     return OutsideWindowModel(linear, calibrator, fitted_on), calibrator(oof[on_cal])
 
 
-def _booster_oof(x, y, columns, folds, on_cal, cfg: ModelConfig, n: int) -> np.ndarray:
-    """Out-of-fold booster margins of the ``on_cal`` rows (each fold scored by a booster fitted without it)."""
+def _booster_oof(x, y, columns, folds, on_cal, cfg: ModelConfig, n: int, w: np.ndarray | None) -> np.ndarray:
+    """Out-of-fold booster margins of the ``on_cal`` rows (each fold scored by a booster fitted without it;
+    ``w``: case weights of sampled rows)."""
     oof = np.full(len(y), np.nan)
     for g in range(cfg.calibration_folds):
         out = folds == g
-        fold_booster = fit_booster(x[~out], y[~out], columns, cfg, n)
+        fold_booster = fit_booster(x[~out], y[~out], columns, cfg, n, None if w is None else w[~out])
         rows = out & on_cal
         oof[rows] = fold_booster.predict(
             xgb.DMatrix(x[rows], feature_names=columns, nthread=cfg.n_jobs), output_margin=True
@@ -183,15 +190,18 @@ def fit_recipe(
     rounds = rounds or boosting_rounds(frame, encoder, cfg)
     n = rounds["rounds"]
     x, y = encoder.transform(frame), _y(frame)
-    booster = fit_booster(x, y, encoder.columns, cfg, n)
+    w = row_weights(frame)  # case weights: None unless the non-churners were sampled
+    booster = fit_booster(x, y, encoder.columns, cfg, n, w)
     dates = frame["as_of_date"].unique().sort().to_list()
     cal_dates = dates[-cfg.oof_calibration_snapshots :]
     on_cal = frame["as_of_date"].is_in(cal_dates).to_numpy()
     folds = customer_folds(frame, cfg.calibration_folds, "calibration")
     out, segmentation = _outside_rows(frame, y, on_cal, cfg)
     booster_cal = on_cal & ~out
-    oof = _booster_oof(x, y, encoder.columns, folds, booster_cal, cfg, n)
-    calibrator = Calibrator.fit(oof[booster_cal], y[booster_cal], cfg.calibration_method)
+    oof = _booster_oof(x, y, encoder.columns, folds, booster_cal, cfg, n, w)
+    calibrator = Calibrator.fit(
+        oof[booster_cal], y[booster_cal], cfg.calibration_method, None if w is None else w[booster_cal]
+    )
     p_oof = np.full(frame.height, np.nan)
     p_oof[booster_cal] = calibrator(oof[booster_cal])
     outside = None
@@ -200,7 +210,8 @@ def fit_recipe(
         outside, p_out = fit_outside(frame.filter(sub), y[out], on_cal[out], folds[out], cfg, outside_c)
         p_oof[np.flatnonzero(out)[on_cal[out]]] = p_out
     y_cal, p_cal = y[on_cal], p_oof[on_cal]
-    threshold = choose_threshold(y_cal, p_cal, cfg.threshold_rule, cfg.target_recall)
+    w_cal = None if w is None else w[on_cal]
+    threshold = choose_threshold(y_cal, p_cal, cfg.threshold_rule, cfg.target_recall, w_cal)
     model = ChampionModel(
         booster=booster,
         encoder=encoder,

@@ -92,6 +92,10 @@ class ModelConfig:
     # fall before the extract, so they would teach a weaker text signal than the scoring snapshot shows.
     # 0 = keep every snapshot; never leaves fewer than min_snapshots_kept dates
     min_contact_history_days: int = 0
+    # champion on a large book: above this many rows, its development and matured sets keep every churner and a
+    # customer-hashed share of the non-churners, weighted back to their count (0 = never sample). The default
+    # world (20,099 customers, ~150,000 matured rows) stays below it
+    max_train_rows: int = 400_000
     # experiments ladder: cap on training rows per fit (0 = all), to keep 27 fits within minutes
     experiment_max_train_rows: int = 120_000
     # drift (effect sizes are the trigger; p-values are only reported)

@@ -12,7 +12,6 @@ and ``matured``, every labelled row (the served model is the same recipe refitte
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -20,25 +19,48 @@ import polars as pl
 from hamilton.function_modifiers import tag
 
 from dataflow.errors import UserError
+from dataflow.model.sampling import (  # noqa: F401 - LABEL, WEIGHT, row_weights: where the model code looks
+    LABEL,
+    WEIGHT,
+    Rows,
+    customer_draw,
+    non_churner_sample,
+    row_weights,
+    sample_non_churners,
+)
 from dataflow.model.settings import ModelConfig
 
-LABEL = "churned_within_horizon"
+PARTS = ("train", "validation", "test", "development", "matured")
 
 
 @dataclass(frozen=True)
 class TrainingSplit:
-    """Train, calibration (validation) and test rows of the labelled snapshots, and how they were chosen."""
+    """Train, calibration (validation) and test rows of the labelled snapshots, and how they were chosen.
 
-    train: pl.DataFrame
-    validation: pl.DataFrame
-    test: pl.DataFrame
+    Each part is a table or :class:`Rows` of ``frame`` (the labelled rows); ``split.train`` etc. give the table.
+    The champion uses ``development`` (every label window closed by the test date) and ``matured`` (every
+    labelled row), the experiments ``train`` and ``validation``; everything is tested on ``test``."""
+
+    frame: pl.DataFrame
+    parts: dict[str, pl.DataFrame | Rows]
     plan: dict = field(default_factory=dict)
-    development: pl.DataFrame = field(default_factory=pl.DataFrame)
-    matured: pl.DataFrame = field(default_factory=pl.DataFrame)
+
+    def part(self, name: str) -> pl.DataFrame:
+        """One part as a table (a new one on each call when it is kept as rows of ``frame``)."""
+        rows = self.parts.get(name)
+        if rows is None:
+            return pl.DataFrame()
+        return rows if isinstance(rows, pl.DataFrame) else rows.of(self.frame)
+
+    train = property(lambda self: self.part("train"))
+    validation = property(lambda self: self.part("validation"))
+    test = property(lambda self: self.part("test"))
+    development = property(lambda self: self.part("development"))
+    matured = property(lambda self: self.part("matured"))
 
     def y(self, part: str) -> np.ndarray:
         """The 0/1 labels of one part ("train", "validation", "test", "development" or "matured")."""
-        return getattr(self, part)[LABEL].cast(pl.Int8).to_numpy()
+        return self.part(part)[LABEL].cast(pl.Int8).to_numpy()
 
 
 def _window_end(frame: pl.DataFrame) -> dict[dt.date, dt.date]:
@@ -107,15 +129,7 @@ def _plan_time_split(
 
 def _in_calibration_group(frame: pl.DataFrame, share: float) -> pl.Series:
     """True for rows whose customer belongs to the fixed calibration group (sha256 of the id < share)."""
-    ids = frame.select(pl.col("customer_id").unique())
-    draw = ids.with_columns(
-        _g=pl.col("customer_id").map_elements(
-            lambda c: int.from_bytes(hashlib.sha256(f"calibration:{c}".encode()).digest()[:8], "big") / 2**64,
-            return_dtype=pl.Float64,
-        )
-        < share
-    )
-    return frame.select("customer_id").join(draw, on="customer_id", how="left", maintain_order="left")["_g"]
+    return customer_draw(frame, "calibration") < share
 
 
 def _random_split(frame: pl.DataFrame, fractions: tuple[float, float], seed: int) -> tuple[pl.DataFrame, ...]:
@@ -170,9 +184,14 @@ def training_split(labelled_snapshots: pl.DataFrame, model_config: ModelConfig) 
             model_config.calibration_snapshots,
             model_config.calibration_holdout,
         )
-    if plan:
+    cfg = model_config
+    parts: dict[str, pl.DataFrame | Rows]
+    if plan:  # every part is a set of rows of the frame, made into a table only when used
         by = pl.col("as_of_date")
-        test = frame.filter(by == plan["test_date"])
+
+        def rows(condition: pl.Expr) -> Rows:
+            return Rows(frame.select(condition.alias("_in")).to_series().to_numpy())
+
         dev_dates = sorted(
             {
                 *plan["train_dates"],
@@ -181,58 +200,65 @@ def training_split(labelled_snapshots: pl.DataFrame, model_config: ModelConfig) 
                 *plan["validation_dates"],
             }
         )
-        development = frame.filter(by.is_in(dev_dates))
         plan["development_dates"] = dev_dates
+        parts = {"test": rows(by == plan["test_date"]), "development": rows(by.is_in(dev_dates))}
         if plan["calibration_holdout"] == "customers":
-            group = _in_calibration_group(frame, model_config.calibration_customer_share)
+            group = _in_calibration_group(frame, cfg.calibration_customer_share)
             split_dates = by.is_in(plan["customer_split_dates"])
-            train = frame.filter(by.is_in(plan["train_dates"]) & ~(split_dates & group))
-            validation = frame.filter(by.is_in(plan["validation_dates"]) & group)
-            plan["calibration_customer_share"] = model_config.calibration_customer_share
+            parts["train"] = rows(by.is_in(plan["train_dates"]) & ~(split_dates & group))
+            parts["validation"] = rows(by.is_in(plan["validation_dates"]) & group)
+            plan["calibration_customer_share"] = cfg.calibration_customer_share
         else:
-            train = frame.filter(by.is_in(plan["train_dates"]))
-            validation = frame.filter(by.is_in(plan["validation_dates"]))
+            parts["train"] = rows(by.is_in(plan["train_dates"]))
+            parts["validation"] = rows(by.is_in(plan["validation_dates"]))
+        parts["matured"] = Rows()
+        # a large book: the champion learns from every churner and a weighted sample of the non-churners
+        sampling = {}
+        for name in ("development", "matured"):
+            parts[name], sampling[name] = non_churner_sample(frame, parts[name], cfg.max_train_rows, cfg.seed)
     else:
         latest = dates[-1]
         reason = (
             "single labelled snapshot" if len(dates) == 1 else "too few snapshots outside the label horizon"
         )
         train, validation, test = _random_split(
-            frame.filter(pl.col("as_of_date") == latest),
-            model_config.single_snapshot_fractions,
-            model_config.seed,
+            frame.filter(pl.col("as_of_date") == latest), cfg.single_snapshot_fractions, cfg.seed
         )
-        development = pl.concat([train, validation])
+        parts = {"train": train, "validation": validation, "test": test}
+        sampling = {}
+        for name, part in (
+            ("development", pl.concat([train, validation])),
+            ("matured", frame.filter(pl.col("as_of_date") == latest)),
+        ):
+            parts[name], sampling[name] = sample_non_churners(part, cfg.max_train_rows, cfg.seed)
         plan = {
             "method": "random_stratified",
             "reason": reason,
             "snapshot": latest,
             "dates_unused": dates[:-1],
         }
-    for name, part in (("train", train), ("validation", validation), ("test", test)):
-        if part.is_empty() or part[LABEL].n_unique() < 2:
+    labels = {name: _column(frame, part, LABEL) for name, part in parts.items()}
+    for name in ("train", "validation", "test"):
+        if labels[name].is_empty() or labels[name].n_unique() < 2:
             raise UserError(
                 f"the {name} part of the split has no churner or no non-churner: cannot train honestly"
             )
-    matured = frame if plan["method"] == "time" else frame.filter(pl.col("as_of_date") == dates[-1])
+    if any(sampling.values()):
+        plan["non_churner_sampling"] = sampling
     if short:
         plan["dates_short_contact_history"] = short
-        plan["min_contact_history_days"] = model_config.min_contact_history_days
-    plan["matured_dates"] = matured["as_of_date"].unique().sort().to_list()
-    plan.update(
-        {
-            f"n_{k}": v.height
-            for k, v in (
-                ("train", train),
-                ("validation", validation),
-                ("test", test),
-                ("development", development),
-                ("matured", matured),
-            )
-        }
-    )
-    plan.update({f"churn_rate_{k}": float(v[LABEL].mean()) for k, v in (("train", train), ("test", test))})
-    return TrainingSplit(train, validation, test, _jsonable(plan), development, matured)
+        plan["min_contact_history_days"] = cfg.min_contact_history_days
+    plan["matured_dates"] = _column(frame, parts["matured"], "as_of_date").unique().sort().to_list()
+    plan.update({f"n_{k}": labels[k].len() for k in PARTS})
+    plan.update({f"churn_rate_{k}": float(labels[k].mean()) for k in ("train", "test")})
+    return TrainingSplit(frame, parts, _jsonable(plan))
+
+
+def _column(frame: pl.DataFrame, part: pl.DataFrame | Rows, name: str) -> pl.Series:
+    """One column of a part, without making the whole part into a table."""
+    if isinstance(part, pl.DataFrame):
+        return part[name]
+    return frame[name] if part.mask is None else frame[name].filter(pl.Series(part.mask))
 
 
 def _drop_short_history(frame: pl.DataFrame, cfg: ModelConfig) -> tuple[pl.DataFrame, list[dt.date]]:
