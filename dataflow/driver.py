@@ -26,6 +26,7 @@ from hamilton.execution.grouping import NodeGroupPurpose
 from hamilton.lifecycle import api as lifecycle
 
 from dataflow import bronze, codebase, gold, model, monitor, raw, score, silver
+from dataflow.bronze.consumption import LOCAL_TASK_ROWS
 from dataflow.config import ENV_DUCKDB_MEMORY, ENV_DUCKDB_THREADS, PipelineConfig, env
 from dataflow.errors import UserError
 from dataflow.execution import CacheMetadataStore, FrameResultStore, ReleasingGraphExecutor
@@ -84,12 +85,6 @@ def quarantine_outputs(dr: driver.Driver) -> dict[str, str]:
     """The rows a run sets aside: node → raw dataset (written to ``quarantine/<run_id>/<dataset>.parquet``)."""
     published = dr.list_available_variables(tag_filter={PUBLISH: QUARANTINE})
     return {v.name: v.tags[DATASET] for v in published}
-
-
-# Readings per task of the hourly aggregation: in this process one DuckDB pass over a default-size book keeps both
-# cores busy to the end (per-file tasks idle a core at each file's last row groups: 6.6 s against 5.7 s) while
-# bounding its hash table (~200 bytes per customer-month class) on larger books; on Dask, one file per task.
-LOCAL_TASK_ROWS = 200_000_000
 
 
 def inputs_for(

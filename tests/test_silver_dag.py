@@ -9,6 +9,7 @@ import polars as pl
 
 from dataflow import bronze, silver
 from dataflow import driver as dag
+from dataflow.bronze.consumption import LOCAL_TASK_ROWS
 from dataflow.raw.inventory import RawFile, RawInventory
 from dataflow.silver.prices import NEEDED_BY
 
@@ -100,6 +101,7 @@ def test_bronze_and_silver_run_in_hamilton(tmp_path: Path):
         NODES,
         inputs={
             "lake_uri": str(tmp_path),
+            "hourly_task_rows": LOCAL_TASK_ROWS,
             "raw_inventory": inventory,
             "raw_customer_attributes": attrs,
             "raw_customer_contracts": contracts,
