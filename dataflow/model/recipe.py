@@ -11,7 +11,6 @@ out-of-fold probabilities together. The nodes that run it live in :mod:`dataflow
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import replace
 
 import numpy as np
@@ -27,7 +26,7 @@ from dataflow.model.linear import LinearModel, Standardiser, fit_logistic
 from dataflow.model.matrix import FeatureEncoder
 from dataflow.model.metrics import summary
 from dataflow.model.registry import ChampionModel
-from dataflow.model.sampling import row_weights
+from dataflow.model.sampling import customer_hash, row_weights
 from dataflow.model.segments import OutsideWindowModel, inside_renewal_window
 from dataflow.model.settings import ModelConfig
 from dataflow.model.training_set import LABEL
@@ -47,16 +46,7 @@ def model_features(experiment: str, variant: str) -> list[str]:
 
 def customer_folds(frame: pl.DataFrame, k: int, salt: str = "fold") -> np.ndarray:
     """A fixed fold 0…k−1 per row from its customer id (sha256, so it never depends on row order or date)."""
-    ids = frame["customer_id"].unique().sort()
-    fold = [
-        int.from_bytes(hashlib.sha256(f"{salt}:{c}".encode()).digest()[:8], "big") % k for c in ids.to_list()
-    ]
-    lookup = pl.DataFrame({"customer_id": ids, "_fold": pl.Series(fold, dtype=pl.Int32)})
-    return (
-        frame.select("customer_id")
-        .join(lookup, on="customer_id", how="left", maintain_order="left")["_fold"]
-        .to_numpy()
-    )
+    return (customer_hash(frame, salt) % k).cast(pl.Int32).to_numpy()
 
 
 def _y(frame: pl.DataFrame) -> np.ndarray:

@@ -43,17 +43,22 @@ def _weighted(rows: pl.DataFrame, non_churner_weight: float) -> pl.DataFrame:
     )
 
 
-def customer_draw(frame: pl.DataFrame, salt: str) -> pl.Series:
-    """A fixed number in [0, 1) per row from its customer id (sha256 of salt and id): the same customer draws
-    the same number on every date and in every run, whatever the row order."""
+def customer_hash(frame: pl.DataFrame, salt: str) -> pl.Series:
+    """A fixed 64-bit number per row from its customer id (the first 8 bytes of sha256 of salt and id): the same
+    customer gets the same number on every date and in every run, whatever the row order."""
     ids = frame.select(pl.col("customer_id").unique())
-    draw = ids.with_columns(
-        _u=pl.col("customer_id").map_elements(
-            lambda c: int.from_bytes(hashlib.sha256(f"{salt}:{c}".encode()).digest()[:8], "big") / 2**64,
-            return_dtype=pl.Float64,
+    hashed = ids.with_columns(
+        _h=pl.col("customer_id").map_elements(
+            lambda c: int.from_bytes(hashlib.sha256(f"{salt}:{c}".encode()).digest()[:8], "big"),
+            return_dtype=pl.UInt64,
         )
     )
-    return frame.select("customer_id").join(draw, on="customer_id", how="left", maintain_order="left")["_u"]
+    return frame.select("customer_id").join(hashed, on="customer_id", how="left", maintain_order="left")["_h"]
+
+
+def customer_draw(frame: pl.DataFrame, salt: str) -> pl.Series:
+    """A fixed number in [0, 1) per row from its customer id (:func:`customer_hash` ÷ 2⁶⁴)."""
+    return customer_hash(frame, salt).cast(pl.Float64) / 2**64
 
 
 def non_churner_sample(frame: pl.DataFrame, rows: Rows, max_rows: int, seed: int) -> tuple[Rows, dict]:
