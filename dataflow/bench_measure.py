@@ -71,6 +71,7 @@ def measure(cmd: list[str], env: dict | None = None, log: Path | None = None) ->
         "peak_rss_mb": round(max((r for _, r in samples), default=0) / 2**20, 1),
         "layer_peak_rss_mb": layer_peaks(lines, samples),
         "node_rss_growth_mb": node_growth(lines, samples),
+        "node_peak_rss_mb": node_peaks(lines, samples),
         "exit_code": code,
         "tail": output.strip().splitlines()[-12:],
     }
@@ -93,6 +94,21 @@ def layer_peaks(lines: list[tuple[float, str]], samples: list[tuple[float, int]]
         layer: round(max((r for t, r in samples if any(a <= t <= b for a, b in ivs)), default=0) / 2**20, 1)
         for layer, ivs in spans.items()
     }
+
+
+def node_peaks(
+    lines: list[tuple[float, str]], samples: list[tuple[float, int]], top: int = 12
+) -> dict[str, float]:
+    """The nodes during which the process held the most memory (MB): the largest sample while each ran, largest
+    first (which node sets a layer's peak)."""
+    peaks = {}
+    for at, text in lines:
+        m = _NODE_LINE.match(text)
+        if m:
+            start = at - float(m[3]) - 0.05
+            peak = max((r for t, r in samples if start <= t <= at), default=0)
+            peaks[m[2]] = round(peak / 2**20, 1)
+    return dict(sorted(peaks.items(), key=lambda kv: -kv[1])[:top])
 
 
 def node_growth(

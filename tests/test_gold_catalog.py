@@ -77,7 +77,12 @@ def test_gold_node_names_are_the_agreed_ones():
     dr = driver.Builder().with_modules(*gold.MODULES).build()
     nodes = {v.name for v in dr.list_available_variables() if not v.is_external_input}
     validation = {n for n in nodes if n.endswith(("_raw", "_pandera_schema"))}  # @check_output_custom
-    shared = {"tier1_price_stats", "province_cost_stats", "latest_interaction"}  # steps two tiers use
+    shared = {
+        "tier1_price_stats",
+        "province_cost_stats",
+        "latest_interaction",
+        "customer_month_usage",
+    }  # tiers share
     assert nodes - validation == {"scoring_date", "snapshots", "gold_features", *TIER_NODES.values(), *shared}
     assert validation == {"snapshots_raw", "snapshots_pandera_schema", "gold_features_raw",
                           "gold_features_pandera_schema"}  # fmt: skip

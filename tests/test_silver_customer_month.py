@@ -245,3 +245,34 @@ def test_unknown_province_costs_use_the_month_median():
     assert r["province_cost_source"] == "national_month_median"
     assert r["elec_var_cost_eur_kwh"] == pytest.approx(0.08)  # median of 0.07 and 0.09
     assert r["elec_cost_variable"] == pytest.approx(100 * (0.08 + 0.01))  # 9.0
+
+
+def test_slices_of_customers_give_the_same_table(monkeypatch):
+    """A large book is filled one slice of customers at a time; the medians (levels 2 and 3) still come from
+    the whole book, so slicing changes nothing: the imputation case above, one customer per slice."""
+    from dataflow.silver import customer_month
+
+    t1 = "variable_price_tier1_eur_kwh"
+    bronze = [bronze_row(c, m, t1=10) for c in ("A", "C", "D", "E") for m in (JAN, FEB)]
+    prices = [
+        price_row("A", JAN, **{t1: 0.20}),
+        price_row("D", JAN, **{t1: 0.24}),
+        price_row("D", FEB, **{t1: 0.26}),
+    ]
+    cust = customers(
+        [("A", "Residential", 28), ("C", "Residential", 28), ("D", "Residential", 28), ("E", "SME", 28)]
+    )
+    whole = run(bronze, prices, cust, costs())
+    monkeypatch.setattr(customer_month, "SLICE_ROWS", 2)  # two months a customer: one customer per slice
+    assert customer_month.customer_ranges(pl.Series("customer_id", ["D", "A", "C", "A", "E"]), 2) == [
+        ("A", "A"),
+        ("C", "D"),
+        ("E", "E"),
+    ]
+    sliced = run(bronze, prices, cust, costs())
+    assert sliced.equals(whole)
+    got = {(r["customer_id"], r["month"]): (r[t1], r[f"{t1}_source"]) for r in sliced.iter_rows(named=True)}
+    # C (its own slice) takes the Residential median of A and D from the other slices: Jan (0.20 + 0.24) / 2
+    assert got[("C", JAN)] == (pytest.approx(0.22), "segment_month_median")
+    assert got[("E", FEB)] == (pytest.approx(0.26), "national_month_median")  # only D observed in February
+    assert sliced["customer_id"].to_list() == ["A", "A", "C", "C", "D", "D", "E", "E"]

@@ -12,6 +12,9 @@ import polars as pl
 DAYS_PER_MONTH = 30.44  # the one day→month divisor of the whole gold layer
 WINDOW_MONTHS = 12  # "12m" = the 12 complete calendar months before the as-of date
 KEY = ["customer_id", "as_of_date"]
+# the order of gold rows: by as-of date, then customer (the published table's order). Every tier returns its rows
+# in it, so gold_features takes their columns as they are instead of copying them into place.
+ROW_ORDER = ["as_of_date", "customer_id"]
 NO_INTERACTION = "No interaction"
 UNCLASSIFIED_INTENT = "Other / Unclassified"
 CANCELLATION = "Cancellation / Switch"

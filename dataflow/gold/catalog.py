@@ -182,6 +182,7 @@ def render_markdown() -> str:
         f"Generated from `dataflow/gold/catalog.py`: `{REGENERATE}`.",
         "One row per gold column. Features use only data strictly before `as_of_date`; `12m` = the 12 complete",
         "months before it; months = days / 30.44. `model_use` = no marks business-only or key/label columns.",
+        "Kinds: binary = Int8 0/1; categorical = text; string = a text cross stored as a Polars categorical.",
         "",
         "| column | tier | kind | model_use | predecessor | meaning |",
         "|---|---|---|---|---|---|",

@@ -40,18 +40,22 @@ def gold_features(
         if tier.select(KEY).is_duplicated().any():
             raise ValueError("a gold tier has more than one row per (customer_id, as_of_date)")
         seen |= set(tier.columns)
-    keys = tiers[0].select(KEY)
     rows = snapshots.sort(["as_of_date", "customer_id", "horizon_days"])
+    keys = tiers[0].select(KEY)
     if all(t.height == keys.height and t.select(KEY).equals(keys) for t in tiers[1:]):
-        # the tiers share one row order: find each snapshot's row once, then copy the tiers' columns in the
-        # snapshots' order one at a time (a left join: no row → nulls). A join of the wide table would hold
-        # twice its size while it runs (+1.9 GB against +1.1 GB, 5.7 s against 2.9 s at 200,000 customers).
-        at = rows.select(KEY).join(keys.with_row_index("_row"), on=KEY, how="left", maintain_order="left")[
-            "_row"
-        ]
-        out = rows
-        for tier in tiers:
-            out = out.hstack([column.gather(at) for column in tier.drop(KEY).iter_columns()])
+        if rows.height == keys.height and rows.select(KEY).equals(keys):
+            # one snapshot per (customer, as-of date), in the tiers' row order (ROW_ORDER): the tiers' columns
+            # are taken as they are, no copy (at 200,000 customers 0.8 GB less at the gold stage's peak)
+            out = rows.hstack([c for tier in tiers for c in tier.drop(KEY).iter_columns()])
+        else:
+            # find each snapshot's row once, then copy the tiers' columns in the snapshots' order one tier at a
+            # time (a left join: no row → nulls); a join of the wide table would hold twice its size
+            at = rows.select(KEY).join(
+                keys.with_row_index("_row"), on=KEY, how="left", maintain_order="left"
+            )["_row"]
+            out = rows
+            for tier in tiers:
+                out = out.hstack([column.gather(at) for column in tier.drop(KEY).iter_columns()])
     else:  # tiers not row-aligned: join them one by one
         wide = tiers[0].lazy()
         for tier in tiers[1:]:

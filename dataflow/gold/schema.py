@@ -1,7 +1,7 @@
 """Pandera schemas of the gold outputs, declared on the nodes (``@check_output_custom``).
 
 Built from the catalogue so the table, its documentation and its validation cannot drift apart:
-binary flags are Int8 0/1 and never null, string crosses are never null, keys are unique per snapshot.
+binary flags are Int8 0/1 and never null, string crosses are categorical and never null, keys are unique per snapshot.
 """
 
 import pandera.polars as pa
@@ -38,7 +38,7 @@ def _feature_column(kind: str) -> pa.Column:
     if kind == "binary":
         return pa.Column(pl.Int8, pa.Check.isin([0, 1]), nullable=False)
     if kind == "string":
-        return pa.Column(pl.String, nullable=False)
+        return pa.Column(pl.Categorical, nullable=False)
     if kind == "categorical":
         return pa.Column(pl.String, nullable=True)
     return pa.Column(None, nullable=True)  # numeric: Float64 or integer counts, null = not observable

@@ -12,6 +12,7 @@ from dataflow.gold._common import (
     INTENT_SEVERITY,
     KEY,
     NO_INTERACTION,
+    ROW_ORDER,
     UNCLASSIFIED_INTENT,
     WINDOW_MONTHS,
     flag,
@@ -158,6 +159,6 @@ def gold_behavioral(
             "months_since_last_change",
             "contact_history_days",
         )
-        .sort(KEY)
+        .sort(ROW_ORDER)
         .collect()
     )

@@ -5,7 +5,7 @@ business reads as one risk pattern (e.g. a dual-fuel customer in a competitive p
 import polars as pl
 from hamilton.function_modifiers import tag
 
-from dataflow.gold._common import CANCELLATION, COMPLAINT, KEY, PRICING, flag
+from dataflow.gold._common import CANCELLATION, COMPLAINT, KEY, PRICING, ROW_ORDER, flag
 
 
 @tag(layer="gold")
@@ -45,6 +45,6 @@ def gold_compound(gold_lifecycle: pl.DataFrame, gold_behavioral: pl.DataFrame) -
             dual_fuel_x_competition=flag(dual & competition),
             dual_fuel_x_intent=flag(dual & intent.is_in([CANCELLATION, COMPLAINT])),
         )
-        .sort(KEY)
+        .sort(ROW_ORDER)
         .collect()
     )

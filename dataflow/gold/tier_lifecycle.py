@@ -7,7 +7,15 @@ are (segment, channel, province competition) and what they buy (one definition o
 import polars as pl
 from hamilton.function_modifiers import tag
 
-from dataflow.gold._common import KEY, flag, month_window, months_between, renewal_as_of, snapshot_keys
+from dataflow.gold._common import (
+    KEY,
+    ROW_ORDER,
+    flag,
+    month_window,
+    months_between,
+    renewal_as_of,
+    snapshot_keys,
+)
 
 DIGITAL_CHANNELS = ("Comparison Website", "Own Website")
 RENEWAL_BUCKETS = ("expired", "0-3m", "3-6m", "6-12m", "12m+")
@@ -50,7 +58,7 @@ def _tenure_bucket(months: pl.Expr) -> pl.Expr:
 
 @tag(layer="gold")
 def gold_lifecycle(
-    snapshots: pl.DataFrame, silver_customer: pl.DataFrame, silver_customer_month: pl.DataFrame
+    snapshots: pl.DataFrame, silver_customer: pl.DataFrame, customer_month_usage: pl.DataFrame
 ) -> pl.DataFrame:
     """Lifecycle tier, one row per (customer_id, as_of_date).
 
@@ -74,7 +82,7 @@ def gold_lifecycle(
     usage = (
         month_window(
             keys,
-            silver_customer_month.lazy().select("customer_id", "month", "monthly_elec_kwh", "monthly_gas_m3"),
+            customer_month_usage.lazy().select("customer_id", "month", "monthly_elec_kwh", "monthly_gas_m3"),
         )
         .group_by(KEY)
         .agg(elec=pl.col("monthly_elec_kwh").sum(), gas=pl.col("monthly_gas_m3").sum())
@@ -127,6 +135,6 @@ def gold_lifecycle(
             "is_comparison_channel",
             "is_own_website_channel",
         )
-        .sort(KEY)
+        .sort(ROW_ORDER)
         .collect()
     )

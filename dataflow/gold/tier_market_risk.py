@@ -5,7 +5,7 @@ whether the customer's price has been rising and how it sits against the provinc
 import polars as pl
 from hamilton.function_modifiers import tag
 
-from dataflow.gold._common import KEY, flag, month_window, snapshot_keys
+from dataflow.gold._common import KEY, ROW_ORDER, flag, month_window, snapshot_keys
 
 
 def _rolling_margin(months: pl.LazyFrame) -> pl.LazyFrame:
@@ -37,7 +37,7 @@ def _rolling_margin(months: pl.LazyFrame) -> pl.LazyFrame:
 @tag(layer="gold")
 def gold_market_risk(
     snapshots: pl.DataFrame,
-    silver_customer_month: pl.DataFrame,
+    customer_month_usage: pl.DataFrame,
     tier1_price_stats: pl.DataFrame,
     province_cost_stats: pl.DataFrame,
 ) -> pl.DataFrame:
@@ -54,7 +54,7 @@ def gold_market_risk(
     keys = snapshot_keys(snapshots)
     months = month_window(
         keys,
-        silver_customer_month.lazy().select(
+        customer_month_usage.lazy().select(
             "customer_id", "month", "monthly_elec_kwh", "monthly_gas_m3", "total_margin"
         ),
     )
@@ -99,6 +99,6 @@ def gold_market_risk(
             "is_price_increase",
             "rolling_margin_trend_3m",
         )
-        .sort(KEY)
+        .sort(ROW_ORDER)
         .collect()
     )

@@ -15,6 +15,7 @@ from dataflow.gold._common import (
     COMPLAINT,
     KEY,
     NO_INTERACTION,
+    ROW_ORDER,
     flag,
     snapshot_keys,
 )
@@ -69,7 +70,7 @@ def gold_sentiment(
             "days_since_negative_contact",
             flag(pl.col("cancellation_intent_ever")).alias("cancellation_intent_ever"),
         )
-        .sort(KEY)
+        .sort(ROW_ORDER)
         .collect()
     )
 

@@ -5,7 +5,7 @@ linear model learn a separate effect per combination (trees find these splits th
 import polars as pl
 from hamilton.function_modifiers import tag
 
-from dataflow.gold._common import KEY
+from dataflow.gold._common import KEY, ROW_ORDER
 
 # (feature, left operand, right operand): the 8 crosses of the predecessor's Tier 1B
 CROSSES = (
@@ -21,12 +21,13 @@ CROSSES = (
 
 
 def _cross(left: str, right: str) -> pl.Expr:
-    """'{left}_x_{right}', with a missing side written as 'Unknown'."""
+    """'{left}_x_{right}', with a missing side written as 'Unknown'; categorical (a few dozen values: 4 bytes a
+    row instead of ~40 as text, 0.4 GB less for the eight crosses at 200,000 customers)."""
     return pl.concat_str(
         pl.col(left).cast(pl.String).fill_null("Unknown"),
         pl.lit("_x_"),
         pl.col(right).cast(pl.String).fill_null("Unknown"),
-    )
+    ).cast(pl.Categorical)
 
 
 @tag(layer="gold")
@@ -46,4 +47,4 @@ def gold_strings(
         .join(gold_behavioral.lazy().select(*KEY, "customer_intent", "has_interaction"), on=KEY, how="left")
         .join(gold_sentiment.lazy().select(*KEY, "sentiment_label"), on=KEY, how="left")
     )
-    return base.select(*KEY, *[_cross(a, b).alias(name) for name, a, b in CROSSES]).sort(KEY).collect()
+    return base.select(*KEY, *[_cross(a, b).alias(name) for name, a, b in CROSSES]).sort(ROW_ORDER).collect()

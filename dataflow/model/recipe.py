@@ -15,13 +15,12 @@ from dataclasses import replace
 
 import numpy as np
 import polars as pl
-import xgboost as xgb
 from sklearn.metrics import log_loss
 from threadpoolctl import threadpool_limits
 
 from dataflow.gold.catalog import BY_NAME, experiment_features
 from dataflow.model.calibration import Calibrator, choose_threshold, sigmoid
-from dataflow.model.learners import early_stopped_rounds, fit_booster, xgb_params
+from dataflow.model.learners import early_stopped_rounds, fit_booster, margins, xgb_params
 from dataflow.model.linear import LinearModel, Standardiser, fit_logistic
 from dataflow.model.matrix import FeatureEncoder
 from dataflow.model.metrics import summary
@@ -159,9 +158,7 @@ def _booster_oof(x, y, columns, folds, on_cal, cfg: ModelConfig, n: int, w: np.n
         out = folds == g
         fold_booster = fit_booster(x[~out], y[~out], columns, cfg, n, None if w is None else w[~out])
         rows = out & on_cal
-        oof[rows] = fold_booster.predict(
-            xgb.DMatrix(x[rows], feature_names=columns, nthread=cfg.n_jobs), output_margin=True
-        )
+        oof[rows] = margins(fold_booster, x[rows])
     return oof
 
 

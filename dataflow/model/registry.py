@@ -16,6 +16,7 @@ from hamilton.function_modifiers import cache, tag
 from dataflow.errors import UserError
 from dataflow.lake import Lake, LakeError
 from dataflow.model.calibration import Calibrator
+from dataflow.model.learners import margins
 from dataflow.model.matrix import FeatureEncoder
 from dataflow.model.segments import OutsideWindowModel, inside_renewal_window
 from dataflow.runs import run_id_in
@@ -68,7 +69,7 @@ class ChampionModel:
         return result
 
     def booster_margin(self, frame: pl.DataFrame) -> np.ndarray:
-        return self.booster.predict(self._dmatrix(frame), output_margin=True).astype(float)
+        return margins(self.booster, self.encoder.transform(frame))
 
     def margin(self, frame: pl.DataFrame) -> np.ndarray:
         """Raw score (log-odds) per row, of the model that scores the row's segment."""

@@ -13,10 +13,13 @@ from functools import reduce
 import polars as pl
 from hamilton.function_modifiers import check_output_custom, tag
 
-from dataflow.silver.prices import NEEDED_BY, fill_province_costs, impute_prices
+from dataflow.silver.prices import NEEDED_BY, fill_province_costs, impute_prices, price_medians
 from dataflow.silver.schema import SILVER_CUSTOMER_MONTH_SCHEMA
 from dataflow.validation import PanderaPolarsValidator
 
+# customer-months filled per slice of customers: the imputation's windows and joins hold one slice at a time
+# (a default-size book, ~230,000 customer-months, is one slice; 200,000 customers are five)
+SLICE_ROWS = 500_000
 TIERS = (
     ("elec_kwh_tier_1_peak", "variable_price_tier1_eur_kwh"),
     ("elec_kwh_tier_2_standard", "variable_price_tier2_eur_kwh"),
@@ -90,14 +93,55 @@ def silver_customer_month(
     silver_customer: pl.DataFrame,
 ) -> pl.DataFrame:
     """Each customer-month's consumption, prices (imputed where needed, with their source), costs and margins."""
-    customers = silver_customer.select("customer_id", "segment", pl.col("province_code").cast(pl.Int16))
-    prices = raw_price_history.select("customer_id", "month", *NEEDED_BY)
-    frame = bronze_customer_month.join(customers, on="customer_id", how="left", validate="m:1").join(
-        prices, on=["customer_id", "month"], how="left", validate="1:1"
-    )
+    customers = silver_customer.select(
+        "customer_id", "segment", pl.col("province_code").cast(pl.Int16)
+    ).lazy()
+    prices = raw_price_history.select("customer_id", "month", *NEEDED_BY).lazy()
     costs = raw_costs_by_province_month.with_columns(pl.col("province").cast(pl.Int16))
-    frame = fill_province_costs(impute_prices(frame), costs)
-    frame = frame.with_columns(_margin_lines()).with_columns(_totals())
-    return frame.with_columns((pl.col("total_revenue") - pl.col("total_cost")).alias("total_margin")).sort(
-        "customer_id", "month"
+
+    def joined(months: pl.LazyFrame, ids: pl.Expr) -> pl.LazyFrame:
+        """The customer-months of the customers ``ids`` selects, with each one's segment and province and the
+        observed prices, in (customer, month) order kept through the joins (the finished table is not sorted)."""
+        return (
+            months.filter(ids)
+            .sort("customer_id", "month")
+            .join(customers.filter(ids), on="customer_id", how="left", validate="m:1", maintain_order="left")
+            .join(
+                prices.filter(ids),
+                on=["customer_id", "month"],
+                how="left",
+                validate="1:1",
+                maintain_order="left",
+            )
+        )
+
+    observed = (  # every customer-month's segment and observed prices, in any order: for the medians
+        bronze_customer_month.lazy()
+        .select("customer_id", "month")
+        .join(customers, on="customer_id", how="left")
+        .join(prices, on=["customer_id", "month"], how="left")
     )
+    medians = price_medians(observed)
+    parts = []
+    for lo, hi in customer_ranges(bronze_customer_month["customer_id"], SLICE_ROWS):
+        ids = pl.col("customer_id").is_between(pl.lit(lo), pl.lit(hi))
+        frame = fill_province_costs(impute_prices(joined(bronze_customer_month.lazy(), ids), medians), costs)
+        frame = frame.with_columns(_margin_lines()).with_columns(_totals())
+        margin = (pl.col("total_revenue") - pl.col("total_cost")).alias("total_margin")
+        parts.append(frame.with_columns(margin).collect())
+    return pl.concat(parts, rechunk=False) if len(parts) != 1 else parts[0]
+
+
+def customer_ranges(ids: pl.Series, rows: int) -> list[tuple[str, str]]:
+    """Consecutive (first, last) customer ids splitting the customer-months into slices of about ``rows`` rows
+    each, a customer never split (one slice for a default-size book)."""
+    counts = ids.value_counts().sort(ids.name)
+    if counts.is_empty():
+        return [("", "")]
+    slice_of = (counts["count"].cum_sum() - 1) // rows
+    bounds = (
+        counts.with_columns(slice_of.alias("_slice"))
+        .group_by("_slice", maintain_order=True)
+        .agg(pl.col(ids.name).first().alias("lo"), pl.col(ids.name).last().alias("hi"))
+    )
+    return list(zip(bounds["lo"].to_list(), bounds["hi"].to_list(), strict=True))
