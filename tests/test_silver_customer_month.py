@@ -264,7 +264,7 @@ def test_slices_of_customers_give_the_same_table(monkeypatch):
     )
     whole = run(bronze, prices, cust, costs())
     monkeypatch.setattr(customer_month, "SLICE_ROWS", 2)  # two months a customer: one customer per slice
-    assert customer_month.customer_ranges(pl.Series("customer_id", ["D", "A", "C", "A", "E"]), 2) == [
+    assert customer_month._customer_ranges(pl.Series("customer_id", ["D", "A", "C", "A", "E"]), 2) == [
         ("A", "A"),
         ("C", "D"),
         ("E", "E"),

@@ -123,7 +123,7 @@ def silver_customer_month(
     )
     medians = price_medians(observed)
     parts = []
-    for lo, hi in customer_ranges(bronze_customer_month["customer_id"], SLICE_ROWS):
+    for lo, hi in _customer_ranges(bronze_customer_month["customer_id"], SLICE_ROWS):
         ids = pl.col("customer_id").is_between(pl.lit(lo), pl.lit(hi))
         frame = fill_province_costs(impute_prices(joined(bronze_customer_month.lazy(), ids), medians), costs)
         frame = frame.with_columns(_margin_lines()).with_columns(_totals())
@@ -132,7 +132,7 @@ def silver_customer_month(
     return pl.concat(parts, rechunk=False) if len(parts) != 1 else parts[0]
 
 
-def customer_ranges(ids: pl.Series, rows: int) -> list[tuple[str, str]]:
+def _customer_ranges(ids: pl.Series, rows: int) -> list[tuple[str, str]]:
     """Consecutive (first, last) customer ids splitting the customer-months into slices of about ``rows`` rows
     each, a customer never split (one slice for a default-size book)."""
     counts = ids.value_counts().sort(ids.name)
