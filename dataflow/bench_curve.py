@@ -54,6 +54,7 @@ def scale_curve(sizes: list[int], out_dir: Path) -> int:
                     "peak_rss_mb",
                     "layer_peak_rss_mb",
                     "node_rss_growth_mb",
+                    "node_peak_rss_mb",
                     "exit_code",
                 )
             }
