@@ -5,7 +5,9 @@ Hamilton's task-based executor keeps every node's result in one dictionary until
 memory is the sum of all its tables (10 GB at 200,000 customers). :class:`ReleasingGraphExecutor` counts, per
 result, the tasks that will read it and drops it after the last read; the values the caller asked for stay,
 except those it said it takes care of itself as they are computed (``handed_off``: tables written to the run
-folder by :class:`dataflow.staging.Publisher`). The wiring is in :func:`dataflow.driver.build`.
+folder by :class:`dataflow.staging.Publisher`), and collects the garbage once a task that dropped a result has
+ended (Hamilton's per-task reference cycle would keep it in memory). The wiring is in
+:func:`dataflow.driver.build`.
 """
 
 from __future__ import annotations

@@ -103,3 +103,46 @@ def test_cached_run_is_served_from_arrow_files(tmp_path, monkeypatch):
     again = dag.build([mod])
     assert again.execute(["b"], inputs={"n": 5})["b"]["y"].to_list() == [0, 2, 4, 6, 8]
     assert dag.executed_nodes(again) == []  # a and b came back from the Arrow files
+
+
+def test_a_dropped_table_is_freed_before_the_next_task_even_without_automatic_collection():
+    """Hamilton's per-task closure is a reference cycle that keeps a task's inputs alive after it ends; the
+    executor collects it once a task that dropped a result has ended, so ``a`` is gone by the time ``d`` runs
+    (with Python's automatic collection off, as it mostly is between the rare full collections of a run)."""
+    import gc
+    import weakref
+
+    alive: dict[str, bool] = {}
+    mod = types.ModuleType("freed_dag")
+    seen: list[weakref.ref] = []
+
+    @tag(layer="raw")
+    def a(n: int) -> pl.DataFrame:
+        frame = pl.DataFrame({"x": list(range(n))})
+        seen.append(weakref.ref(frame))
+        return frame
+
+    @tag(layer="raw")
+    def b(a: pl.DataFrame) -> int:
+        return a.height
+
+    @tag(layer="raw")
+    def d(b: int) -> int:
+        alive["a when d runs"] = seen[0]() is not None
+        return b
+
+    for f in (a, b, d):
+        f.__module__ = mod.__name__
+        setattr(mod, f.__name__, f)
+    sys.modules[mod.__name__] = mod
+    dr = dag.build([mod], cache=False)
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        assert dr.execute(["d"], inputs={"n": 5})["d"] == 5
+    finally:
+        if was_enabled:
+            gc.enable()
+    assert dr.graph_executor.last_results.released == ["a", "b"]
+    assert alive == {"a when d runs": False}
+    assert gc.get_freeze_count() == 0  # the run unfroze what it froze
