@@ -119,19 +119,7 @@ def gold_market_core(
       months_observed_12m.
     """
     keys = snapshot_keys(snapshots)
-    months = month_window(
-        keys,
-        customer_month_usage.lazy().select(
-            "customer_id",
-            "month",
-            "monthly_elec_kwh",
-            "monthly_gas_m3",
-            "gas_revenue_variable",
-            "gas_revenue_fixed",
-            "total_revenue",
-            "total_margin",
-        ),
-    )
+    months = month_window(keys, customer_month_usage.lazy())  # every column of the usage table
     gas_revenue = pl.col("gas_revenue_variable").fill_null(0) + pl.col("gas_revenue_fixed").fill_null(0)
     usage = months.group_by(KEY).agg(
         avg_monthly_elec_kwh_12m=pl.col("monthly_elec_kwh").mean(),
