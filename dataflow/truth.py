@@ -24,10 +24,15 @@ from dataflow.lake import Lake
 from dataflow.model.metrics import expected_calibration_error, summary
 from dataflow.model.settings import ModelConfig
 from dataflow.model.tiers import with_tiers
+from dataflow.outcome_noise import average_precision as soft_average_precision
+from dataflow.outcome_noise import redrawn_outcomes
 from dataflow.runs import current_run_id
 from dataflow.score.offers import build_offers
 
 TRUTH_KEY = "truth/scoring_snapshot.csv"
+# what every world must meet (issue 10): PR-AUC ≥ 0.90 × the ceiling's, ROC-AUC within 0.02 of it, Σp within
+# ±10% of Σ ceiling p, ECE against the true probabilities ≤ 0.01
+ACCEPTANCE = {"pr_auc_vs_ceiling": 0.90, "roc_auc_gap": 0.02, "calibration_in_the_large": 0.10, "ece": 0.01}
 
 
 @dataclass(frozen=True)
@@ -40,6 +45,7 @@ class TruthReport:
     def describe(self) -> str:
         f = self.figures
         o, m, c = f["oracle"], f["model"], f["ceiling"]
+        n, a = f["outcome_noise"], ACCEPTANCE
         return "\n".join(
             [
                 f"run {self.run_id}: {f['customers']:,} customers on {f['as_of_date']}, churn rate {f['churn_rate']:.3f}",
@@ -55,27 +61,16 @@ class TruthReport:
                 f"({f['calibration_in_the_large']:+.1%}); churners {int(f['churn_rate'] * f['customers']):,}"
                 + ("" if f["ceiling_in_truth"] else " [no ceiling_proba in truth/: true_proba stands in]"),
                 f"ECE of churn_proba vs true_proba {f['ece_vs_true_proba']:.4f}; mean |p − true p| {f['mae_vs_true_proba']:.4f}",
+                f"outcome noise ({n['draws']} outcome draws from true_proba, probabilities fixed): PR-AUC "
+                f"model/ceiling {n['pr_ratio_mean']:.3f} ± {n['pr_ratio_sd']:.3f} (≥ {a['pr_auc_vs_ceiling']:.2f} in "
+                f"{n['pr_ratio_share_meeting']:.0%} of draws), ROC-AUC gap {n['roc_gap_mean']:+.4f} ± "
+                f"{n['roc_gap_sd']:.4f} (within {a['roc_auc_gap']} in {n['roc_gap_share_meeting']:.0%})",
                 f"offer policy, expected net value under the true probabilities: ours €{f['policy']['model_ev']:,.0f} "
                 f"({f['policy']['model_offers']:,} offers) vs oracle's €{f['policy']['oracle_ev']:,.0f} "
                 f"({f['policy']['oracle_offers']:,} offers) = {f['policy']['ev_ratio']:.1%}; realised on outcomes: "
                 f"ours €{f['policy']['model_realised']:,.0f}, oracle €{f['policy']['oracle_realised']:,.0f}",
             ]
         )
-
-
-def soft_average_precision(soft: np.ndarray, score: np.ndarray) -> float:
-    """Average precision (PR-AUC) of ``score`` when each row is a positive with weight ``soft`` (a probability)
-    and a negative with weight 1 − soft. With 0/1 labels it equals scikit-learn's average_precision_score
-    (ties in score are one threshold). Less noisy than outcomes when ``soft`` is a good probability."""
-    soft, score = np.asarray(soft, float), np.asarray(score, float)
-    order = np.argsort(-score, kind="mergesort")
-    s, w = score[order], soft[order]
-    tp, n = np.cumsum(w), np.arange(1, len(w) + 1)
-    end = np.r_[s[1:] != s[:-1], True]  # last row of each tie group = one threshold
-    tp, n = tp[end], n[end]
-    if tp[-1] <= 0:
-        return float("nan")
-    return float(np.sum(np.diff(np.r_[0.0, tp / tp[-1]]) * tp / n))
 
 
 def _ece_vs_reference(proba: np.ndarray, reference: np.ndarray, bins: int = 10) -> float:
@@ -172,6 +167,9 @@ def evaluate_truth(lake_uri: str, cfg: ModelConfig | None = None) -> TruthReport
         "ece_vs_true_proba": _ece_vs_reference(p, q),
         "ece_oracle_vs_outcomes": expected_calibration_error(y, q),
         "mae_vs_true_proba": float(np.abs(p - q).mean()),
+        "outcome_noise": redrawn_outcomes(
+            p, c, q, ACCEPTANCE["pr_auc_vs_ceiling"], ACCEPTANCE["roc_auc_gap"]
+        ),
         "policy": {
             "model_ev": ours["ev"],
             "model_offers": ours["offers"],
@@ -186,7 +184,6 @@ def evaluate_truth(lake_uri: str, cfg: ModelConfig | None = None) -> TruthReport
 
 
 # ---- every world --------------------------------------------------------------------------------------
-ACCEPTANCE = {"pr_auc_vs_ceiling": 0.90, "roc_auc_gap": 0.02, "calibration_in_the_large": 0.10, "ece": 0.01}
 
 
 def world_row(world: str, seed: int, report: TruthReport) -> dict:
@@ -209,12 +206,19 @@ def world_row(world: str, seed: int, report: TruthReport) -> dict:
         "ece_vs_true": f["ece_vs_true_proba"],
     }
     a = ACCEPTANCE
+    outcome_free = abs(row["calib_large"]) <= a["calibration_in_the_large"] and row["ece_vs_true"] <= a["ece"]
     row["passes"] = bool(
         row["pr_ratio"] >= a["pr_auc_vs_ceiling"]
         and row["roc_auc"] >= row["roc_auc_ceiling"] - a["roc_auc_gap"]
-        and abs(row["calib_large"]) <= a["calibration_in_the_large"]
-        and row["ece_vs_true"] <= a["ece"]
+        and outcome_free
     )
+    # over outcomes redrawn from the true probabilities: the PR ratio's mean and spread, and the share of
+    # draws in which the row meets all four lines (Σp and ECE do not depend on the outcomes)
+    noise = f.get("outcome_noise")
+    row["pr_ratio_redrawn"] = noise["pr_ratio_mean"] if noise else float("nan")
+    row["pr_ratio_redrawn_sd"] = noise["pr_ratio_sd"] if noise else float("nan")
+    row["roc_gap_redrawn"] = noise["roc_gap_mean"] if noise else float("nan")
+    row["share_of_draws_passing"] = noise["share_meeting_both"] * outcome_free if noise else float("nan")
     return row
 
 
@@ -223,6 +227,7 @@ def format_world_table(rows: list[dict]) -> str:
     head = (
         f"{'world':<9}{'seed':>5}{'churners':>9}{'PR model':>10}{'ceiling':>9}{'oracle':>8}{'ratio':>7}"
         f"{'soft':>7}{'ROC model':>10}{'ceiling':>9}{'oracle':>8}{'Σp/Σc−1':>9}{'ECE':>8}  ok"
+        f"{'redrawn ratio':>15}{'ROC gap':>9}{'P(ok)':>7}"
     )
     lines = [head]
     for r in rows:
@@ -230,7 +235,9 @@ def format_world_table(rows: list[dict]) -> str:
             f"{r['world']:<9}{r['seed']:>5}{r['churners']:>9}{r['pr_auc']:>10.3f}{r['pr_auc_ceiling']:>9.3f}"
             f"{r['pr_auc_oracle']:>8.3f}{r['pr_ratio']:>7.3f}{r['soft_pr_ratio']:>7.3f}{r['roc_auc']:>10.3f}"
             f"{r['roc_auc_ceiling']:>9.3f}{r['roc_auc_oracle']:>8.3f}{r['calib_large']:>+9.1%}"
-            f"{r['ece_vs_true']:>8.4f}  {'yes' if r['passes'] else 'NO'}"
+            f"{r['ece_vs_true']:>8.4f}  {'yes' if r['passes'] else 'NO ':<3}"
+            f"{r['pr_ratio_redrawn']:>9.3f}±{r['pr_ratio_redrawn_sd']:.3f}{r['roc_gap_redrawn']:>+9.4f}"
+            f"{r['share_of_draws_passing']:>7.0%}"
         )
     return "\n".join(lines)
 
