@@ -135,7 +135,7 @@ def test_business_only_columns_never_reach_the_model(world):
 
 def test_recipe_records_what_each_model_was_fitted_on(world):
     """Evaluated on development dates only, served after a refit on every matured date; calibration
-    out-of-fold on the latest three dates; boosting rounds by early stopping below the cap."""
+    out-of-fold on the latest six dates; boosting rounds by early stopping below the cap."""
     _, split, fit, _, cand = world
     dates = sorted(str(d) for d in split.matured["as_of_date"].unique())
     dev = sorted(str(d) for d in split.development["as_of_date"].unique())
@@ -143,12 +143,13 @@ def test_recipe_records_what_each_model_was_fitted_on(world):
     assert evaluated["as_of_dates"] == dev and split.plan["test_date"] not in dev
     assert served["as_of_dates"] == dates and served["rows"] == split.matured.height
     assert (
-        served["calibration"]["as_of_dates"] == dates[-3:]
-        and evaluated["calibration"]["as_of_dates"] == dev[-3:]
+        len(dates) > 6
+        and served["calibration"]["as_of_dates"] == dates[-6:]
+        and evaluated["calibration"]["as_of_dates"] == dev[-6:]
     )
     assert (
         served["calibration"]["rows"]
-        == split.matured.filter(split.matured["as_of_date"].cast(str).is_in(dates[-3:])).height
+        == split.matured.filter(split.matured["as_of_date"].cast(str).is_in(dates[-6:])).height
     )
     rounds = fit.params["rounds_chosen_by"]
     assert rounds["method"] == "early stopping" and 1 <= rounds["rounds"] <= FAST["xgb_rounds"]
