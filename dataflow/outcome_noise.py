@@ -12,40 +12,27 @@ from __future__ import annotations
 import numpy as np
 from scipy.stats import rankdata
 
+from dataflow.model.bootstrap import average_precision
+
 DRAWS = 200
 
 
-class _Ranking:
-    """One fixed set of scores, sorted once, scored against many outcome vectors."""
-
-    def __init__(self, score: np.ndarray) -> None:
-        score = np.asarray(score, float)
-        self.order = np.argsort(-score, kind="mergesort")
-        s = score[self.order]
-        self.ends = np.r_[s[1:] != s[:-1], True]  # last row of each tie group = one threshold
-        self.counts = np.arange(1, len(s) + 1)[self.ends]
-        self.ranks = rankdata(score)  # average ranks: ties count one half, as ROC-AUC does
-
-    def average_precision(self, weight: np.ndarray) -> float:
-        """PR-AUC with ``weight`` (0/1 outcomes, or soft labels) as each row's positive weight."""
-        tp = np.cumsum(weight[self.order])[self.ends]
-        if tp[-1] <= 0:
-            return float("nan")
-        return float(np.sum(np.diff(np.r_[0.0, tp / tp[-1]]) * tp / self.counts))
-
-    def roc_auc(self, outcome: np.ndarray) -> float:
-        """ROC-AUC by the rank-sum (Mann–Whitney) formula."""
-        pos = outcome.astype(bool)
-        n1 = int(pos.sum())
-        n0 = len(outcome) - n1
-        if n1 == 0 or n0 == 0:
-            return float("nan")
-        return float((self.ranks[pos].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
+def roc_auc(ranks: np.ndarray, outcome: np.ndarray) -> float:
+    """ROC-AUC by the rank-sum (Mann–Whitney) formula, from the scores' average ranks (ties count one half)."""
+    pos = outcome.astype(bool)
+    n1 = int(pos.sum())
+    n0 = len(outcome) - n1
+    if n1 == 0 or n0 == 0:
+        return float("nan")
+    return float((ranks[pos].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
 
 
-def average_precision(weight: np.ndarray, score: np.ndarray) -> float:
-    """Average precision of ``score`` with per-row positive weights (equal to scikit-learn's for 0/1)."""
-    return _Ranking(score).average_precision(np.asarray(weight, float))
+def _sorted(score: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The descending order of ``score``, the scores in that order, and their average ranks: worked out once
+    for every draw (PR-AUC on already sorted scores sorts in one pass)."""
+    score = np.asarray(score, float)
+    order = np.argsort(-score, kind="mergesort")
+    return order, score[order], rankdata(score)
 
 
 def redrawn_outcomes(
@@ -59,14 +46,14 @@ def redrawn_outcomes(
 ) -> dict:
     """PR-AUC ratio and ROC-AUC gap of ``score`` to ``ceiling`` over ``draws`` outcome vectors drawn from
     ``true_proba``: mean, standard deviation, share of draws meeting each line and both."""
-    model, best = _Ranking(score), _Ranking(ceiling)
+    (m_order, m_sorted, m_ranks), (c_order, c_sorted, c_ranks) = _sorted(score), _sorted(ceiling)
     q = np.asarray(true_proba, float)
     rng = np.random.default_rng(seed)
     ratios, gaps = np.empty(draws), np.empty(draws)
     for i in range(draws):
         y = (rng.random(len(q)) < q).astype(float)
-        ratios[i] = model.average_precision(y) / best.average_precision(y)
-        gaps[i] = model.roc_auc(y) - best.roc_auc(y)
+        ratios[i] = average_precision(y[m_order], m_sorted)[0] / average_precision(y[c_order], c_sorted)[0]
+        gaps[i] = roc_auc(m_ranks, y) - roc_auc(c_ranks, y)
     pr_ok, roc_ok = ratios >= pr_ratio_line, gaps >= -roc_gap_line
     return {
         "draws": draws,

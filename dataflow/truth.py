@@ -21,10 +21,10 @@ import polars as pl
 
 from dataflow.errors import UserError
 from dataflow.lake import Lake
+from dataflow.model.bootstrap import average_precision
 from dataflow.model.metrics import expected_calibration_error, summary
 from dataflow.model.settings import ModelConfig
 from dataflow.model.tiers import with_tiers
-from dataflow.outcome_noise import average_precision as soft_average_precision
 from dataflow.outcome_noise import redrawn_outcomes
 from dataflow.runs import current_run_id
 from dataflow.score.offers import build_offers
@@ -71,6 +71,12 @@ class TruthReport:
                 f"ours €{f['policy']['model_realised']:,.0f}, oracle €{f['policy']['oracle_realised']:,.0f}",
             ]
         )
+
+
+def soft_average_precision(soft: np.ndarray, score: np.ndarray) -> float:
+    """PR-AUC of ``score`` when each row counts as ``soft`` positive and 1 − soft negative (equal to ordinary
+    PR-AUC for 0/1 labels). Less noisy than outcomes when ``soft`` is a good probability."""
+    return float(average_precision(soft, score)[0])
 
 
 def _ece_vs_reference(proba: np.ndarray, reference: np.ndarray, bins: int = 10) -> float:
