@@ -35,14 +35,15 @@ def add_generate(p: argparse.ArgumentParser) -> None:
         "--world",
         default=DEFAULT_WORLD,
         choices=list(WORLDS),
-        help="named world preset (signal strength, churn rate, contact share, text style); "
-        + "; ".join(f"{w.name}: {w.customers:,} customers" for w in WORLDS.values()),
+        help="named world preset (signal strength, churn rate, contact share, text style; see docs/worlds.md)",
     )
     p.add_argument(
         "--customers",
         type=int,
         default=None,
-        help="customers active on the scoring date (default: the world's size, 20,099 for default)",
+        help="customers active on the scoring date (default: the world's size, "
+        + "; ".join(f"{w.name} {w.customers:,}" for w in WORLDS.values())
+        + ")",
     )
     p.add_argument("--seed", type=int, default=42, help="random seed (same arguments → same bytes)")
     p.add_argument("--consumption-format", choices=["parquet", "csv"], default="parquet")

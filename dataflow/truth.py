@@ -20,6 +20,7 @@ import numpy as np
 import polars as pl
 
 from dataflow.errors import UserError
+from dataflow.future_information import future_information, summarise
 from dataflow.lake import Lake
 from dataflow.model.bootstrap import average_precision
 from dataflow.model.metrics import expected_calibration_error, summary
@@ -30,6 +31,7 @@ from dataflow.runs import current_run_id
 from dataflow.score.offers import build_offers
 
 TRUTH_KEY = "truth/scoring_snapshot.csv"
+LABEL_TRUTH_KEY = "truth/label_probabilities.csv"
 # what every world must meet (issue 10): PR-AUC ≥ 0.90 × the ceiling's, ROC-AUC within 0.02 of it, Σp within
 # ±10% of Σ ceiling p, ECE against the true probabilities ≤ 0.01
 ACCEPTANCE = {"pr_auc_vs_ceiling": 0.90, "roc_auc_gap": 0.02, "calibration_in_the_large": 0.10, "ece": 0.01}
@@ -65,12 +67,44 @@ class TruthReport:
                 f"model/ceiling {n['pr_ratio_mean']:.3f} ± {n['pr_ratio_sd']:.3f} (≥ {a['pr_auc_vs_ceiling']:.2f} in "
                 f"{n['pr_ratio_share_meeting']:.0%} of draws), ROC-AUC gap {n['roc_gap_mean']:+.4f} ± "
                 f"{n['roc_gap_sd']:.4f} (within {a['roc_auc_gap']} in {n['roc_gap_share_meeting']:.0%})",
+                _future_line(f.get("future_information")),
                 f"offer policy, expected net value under the true probabilities: ours €{f['policy']['model_ev']:,.0f} "
                 f"({f['policy']['model_offers']:,} offers) vs oracle's €{f['policy']['oracle_ev']:,.0f} "
                 f"({f['policy']['oracle_offers']:,} offers) = {f['policy']['ev_ratio']:.1%}; realised on outcomes: "
                 f"ours €{f['policy']['model_realised']:,.0f}, oracle €{f['policy']['oracle_realised']:,.0f}",
             ]
         )
+
+
+def _future_line(fi: dict | None) -> str:
+    if fi is None:
+        return f"future information: not checked (no {LABEL_TRUTH_KEY} or no labelled rows in the run's gold)"
+    inputs = "; ".join(fi["model_inputs_flagged"]) or f"none (largest: {fi['largest_model_input']})"
+    business = "; ".join(fi["business_columns_flagged"]) or "none"
+    return (
+        f"future information (labelled rows grouped by each feature, churners vs Σ true p, |z| ≥ "
+        f"{fi['z_alarm']:.0f} flags): model inputs: {inputs}. Business columns: {business}"
+    )
+
+
+def _future_information(lake: Lake, run_id: str) -> dict | None:
+    """Gold's labelled rows of the run against truth/label_probabilities.csv (see dataflow/future_information)."""
+    gold_key = f"runs/{run_id}/gold/gold_features.parquet"
+    if not (lake.exists(LABEL_TRUTH_KEY) and lake.exists(gold_key)):
+        return None
+    labels = pl.read_csv(
+        lake.local_path(LABEL_TRUTH_KEY), try_parse_dates=True, schema_overrides={"customer_id": pl.String}
+    )
+    labels = labels.select(
+        "customer_id", pl.col("label_date").cast(pl.Date).alias("as_of_date"), "horizon_days", "true_proba"
+    )
+    gold = lake.read_parquet(gold_key).filter(
+        ~pl.col("is_scoring") & pl.col("churned_within_horizon").is_not_null()
+    )
+    labelled = gold.join(labels, on=["customer_id", "as_of_date", "horizon_days"], how="inner")
+    if labelled.is_empty():
+        return None
+    return summarise(future_information(labelled, int(labelled["horizon_days"].max())))
 
 
 def soft_average_precision(soft: np.ndarray, score: np.ndarray) -> float:
@@ -176,6 +210,7 @@ def evaluate_truth(lake_uri: str, cfg: ModelConfig | None = None) -> TruthReport
         "outcome_noise": redrawn_outcomes(
             p, c, q, ACCEPTANCE["pr_auc_vs_ceiling"], ACCEPTANCE["roc_auc_gap"]
         ),
+        "future_information": _future_information(lake, run_id),
         "policy": {
             "model_ev": ours["ev"],
             "model_offers": ours["offers"],

@@ -17,6 +17,10 @@ from dataflow.errors import UserError
 from dataflow.generate import calibration as C
 
 DEFAULT_WORLD = "default"
+# every world's default size: the book of the retailer the platform serves. Worlds differ only in what drives
+# churn, so their rows of the all-worlds table compare like with like; at 12,000 customers the rare-churn world
+# had ~130 churners on the scoring date and its PR-AUC moved ±0.05 with the luck of the outcomes alone
+BOOK = 20_099
 
 
 @dataclass(frozen=True)
@@ -36,13 +40,13 @@ WORLDS: dict[str, World] = {
             "default",
             "the reference book: true ROC-AUC ≈ 0.89, ~2.1% quarterly churn, ~31% of customers in touch, English "
             "CRM shorthand and prose",
-            20_099,
+            BOOK,
         ),
         World(
             "faint",
             "weak signal (true ROC-AUC ≈ 0.75), high churn (~4%/quarter), chatty customers (~49% in touch), mixed "
             "Spanish/English notes with abbreviations and typos",
-            12_000,
+            BOOK,
             {
                 "RENEW_K0": -3.6,
                 "RENEW_KD": 2.6,
@@ -58,7 +62,7 @@ WORLDS: dict[str, World] = {
         World(
             "sharp",
             "strong signal (true ROC-AUC ≈ 0.94), rare churn (~1.1%/quarter), few contacts (~17%), English CRM shorthand",
-            12_000,
+            BOOK,
             {
                 "RENEW_K0": -8.6,
                 "RENEW_KD": 10.8,
@@ -71,7 +75,7 @@ WORLDS: dict[str, World] = {
             "quiet",
             "mid signal (true ROC-AUC ≈ 0.83), ~3%/quarter, half the unhappy never call (~14% in touch), terse "
             "Spanish/English notes",
-            12_000,
+            BOOK,
             {
                 "RENEW_K0": -5.2,
                 "RENEW_KD": 6.0,

@@ -85,7 +85,7 @@ _ROWS = [
     ("is_complaint_intent", "behavioral", B, True, "is_complaint_intent", "Latest contact was a complaint."),
     ("intent_severity_score", "behavioral", N, True, "intent_severity_score", "Severity of the latest intent: cancel 3, complaint 2, pricing 1, else 0."),
     ("last_interaction_days_ago", "behavioral", N, True, "last_interaction_days_ago", "Days since the latest contact (null when never)."),
-    ("months_since_last_change", "behavioral", N, True, "months_since_last_change", "Months since the last product change (null when none yet)."),
+    ("months_since_last_change", "behavioral", N, False, "months_since_last_change", "Months since the latest product change; not a model input: a later change overwrites it."),
     ("contact_history_days", "behavioral", N, False, "", "Days of contact history the extract holds before the snapshot (training skips short ones)."),
     # Tier 2B — sentiment
     ("sentiment_label", "sentiment", C, True, "sentiment_label", "Tone of the latest contact: negative, neutral, positive (No interaction)."),
