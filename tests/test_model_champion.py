@@ -11,7 +11,7 @@ from dataflow.model.evaluation import model_evaluation
 from dataflow.model.explain import MIN_CONTRIBUTION, reason_columns, source_contributions, top_reasons
 from dataflow.model.reasons import FALLBACK_CODE, reason_for
 from dataflow.model.registry import ChampionModel
-from dataflow.model.settings import model_config
+from dataflow.model.settings import ModelConfig, model_config
 from dataflow.model.training_set import labelled_snapshots, scoring_features, training_split
 
 FAST = {"xgb_rounds": 80, "xgb_learning_rate": 0.1}
@@ -135,22 +135,17 @@ def test_business_only_columns_never_reach_the_model(world):
 
 def test_recipe_records_what_each_model_was_fitted_on(world):
     """Evaluated on development dates only, served after a refit on every matured date; calibration
-    out-of-fold on the latest six dates; boosting rounds by early stopping below the cap."""
+    out-of-fold on the latest year of dates (every date here); boosting rounds by early stopping below the cap."""
     _, split, fit, _, cand = world
     dates = sorted(str(d) for d in split.matured["as_of_date"].unique())
     dev = sorted(str(d) for d in split.development["as_of_date"].unique())
     evaluated, served = cand.metrics["evaluated_model_fitted_on"], cand.metrics["served_model_fitted_on"]
     assert evaluated["as_of_dates"] == dev and split.plan["test_date"] not in dev
     assert served["as_of_dates"] == dates and served["rows"] == split.matured.height
-    assert (
-        len(dates) > 6
-        and served["calibration"]["as_of_dates"] == dates[-6:]
-        and evaluated["calibration"]["as_of_dates"] == dev[-6:]
-    )
-    assert (
-        served["calibration"]["rows"]
-        == split.matured.filter(split.matured["as_of_date"].cast(str).is_in(dates[-6:])).height
-    )
+    year = ModelConfig().oof_calibration_snapshots
+    assert year == 12 and 6 < len(dates) < year
+    assert served["calibration"]["as_of_dates"] == dates and evaluated["calibration"]["as_of_dates"] == dev
+    assert served["calibration"]["rows"] == split.matured.height
     rounds = fit.params["rounds_chosen_by"]
     assert rounds["method"] == "early stopping" and 1 <= rounds["rounds"] <= FAST["xgb_rounds"]
     assert cand.params["num_boost_round"] == rounds["rounds"]  # the refit reuses the evaluated rounds
