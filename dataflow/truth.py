@@ -260,6 +260,9 @@ def world_row(world: str, seed: int, report: TruthReport) -> dict:
     row["pr_ratio_redrawn_sd"] = noise["pr_ratio_sd"] if noise else float("nan")
     row["roc_gap_redrawn"] = noise["roc_gap_mean"] if noise else float("nan")
     row["share_of_draws_passing"] = noise["share_meeting_both"] * outcome_free if noise else float("nan")
+    # model inputs that know the future (dataflow/future_information.py); None when not checked
+    future = f.get("future_information")
+    row["leaky_inputs"] = future["model_inputs_flagged"] if future else None
     return row
 
 
@@ -268,7 +271,7 @@ def format_world_table(rows: list[dict]) -> str:
     head = (
         f"{'world':<9}{'seed':>5}{'churners':>9}{'PR model':>10}{'ceiling':>9}{'oracle':>8}{'ratio':>7}"
         f"{'soft':>7}{'ROC model':>10}{'ceiling':>9}{'oracle':>8}{'Σp/Σc−1':>9}{'ECE':>8}  ok"
-        f"{'redrawn ratio':>15}{'ROC gap':>9}{'P(ok)':>7}"
+        f"{'redrawn ratio':>15}{'ROC gap':>9}{'P(ok)':>7}{'leaky inputs':>14}"
     )
     lines = [head]
     for r in rows:
@@ -279,7 +282,11 @@ def format_world_table(rows: list[dict]) -> str:
             f"{r['ece_vs_true']:>8.4f}  {'yes' if r['passes'] else 'NO ':<3}"
             f"{r['pr_ratio_redrawn']:>9.3f}±{r['pr_ratio_redrawn_sd']:.3f}{r['roc_gap_redrawn']:>+9.4f}"
             f"{r['share_of_draws_passing']:>7.0%}"
+            f"{'—' if r.get('leaky_inputs') is None else len(r['leaky_inputs']):>14}"
         )
+    for r in rows:
+        for leak in r.get("leaky_inputs") or []:
+            lines.append(f"  {r['world']}/{r['seed']}: model input knows the future: {leak}")
     return "\n".join(lines)
 
 

@@ -169,4 +169,15 @@ def test_world_table_applies_the_acceptance():
         assert not world_row("w", 1, bad)["passes"]
     table = format_world_table([good])
     assert "default" in table.splitlines()[1] and "  yes" in table.splitlines()[1]
+    assert table.splitlines()[1].endswith("—")  # no future-information check in this report
+    checked = report(0.45, 0.50, 0.87, 0.885, 19.0, 20.0, 0.004)
+    checked.figures["future_information"] = {
+        "model_inputs_flagged": ["x (null: 5 churned vs 20.0 expected, 0.25×, z -5.2)"]
+    }
+    lines = format_world_table([world_row("faint", 7, checked)]).splitlines()
+    assert (
+        lines[1].endswith(" 1")
+        and lines[2]
+        == "  faint/7: model input knows the future: x (null: 5 churned vs 20.0 expected, 0.25×, z -5.2)"
+    )
     assert good["share_of_draws_passing"] != good["share_of_draws_passing"]  # no redraws in this report: NaN
