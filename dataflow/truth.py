@@ -26,6 +26,7 @@ from dataflow.model.bootstrap import average_precision
 from dataflow.model.metrics import expected_calibration_error, summary
 from dataflow.model.settings import ModelConfig
 from dataflow.model.tiers import with_tiers
+from dataflow.model.training_set import labelled_snapshots
 from dataflow.outcome_noise import redrawn_outcomes
 from dataflow.runs import current_run_id
 from dataflow.score.offers import build_offers
@@ -87,21 +88,24 @@ def _future_line(fi: dict | None) -> str:
     )
 
 
+def _read_truth(lake: Lake, key: str) -> pl.DataFrame:
+    """A truth/ CSV of the lake (customer ids kept as text, dates parsed)."""
+    return pl.read_csv(
+        lake.local_path(key), try_parse_dates=True, schema_overrides={"customer_id": pl.String}
+    )
+
+
 def _future_information(lake: Lake, run_id: str) -> dict | None:
     """Gold's labelled rows of the run against truth/label_probabilities.csv (see dataflow/future_information)."""
     gold_key = f"runs/{run_id}/gold/gold_features.parquet"
     if not (lake.exists(LABEL_TRUTH_KEY) and lake.exists(gold_key)):
         return None
-    labels = pl.read_csv(
-        lake.local_path(LABEL_TRUTH_KEY), try_parse_dates=True, schema_overrides={"customer_id": pl.String}
-    )
-    labels = labels.select(
+    labels = _read_truth(lake, LABEL_TRUTH_KEY).select(
         "customer_id", pl.col("label_date").cast(pl.Date).alias("as_of_date"), "horizon_days", "true_proba"
     )
-    gold = lake.read_parquet(gold_key).filter(
-        ~pl.col("is_scoring") & pl.col("churned_within_horizon").is_not_null()
+    labelled = labelled_snapshots(lake.read_parquet(gold_key)).join(
+        labels, on=["customer_id", "as_of_date", "horizon_days"], how="inner"
     )
-    labelled = gold.join(labels, on=["customer_id", "as_of_date", "horizon_days"], how="inner")
     if labelled.is_empty():
         return None
     return summarise(future_information(labelled, int(labelled["horizon_days"].max())))
@@ -159,10 +163,7 @@ def evaluate_truth(lake_uri: str, cfg: ModelConfig | None = None) -> TruthReport
     if not lake.exists(scores_key):
         raise UserError(f"the current run {run_id} has no {scores_key}")
     scores = lake.read_parquet(scores_key)
-    truth = pl.read_csv(
-        lake.local_path(TRUTH_KEY), try_parse_dates=True, schema_overrides={"customer_id": pl.String}
-    )
-    truth = truth.with_columns(pl.col("as_of_date").cast(pl.Date))
+    truth = _read_truth(lake, TRUTH_KEY).with_columns(pl.col("as_of_date").cast(pl.Date))
     joined = scores.join(
         truth.select(
             "customer_id",
