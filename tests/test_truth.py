@@ -67,6 +67,10 @@ def test_perfect_scores_match_the_oracle(tmp_path):
     assert f["pr_auc_ratio"] == pytest.approx(1.0) and f["ece_vs_true_proba"] == pytest.approx(0.0)
     assert f["policy"]["ev_ratio"] == pytest.approx(1.0) and f["customers"] == 5000
     assert f["oracle"]["ece"] < 0.03  # the oracle is calibrated by construction
+    # no truth/label_probabilities.csv and no gold in this lake: the future-information check says so, no error
+    report = evaluate_truth(str(tmp_path))
+    assert report.figures["future_information"] is None
+    assert "future information: not checked (no truth/label_probabilities.csv" in report.describe()
 
 
 def test_noisy_scores_lose_ranking_and_value(tmp_path):
