@@ -249,13 +249,15 @@ def world_row(world: str, seed: int, report: TruthReport) -> dict:
     }
     a = ACCEPTANCE
     outcome_free = abs(row["calib_large"]) <= a["calibration_in_the_large"] and row["ece_vs_true"] <= a["ece"]
-    row["passes"] = bool(
-        row["pr_ratio"] >= a["pr_auc_vs_ceiling"]
-        and row["roc_auc"] >= row["roc_auc_ceiling"] - a["roc_auc_gap"]
-        and outcome_free
-    )
+    roc_ok = row["roc_auc"] >= row["roc_auc_ceiling"] - a["roc_auc_gap"]
+    # the PR line is judged on the low-noise variant (the ceiling's probabilities as soft labels): one snapshot's
+    # outcome PR ratio moves by ±0.02–0.05 with the luck of its few hundred churners (docs/modeling.md)
+    row["passes"] = bool(row["soft_pr_ratio"] >= a["pr_auc_vs_ceiling"] and roc_ok and outcome_free)
+    # the same four lines with the PR ratio of this one outcome draw
+    row["passes_this_draw"] = bool(row["pr_ratio"] >= a["pr_auc_vs_ceiling"] and roc_ok and outcome_free)
     # over outcomes redrawn from the true probabilities: the PR ratio's mean and spread, and the share of
-    # draws in which the row meets all four lines (Σp and ECE do not depend on the outcomes)
+    # draws in which the row meets all four lines with that draw's PR ratio (Σp and ECE do not depend on the
+    # outcomes)
     noise = f.get("outcome_noise")
     row["pr_ratio_redrawn"] = noise["pr_ratio_mean"] if noise else float("nan")
     row["pr_ratio_redrawn_sd"] = noise["pr_ratio_sd"] if noise else float("nan")
@@ -271,8 +273,8 @@ def format_world_table(rows: list[dict]) -> str:
     """The all-worlds table as fixed-width text (also pasted into docs/modeling.md)."""
     head = (
         f"{'world':<9}{'seed':>5}{'churners':>9}{'PR model':>10}{'ceiling':>9}{'oracle':>8}{'ratio':>7}"
-        f"{'soft':>7}{'ROC model':>10}{'ceiling':>9}{'oracle':>8}{'Σp/Σc−1':>9}{'ECE':>8}  ok"
-        f"{'redrawn ratio':>15}{'ROC gap':>9}{'P(ok)':>7}{'leaky inputs':>14}"
+        f"{'soft':>7}{'ROC model':>10}{'ceiling':>9}{'oracle':>8}{'Σp/Σc−1':>9}{'ECE':>8}  ok  draw"
+        f"{'redrawn ratio':>15}{'ROC gap':>9}{'P(draw)':>9}{'leaky inputs':>14}"
     )
     lines = [head]
     for r in rows:
@@ -280,9 +282,9 @@ def format_world_table(rows: list[dict]) -> str:
             f"{r['world']:<9}{r['seed']:>5}{r['churners']:>9}{r['pr_auc']:>10.3f}{r['pr_auc_ceiling']:>9.3f}"
             f"{r['pr_auc_oracle']:>8.3f}{r['pr_ratio']:>7.3f}{r['soft_pr_ratio']:>7.3f}{r['roc_auc']:>10.3f}"
             f"{r['roc_auc_ceiling']:>9.3f}{r['roc_auc_oracle']:>8.3f}{r['calib_large']:>+9.1%}"
-            f"{r['ece_vs_true']:>8.4f}  {'yes' if r['passes'] else 'NO ':<3}"
-            f"{r['pr_ratio_redrawn']:>9.3f}±{r['pr_ratio_redrawn_sd']:.3f}{r['roc_gap_redrawn']:>+9.4f}"
-            f"{r['share_of_draws_passing']:>7.0%}"
+            f"{r['ece_vs_true']:>8.4f}  {'yes' if r['passes'] else 'NO ':<3} {'yes' if r['passes_this_draw'] else 'no ':<3}"
+            f"{r['pr_ratio_redrawn']:>11.3f}±{r['pr_ratio_redrawn_sd']:.3f}{r['roc_gap_redrawn']:>+9.4f}"
+            f"{r['share_of_draws_passing']:>9.0%}"
             f"{'—' if r.get('leaky_inputs') is None else len(r['leaky_inputs']):>14}"
         )
     for r in rows:

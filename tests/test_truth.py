@@ -146,7 +146,7 @@ def test_ceiling_column_is_reported(tmp_path):
 def test_world_table_applies_the_acceptance():
     from dataflow.truth import TruthReport, format_world_table, world_row
 
-    def report(pr, pr_c, roc, roc_c, sum_p, sum_c, ece):
+    def report(pr, pr_c, roc, roc_c, sum_p, sum_c, ece, soft=0.95):
         return TruthReport(
             "r",
             {
@@ -156,23 +156,31 @@ def test_world_table_applies_the_acceptance():
                 "ceiling": {"pr_auc": pr_c, "roc_auc": roc_c},
                 "oracle": {"pr_auc": pr_c + 0.01, "roc_auc": roc_c + 0.01},
                 "pr_auc_vs_ceiling": pr / pr_c,
-                "soft_pr_auc": {"ratio": 0.95},
+                "soft_pr_auc": {"ratio": soft},
                 "calibration_in_the_large": sum_p / sum_c - 1,
                 "ece_vs_true_proba": ece,
             },
         )
 
     good = world_row("default", 42, report(0.45, 0.50, 0.87, 0.885, 19.0, 20.0, 0.004))  # 0.90×, −0.015, −5%
-    assert good["passes"] and good["churners"] == 20
+    assert good["passes"] and good["passes_this_draw"] and good["churners"] == 20
     for bad in (
-        report(0.44, 0.50, 0.87, 0.885, 19.0, 20.0, 0.004),  # 0.88 × ceiling
+        report(0.45, 0.50, 0.87, 0.885, 19.0, 20.0, 0.004, soft=0.89),  # low-noise PR ratio 0.89
         report(0.45, 0.50, 0.86, 0.885, 19.0, 20.0, 0.004),  # ROC 0.025 below
         report(0.45, 0.50, 0.87, 0.885, 17.9, 20.0, 0.004),  # Σp 10.5% low
         report(0.45, 0.50, 0.87, 0.885, 19.0, 20.0, 0.011),  # ECE above 0.01
     ):
         assert not world_row("w", 1, bad)["passes"]
+    # a lucky draw does not rescue a model whose low-noise ratio is short: 0.90 on this draw, 0.89 soft
+    lucky = world_row("w", 1, report(0.45, 0.50, 0.87, 0.885, 19.0, 20.0, 0.004, soft=0.89))
+    assert lucky["passes_this_draw"] and not lucky["passes"]
+    # an unlucky outcome draw (0.44 / 0.50 = 0.88 × the ceiling) with the low-noise ratio at 0.95: the row meets the
+    # acceptance, and the draw column says this draw alone would not
+    unlucky = world_row("sharp", 7, report(0.44, 0.50, 0.87, 0.885, 19.0, 20.0, 0.004))
+    assert unlucky["passes"] and not unlucky["passes_this_draw"]
     table = format_world_table([good])
-    assert "default" in table.splitlines()[1] and "  yes" in table.splitlines()[1]
+    assert "default" in table.splitlines()[1] and "  yes yes" in table.splitlines()[1]
+    assert "  yes no " in format_world_table([unlucky]).splitlines()[1]
     assert table.splitlines()[1].endswith("—")  # no future-information check in this report
     checked = report(0.45, 0.50, 0.87, 0.885, 19.0, 20.0, 0.004)
     checked.figures["future_information"] = {
