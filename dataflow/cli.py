@@ -327,7 +327,7 @@ def add_evaluate_truth(p: argparse.ArgumentParser) -> None:
 
 
 def run_evaluate_truth(a: argparse.Namespace) -> int:
-    from dataflow.truth import evaluate_truth, evaluate_worlds, format_world_table
+    from dataflow.truth import evaluate_truth, evaluate_worlds, format_world_table, world_table_legend
 
     if not a.all_worlds:
         print(evaluate_truth(lake_uri(a.lake)).describe())
@@ -339,11 +339,7 @@ def run_evaluate_truth(a: argparse.Namespace) -> int:
     names = [w.strip() for w in a.worlds.split(",")] if a.worlds else None
     rows = evaluate_worlds(names, seeds, a.customers, progress=print, keep=a.keep)
     print(format_world_table(rows))
-    print(
-        "ok: PR-AUC ≥ 0.90 × the ceiling's on the low-noise variant (soft), ROC-AUC within 0.02, Σp within ±10%, "
-        "ECE ≤ 0.01; draw: the same with this outcome draw's PR ratio; P(draw): share of the redrawn outcomes "
-        "in which draw holds"
-    )
+    print(world_table_legend())
     return 0 if all(r["passes"] for r in rows) else 1
 
 

@@ -283,7 +283,7 @@ def format_world_table(rows: list[dict]) -> str:
             f"{r['pr_auc_oracle']:>8.3f}{r['pr_ratio']:>7.3f}{r['soft_pr_ratio']:>7.3f}{r['roc_auc']:>10.3f}"
             f"{r['roc_auc_ceiling']:>9.3f}{r['roc_auc_oracle']:>8.3f}{r['calib_large']:>+9.1%}"
             f"{r['ece_vs_true']:>8.4f}  {'yes' if r['passes'] else 'NO ':<3} {'yes' if r['passes_this_draw'] else 'no ':<3}"
-            f"{r['pr_ratio_redrawn']:>11.3f}±{r['pr_ratio_redrawn_sd']:.3f}{r['roc_gap_redrawn']:>+9.4f}"
+            f"{r['pr_ratio_redrawn']:>10.3f}±{r['pr_ratio_redrawn_sd']:.3f}{r['roc_gap_redrawn']:>+9.4f}"
             f"{r['share_of_draws_passing']:>9.0%}"
             f"{'—' if r.get('leaky_inputs') is None else len(r['leaky_inputs']):>14}"
         )
@@ -291,6 +291,16 @@ def format_world_table(rows: list[dict]) -> str:
         for leak in r.get("leaky_inputs") or []:
             lines.append(f"  {r['world']}/{r['seed']}: model input knows the future: {leak}")
     return "\n".join(lines)
+
+
+def world_table_legend() -> str:
+    """What the all-worlds table's ok, draw and P(draw) columns mean (printed under it)."""
+    a = ACCEPTANCE
+    return (
+        f"ok: PR-AUC ≥ {a['pr_auc_vs_ceiling']:.2f} × the ceiling's on the low-noise variant (soft), ROC-AUC within "
+        f"{a['roc_auc_gap']} of it, Σp within ±{a['calibration_in_the_large']:.0%} of Σ ceiling p, ECE ≤ {a['ece']}; "
+        "draw: the same with this outcome draw's PR ratio; P(draw): share of the redrawn outcomes in which draw holds"
+    )
 
 
 def evaluate_worlds(

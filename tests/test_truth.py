@@ -144,7 +144,7 @@ def test_ceiling_column_is_reported(tmp_path):
 
 
 def test_world_table_applies_the_acceptance():
-    from dataflow.truth import TruthReport, format_world_table, world_row
+    from dataflow.truth import TruthReport, format_world_table, world_row, world_table_legend
 
     def report(pr, pr_c, roc, roc_c, sum_p, sum_c, ece, soft=0.95):
         return TruthReport(
@@ -181,6 +181,9 @@ def test_world_table_applies_the_acceptance():
     table = format_world_table([good])
     assert "default" in table.splitlines()[1] and "  yes yes" in table.splitlines()[1]
     assert "  yes no " in format_world_table([unlucky]).splitlines()[1]
+    assert world_table_legend().startswith(
+        "ok: PR-AUC ≥ 0.90 × the ceiling's on the low-noise variant (soft), ROC-AUC within 0.02"
+    )
     assert table.splitlines()[1].endswith("—")  # no future-information check in this report
     checked = report(0.45, 0.50, 0.87, 0.885, 19.0, 20.0, 0.004)
     checked.figures["future_information"] = {
